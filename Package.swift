@@ -1,0 +1,79 @@
+// swift-tools-version:6.1
+// Mnemo: train, measure and compare small GPT-style language models on libtorch.
+//
+// libtorch is found in this order: the LIBTORCH environment variable (a folder with include/ and lib/, or a
+// site-packages folder with torch/include and torch/lib), then the symlink `.libtorch` that `make setup`
+// writes beside this file. A CUDA libtorch is linked with `--no-as-needed` so that torch_cuda is not dropped.
+import Foundation
+import PackageDescription
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+
+func libtorchFolder() -> String {
+    let env = ProcessInfo.processInfo.environment
+    let fm = FileManager.default
+    if let given = env["LIBTORCH"], !given.isEmpty {
+        if fm.fileExists(atPath: given + "/torch/lib") { return given + "/torch" }
+        return given
+    }
+    let link = packageRoot + "/.libtorch"
+    return (try? fm.destinationOfSymbolicLink(atPath: link)) ?? link
+}
+
+let libtorch = libtorchFolder()
+let withCUDA = ProcessInfo.processInfo.environment["LIBTORCH_CUDA"] == "1"
+    || FileManager.default.fileExists(atPath: packageRoot + "/.libtorch-cuda")
+
+let torchIncludes: [String] = [
+    "-I\(libtorch)/include",
+    "-I\(libtorch)/include/torch/csrc/api/include",
+]
+var torchLink: [String] = [
+    "-L\(libtorch)/lib",
+    "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib",
+]
+if withCUDA {
+    torchLink += ["-Xlinker", "--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Xlinker", "--as-needed"]
+}
+torchLink += ["-ltorch_cpu", "-lc10"]
+
+let package = Package(
+    name: "Mnemo",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Torch", targets: ["Torch"]),
+        .library(name: "TorchNN", targets: ["TorchNN"]),
+        .library(name: "TorchOptim", targets: ["TorchOptim"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .executable(name: "mnemo", targets: ["mnemo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C ABI over libtorch. Only `Torch` imports it.
+        .target(
+            name: "CTorch",
+            cxxSettings: [
+                .unsafeFlags(torchIncludes + ["-O2", "-g0", "-Wno-deprecated-declarations"]),
+            ],
+            linkerSettings: [.unsafeFlags(torchLink)]
+        ),
+        // The safetensors file format in pure Swift (no libtorch): memory-mapped, validated reading; writing.
+        .target(name: "SafeTensors"),
+        .target(name: "Torch", dependencies: ["CTorch", "SafeTensors"]),
+        .target(name: "TorchNN", dependencies: ["Torch"]),
+        .target(name: "TorchOptim", dependencies: ["Torch", "TorchNN"]),
+        .executableTarget(
+            name: "mnemo",
+            dependencies: [
+                "SafeTensors", "Torch", "TorchNN", "TorchOptim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "mnemo-bench", dependencies: ["Torch", "TorchNN", "TorchOptim"], path: "bench/swift"),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim"], resources: [.copy("Fixtures")]),
+    ],
+    cxxLanguageStandard: .cxx20
+)

@@ -1,0 +1,57 @@
+// TorchError.swift — how libtorch failures reach Swift.
+//
+// Ops do not throw: a failing op stops the program with libtorch's message (as a Python script would stop
+// with its exception). Inside `withError { }` failures are recorded instead, the failing op returns an empty
+// tensor, and the scope throws the first error when its body returns — for callers who want to recover.
+import CTorch
+import Foundation
+
+public struct TorchError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+final class ErrorScope {
+    var first: TorchError?
+    static let key = "mnemo.torch.errorScope"
+    static var current: ErrorScope? { Thread.current.threadDictionary[key] as? ErrorScope }
+}
+
+/// Runs `body`; any libtorch failure inside it becomes a thrown `TorchError` (the first one) instead of a trap.
+public func withError<R>(_ body: () throws -> R) throws -> R {
+    let scope = ErrorScope()
+    let previous = Thread.current.threadDictionary[ErrorScope.key]
+    Thread.current.threadDictionary[ErrorScope.key] = scope
+    defer { Thread.current.threadDictionary[ErrorScope.key] = previous }
+    let result = try body()
+    if let error = scope.first { throw error }
+    return result
+}
+
+/// The per-thread message of the shim's last failing call.
+func lastErrorMessage() -> String {
+    guard let c = mt_last_error() else { return "libtorch call failed without a message" }
+    return String(cString: c)
+}
+
+/// Reports a failure: traps outside `withError`, records inside it.
+func fail(_ what: String) {
+    let error = TorchError("\(what): \(lastErrorMessage())")
+    guard let scope = ErrorScope.current else { fatalError("torch: \(error.message)") }
+    if scope.first == nil { scope.first = error }
+}
+
+/// Takes ownership of a handle returned by the shim; on failure reports and returns an empty tensor.
+@inline(__always)
+func wrap(_ handle: OpaquePointer?, _ what: @autoclosure () -> String) -> Tensor {
+    if let handle { return Tensor(handle: handle) }
+    fail(what())
+    return Tensor(handle: mt_empty(nil, 0, MT_FLOAT32, Device.cpu.raw)!)
+}
+
+/// Checks a status result of the shim.
+@inline(__always)
+func check(_ status: mt_status, _ what: @autoclosure () -> String) {
+    if status != MT_OK { fail(what()) }
+}

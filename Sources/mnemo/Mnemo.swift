@@ -1,0 +1,16 @@
+// The `mnemo` command line. Thin: each subcommand parses its arguments and calls the libraries; each lives in
+// its own file (Inspect.swift, ...). Add a subcommand by writing its `ParsableCommand` and listing it below.
+
+import ArgumentParser
+
+@main
+struct Mnemo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mnemo",
+        abstract: "Train, measure and compare small GPT-style language models on libtorch.",
+        subcommands: [
+            Inspect.self,
+            Demo.self,
+        ]
+    )
+}
