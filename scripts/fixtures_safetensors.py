@@ -2,7 +2,8 @@
 
     python scripts/fixtures_safetensors.py [OUT_DIR]     # default: Tests/SafeTensorsTests/Fixtures
 
-Files (a few KB in all; deterministic, so re-running gives identical bytes):
+Files (a few KB in all). The Rust library writes "__metadata__" keys in hash order, which changes from run to
+run; so a file is replaced only when its tensors or metadata differ, and re-running leaves git clean:
   dtypes.safetensors    one [2, 3] tensor per dtype torch can save, named by its code ("F32", "BF16", ...), with
                         exactly representable values; metadata {"format": "pt", "writer": ...}
   special.safetensors   "empty" F32 [0, 3], "scalar" F32 0-d = 3.5, "vector" I64 [3] = [7, 8, 9]; no metadata
@@ -16,6 +17,7 @@ The Swift tests compare every byte with `hex` and decode `values` themselves. Im
 
 import json
 import os
+import struct
 import sys
 
 import torch
@@ -71,6 +73,28 @@ def _describe(tensor, code):
     return {"dtype": code, "shape": list(tensor.shape), "hex": raw.hex(), "values": values}
 
 
+def _parsed(path):
+    """(header as a dict, data bytes) of a safetensors file, or None if it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        n = struct.unpack("<Q", raw[:8])[0]
+        return json.loads(raw[8 : 8 + n]), raw[8 + n :]
+    except (OSError, ValueError, struct.error):
+        return None
+
+
+def _save_if_changed(tensors, path, metadata):
+    """save_file to path, unless the file there already holds the same header entries and data."""
+    temporary = f"{path}.tmp-{os.getpid()}"
+    save_file(tensors, temporary, metadata=metadata)
+    old = _parsed(path)
+    if old is not None and old == _parsed(temporary):
+        os.remove(temporary)
+    else:
+        os.replace(temporary, path)
+
+
 def write_safetensors_fixtures(out_dir):
     """Writes the fixture files into out_dir (created if needed). Returns the paths written."""
     os.makedirs(out_dir, exist_ok=True)
@@ -79,7 +103,7 @@ def write_safetensors_fixtures(out_dir):
 
     def save(file_name, tensors, codes, metadata):
         path = os.path.join(out_dir, file_name)
-        save_file(tensors, path, metadata=metadata)
+        _save_if_changed(tensors, path, metadata)
         expected[file_name] = {
             "metadata": metadata or {},
             "tensors": {name: _describe(t, codes[name]) for name, t in tensors.items()},
@@ -115,4 +139,4 @@ if __name__ == "__main__":
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "Tests", "SafeTensorsTests", "Fixtures")
     for path in write_safetensors_fixtures(out):
-        print(f"wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)")
+        print(f"  {os.path.relpath(path)} ({os.path.getsize(path)} bytes)")
