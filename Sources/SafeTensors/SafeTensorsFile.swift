@@ -30,7 +30,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// The path the file was opened with.
     public let path: String
     /// Tensor names in file order: by position in the data section (empty tensors sharing an offset by name).
-    /// Files written by Mnemo or by Python's `safetensors` order their data by element size, then by name.
+    /// Files written by Mnemo or by Python's `safetensors` order their data by dtype (widest first), then by name.
     public let names: [String]
     /// The tensors, in the order of `names`.
     public let tensors: [TensorInfo]
