@@ -37,7 +37,7 @@ if [[ ! -f "$VENV/.complete" ]]; then
   mkdir -p "$CACHE"
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "torch==$TORCH_VERSION" numpy safetensors >&2
+    "torch==$TORCH_VERSION" numpy safetensors "transformers==5.23.0" >&2
   "$VENV/bin/python" -c 'import torch, numpy, safetensors' >&2
   touch "$VENV/.complete"
   echo "setup: Python venv ready" >&2
