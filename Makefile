@@ -6,12 +6,13 @@
 #                     several suites seed or draw from the global generator, which is process-wide.
 #   make demo         release build, then the main job on built-in data
 #   make bench        per-op cost and matmul GFLOP/s, Swift vs Python torch, same machine, one run
+#   make bench-train  shakespeare-char-cpu for a fixed number of steps in Mnemo and in PyTorch: tokens/s, ratio
 #   make fixtures     regenerate the PyTorch fixtures (needs the Python venv `make bench` creates)
 
 SWIFT ?= swift
 SWIFT_RELEASE = $(SWIFT) build -c release
 
-.PHONY: setup build test demo bench fixtures python-env clean
+.PHONY: setup build test demo bench bench-train fixtures python-env clean
 
 setup:
 	@scripts/setup_libtorch.sh
@@ -33,6 +34,10 @@ python-env:
 bench: setup python-env
 	$(SWIFT_RELEASE) --product mnemo-bench
 	@bench/run_bench.sh
+
+bench-train: setup python-env
+	$(SWIFT_RELEASE) --product mnemo
+	@bench/bench_train.sh
 
 fixtures: python-env
 	"$$(scripts/setup_python_env.sh --print-python)" scripts/make_fixtures.py

@@ -45,10 +45,14 @@ let package = Package(
         .library(name: "TorchNN", targets: ["TorchNN"]),
         .library(name: "TorchOptim", targets: ["TorchOptim"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "MnemoData", targets: ["MnemoData"]),
+        .library(name: "MnemoModels", targets: ["MnemoModels"]),
+        .library(name: "MnemoTrain", targets: ["MnemoTrain"]),
         .executable(name: "mnemo", targets: ["mnemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C ABI over libtorch. Only `Torch` imports it.
@@ -64,16 +68,30 @@ let package = Package(
         .target(name: "Torch", dependencies: ["CTorch", "SafeTensors"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
         .target(name: "TorchOptim", dependencies: ["Torch", "TorchNN"]),
+        // Tokenizers (pure Swift), llm.c token shards and batch loaders.
+        .target(name: "MnemoData", dependencies: ["Torch"]),
+        // Models, one file each (GPT, …).
+        .target(name: "MnemoModels", dependencies: ["Torch", "TorchNN"]),
+        // Training: configs, the trainer, checkpoints, metrics, reports.
+        .target(
+            name: "MnemoTrain",
+            dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "SafeTensors",
+                           .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
         .executableTarget(
             name: "mnemo",
             dependencies: [
-                "SafeTensors", "Torch", "TorchNN", "TorchOptim",
+                "SafeTensors", "Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "MnemoTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "mnemo-bench", dependencies: ["Torch", "TorchNN", "TorchOptim"], path: "bench/swift"),
+        .executableTarget(name: "mnemo-bench-tokenizer", dependencies: ["MnemoData"], path: "bench/tokenizer"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "Torch"]),
+        .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels", "Torch", "TorchNN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MnemoTrainTests", dependencies: ["MnemoTrain", "MnemoModels", "MnemoData", "Torch", "TorchNN", "TorchOptim"]),
     ],
     cxxLanguageStandard: .cxx20
 )

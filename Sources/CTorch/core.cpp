@@ -2,6 +2,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/headeronly/version.h>
@@ -364,5 +365,23 @@ mt_status mt_register_hook(mt_tensor t, mt_hook_fn fn, void *context, void (*rel
     return MT_OK;
   })
 }
+
+}  // extern "C"
+
+// MARK: autocast
+
+extern "C" {
+
+bool mt_autocast_enabled(mt_device_type device) {
+  return at::autocast::is_autocast_enabled(device == MT_CUDA ? at::kCUDA : at::kCPU);
+}
+void mt_set_autocast(mt_device_type device, bool enabled, mt_dtype dtype) {
+  MT_GUARD(, {
+    auto type = device == MT_CUDA ? at::kCUDA : at::kCPU;
+    at::autocast::set_autocast_dtype(type, scalar_type(dtype));
+    at::autocast::set_autocast_enabled(type, enabled);
+  })
+}
+void mt_autocast_clear_cache(void) { MT_GUARD(, at::autocast::clear_cache();) }
 
 }  // extern "C"

@@ -69,3 +69,17 @@ public func withGradEnabled<R>(_ enabled: Bool, _ body: () throws -> R) rethrows
     defer { mt_set_grad_enabled(previous) }
     return try body()
 }
+
+/// Runs `body` under autocast (torch.autocast): matmuls and other autocast-listed ops compute in `dtype`
+/// (bfloat16 by default), precision-sensitive ones stay in float32. Per thread, like grad mode.
+public func withAutocast<R>(device: Device = .cpu, dtype: DType = .bfloat16, enabled: Bool = true,
+                            _ body: () throws -> R) rethrows -> R {
+    let type = device.raw.type
+    let previous = mt_autocast_enabled(type)
+    mt_set_autocast(type, enabled, dtype.raw)
+    defer {
+        mt_set_autocast(type, previous, dtype.raw)
+        if !previous { mt_autocast_clear_cache() }
+    }
+    return try body()
+}

@@ -22,6 +22,13 @@ public final class Linear: Module, UnaryLayer {
         super.init()
     }
 
+    /// A layer over existing tensors — e.g. a language-model head tied to the token embedding.
+    public init(weight: Tensor, bias: Tensor? = nil) {
+        self.weight = weight
+        self.bias = bias
+        super.init()
+    }
+
     public func callAsFunction(_ x: Tensor) -> Tensor {  // (…, in) → (…, out)
         linear(x, weight: weight, bias: bias)
     }

@@ -114,6 +114,14 @@ void mt_set_grad_enabled(bool enabled);
 typedef mt_tensor (*mt_hook_fn)(void *context, mt_tensor grad);
 mt_status mt_register_hook(mt_tensor t, mt_hook_fn fn, void *context, void (*release)(void *context));
 
+// MARK: autocast (mixed precision; thread-local like grad mode)
+
+bool mt_autocast_enabled(mt_device_type device);
+// Turns autocast on/off for a device type with the given lower-precision dtype (bfloat16 / float16).
+// Leaving an autocast region should call mt_autocast_clear_cache.
+void mt_set_autocast(mt_device_type device, bool enabled, mt_dtype dtype);
+void mt_autocast_clear_cache(void);
+
 // MARK: element-wise ops
 
 typedef enum {

@@ -1,0 +1,47 @@
+// TokenizerFactory.swift — a tokenizer from a description of where its files are.
+//
+// Every failure is a TokenizerError naming the file, what is wrong with it and what to do, e.g.
+//
+//     data/gpt2/vocab.bpe: no such file (expected GPT-2's vocab.bpe merge list). hint: the folder must hold
+//     encoder.json and vocab.bpe (OpenAI's GPT-2 files, e.g. shared/data/gpt2)
+
+import Foundation
+
+public enum TokenizerSpec: Sendable, Equatable {
+    /// A character vocabulary saved by CharTokenizer (`{"type": "char", "chars": [...]}`).
+    case char(path: String)
+    /// A folder with GPT-2's encoder.json + vocab.bpe.
+    case gpt2(directory: String)
+    /// A Hugging Face tokenizer.json (byte-level BPE).
+    case huggingFace(path: String)
+}
+
+extension TokenizerSpec: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .char(let path): return "char tokenizer \(path)"
+        case .gpt2(let directory): return "GPT-2 tokenizer in \(directory)"
+        case .huggingFace(let path): return "Hugging Face tokenizer \(path)"
+        }
+    }
+}
+
+public func loadTokenizer(_ spec: TokenizerSpec) throws -> any Tokenizer {
+    switch spec {
+    case .char(let path):
+        return try CharTokenizer(path: path)
+    case .gpt2(let directory):
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw TokenizerError(.missingFile, file: directory, "no such folder (expected GPT-2's encoder.json and vocab.bpe in it)",
+                                 hint: "give the folder that holds OpenAI's GPT-2 files, e.g. shared/data/gpt2")
+        }
+        guard isDirectory.boolValue else {
+            throw TokenizerError(.io, file: directory, "is a file, not a folder",
+                                 hint: "give the folder that holds encoder.json and vocab.bpe, not a file in it")
+        }
+        return try GPT2Tokenizer(directory: directory)
+    case .huggingFace(let path):
+        return try HFTokenizer(path: path)
+    }
+}

@@ -1,0 +1,91 @@
+// Checkpoint.swift — everything needed to continue a run exactly: model, optimizer state, random generator
+// states and the loop's counters. One folder per checkpoint, written atomically:
+//
+//   checkpoints/step_000500/model.safetensors      model state dict (PyTorch names)
+//                          /optimizer.safetensors  AdamW moments and step counts, hyper-parameters in metadata
+//                          /rng.safetensors        generator states (data, eval, global CPU)
+//                          /state.json             step to run next, best val loss, elapsed time
+//   checkpoints/latest                              name of the newest complete checkpoint
+//
+// A checkpoint is built in a temporary folder and renamed into place, so a killed run leaves either the old
+// checkpoint or the new one, never half of one.
+import Foundation
+import Torch
+import TorchNN
+import TorchOptim
+
+public struct CheckpointState: Codable, Sendable, Equatable {
+    public var step: Int            // the iteration that runs next
+    public var bestValLoss: Double?
+    public var elapsedSeconds: Double
+    public var tokensSeen: Int
+}
+
+public enum Checkpoint {
+    public static func folderName(step: Int) -> String { String(format: "step_%06d", step) }
+
+    /// Writes a checkpoint under `root` (the run's checkpoints folder) and points `latest` at it; keeps the
+    /// newest `keep` checkpoints.
+    public static func save(root: String, model: Module, optimizer: any Optimizer, generators: [String: Generator],
+                            state: CheckpointState, keep: Int) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let name = folderName(step: state.step)
+        let temporary = "\(root)/.tmp-\(name)-\(getpid())"
+        try? fm.removeItem(atPath: temporary)
+        try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        try SafeTensorsIO.save(model.stateDict(), to: "\(temporary)/model.safetensors")
+        try optimizer.save(to: "\(temporary)/optimizer.safetensors")
+        var rng = generators.mapValues(\.state)
+        rng["global_cpu"] = Random.state
+        try SafeTensorsIO.save(rng, to: "\(temporary)/rng.safetensors")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(try encoder.encode(state), to: "\(temporary)/state.json")
+        let final = "\(root)/\(name)"
+        try? fm.removeItem(atPath: final)
+        try fm.moveItem(atPath: temporary, toPath: final)
+        try writeAtomically(Data(name.utf8), to: "\(root)/latest")
+        // Older checkpoints beyond `keep`.
+        let all = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix("step_") }.sorted()
+        for old in all.dropLast(Swift.max(keep, 1)) where old != name { try? fm.removeItem(atPath: "\(root)/\(old)") }
+    }
+
+    /// The newest complete checkpoint folder under `root`, or nil.
+    public static func latest(root: String) -> String? {
+        guard let name = try? String(contentsOfFile: "\(root)/latest", encoding: .utf8) else { return nil }
+        let folder = "\(root)/\(name.trimmingCharacters(in: .whitespacesAndNewlines))"
+        return FileManager.default.fileExists(atPath: "\(folder)/state.json") ? folder : nil
+    }
+
+    /// Restores model, optimizer and generators from `folder`; returns the loop state.
+    public static func load(folder: String, model: Module, optimizer: any Optimizer,
+                            generators: [String: Generator]) throws -> CheckpointState {
+        let weights = try SafeTensorsIO.load("\(folder)/model.safetensors")
+        try model.load(stateDict: weights)
+        try optimizer.load(from: "\(folder)/optimizer.safetensors")
+        let rng = try SafeTensorsIO.load("\(folder)/rng.safetensors")
+        for (name, generator) in generators {
+            guard let s = rng[name] else { throw ConfigError("\(folder)/rng.safetensors has no state for generator '\(name)'") }
+            generator.state = s
+        }
+        if let global = rng["global_cpu"] { Random.state = global }
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/state.json"))
+        return try JSONDecoder().decode(CheckpointState.self, from: data)
+    }
+}
+
+/// Writes `data` to `path` through a temporary file in the same folder, fsync and rename.
+func writeAtomically(_ data: Data, to path: String) throws {
+    let temporary = "\(path).tmp-\(getpid())"
+    guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+        throw ConfigError("cannot write \(temporary); does the folder exist and is it writable?")
+    }
+    if let handle = FileHandle(forUpdatingAtPath: temporary) {
+        try? handle.synchronize()
+        try? handle.close()
+    }
+    if rename(temporary, path) != 0 {
+        throw ConfigError("cannot move \(temporary) to \(path): \(String(cString: strerror(errno)))")
+    }
+}

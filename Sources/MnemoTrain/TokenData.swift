@@ -1,0 +1,95 @@
+// TokenData.swift — the token streams a run trains and evaluates on, and how batches are drawn from them:
+// nanoGPT's random windows for training and for the loss estimate, and a deterministic pass over all of val.
+import Foundation
+import MnemoData
+import Torch
+
+/// One split's tokens, in memory.
+public struct TokenSplit: Sendable {
+    public let tokens: [Int32]
+    public init(tokens: [Int32]) { self.tokens = tokens }
+
+    public var count: Int { tokens.count }
+
+    /// B random windows of T+1 tokens (nanoGPT's get_batch): x = window[0..<T], y = window[1...T], (B, T) int64.
+    public func randomBatch(batchSize b: Int, blockSize t: Int, generator: Generator) -> (x: Tensor, y: Tensor) {
+        precondition(count > t, "a split of \(count) tokens is too short for block_size \(t)")
+        let starts = Tensor.randint(0, count - t, [b], generator: generator).toArray(Int64.self)
+        return window(starts: starts.map { Int($0) }, blockSize: t)
+    }
+
+    /// Consecutive non-overlapping windows covering the split once (the last partial window is dropped).
+    public func sequentialBatches(batchSize b: Int, blockSize t: Int) -> [(x: Tensor, y: Tensor)] {
+        let windows = (count - 1) / t
+        return stride(from: 0, to: windows, by: b).map { first in
+            let starts = (first..<Swift.min(first + b, windows)).map { $0 * t }
+            return window(starts: starts, blockSize: t)
+        }
+    }
+
+    func window(starts: [Int], blockSize t: Int) -> (x: Tensor, y: Tensor) {
+        var x = [Int64](), y = [Int64]()
+        x.reserveCapacity(starts.count * t)
+        y.reserveCapacity(starts.count * t)
+        tokens.withUnsafeBufferPointer { p in
+            for s in starts {
+                for i in s..<(s + t) {
+                    x.append(Int64(p[i]))
+                    y.append(Int64(p[i + 1]))
+                }
+            }
+        }
+        return (Tensor(x, shape: [starts.count, t]), Tensor(y, shape: [starts.count, t]))
+    }
+}
+
+/// The train and val splits with the tokenizer that made them.
+public struct TokenData {
+    public let train: TokenSplit
+    public let val: TokenSplit
+    public let tokenizer: any Tokenizer
+    /// How to rebuild the tokenizer for sampling: "char" (vocabulary saved in the run), "gpt2:DIR" or "hf:PATH".
+    public let tokenizerSpec: String
+
+    /// Tokenizes a text file as nanoGPT's prepare.py: the first (1 - valFraction) of the characters train, the
+    /// rest validate. "char" builds the vocabulary from the whole text (sorted set of characters).
+    public static func load(config: TrainConfig) throws -> TokenData {
+        let path = config.data
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ConfigError("data: \(path) does not exist; set data to a text file or a folder made by `mnemo data prepare`")
+        }
+        if isDirectory.boolValue { return try loadPrepared(folder: path, config: config) }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigError("data: \(path) is not UTF-8 text")
+        }
+        guard !text.isEmpty else { throw ConfigError("data: \(path) is empty; there is nothing to train on") }
+        let tokenizer = try makeTokenizer(spec: config.tokenizer, corpus: text)
+        let chars = Array(text.unicodeScalars)
+        let cut = Int(Double(chars.count) * (1 - config.valFraction))
+        var trainText = String.UnicodeScalarView(), valText = String.UnicodeScalarView()
+        trainText.append(contentsOf: chars[..<cut])
+        valText.append(contentsOf: chars[cut...])
+        let train = tokenizer.encode(String(trainText)).map { Int32($0) }
+        let val = tokenizer.encode(String(valText)).map { Int32($0) }
+        return TokenData(train: TokenSplit(tokens: train), val: TokenSplit(tokens: val), tokenizer: tokenizer,
+                         tokenizerSpec: config.tokenizer)
+    }
+
+    static func makeTokenizer(spec: String, corpus: String) throws -> any Tokenizer {
+        if spec == "char" { return CharTokenizer(corpus: corpus) }
+        return try tokenizer(spec: spec)
+    }
+
+    /// A tokenizer from a "gpt2:DIR" / "hf:PATH" / "char:PATH" spec.
+    public static func tokenizer(spec: String) throws -> any Tokenizer {
+        if spec.hasPrefix("gpt2:") { return try loadTokenizer(.gpt2(directory: String(spec.dropFirst(5)))) }
+        if spec.hasPrefix("hf:") { return try loadTokenizer(.huggingFace(path: String(spec.dropFirst(3)))) }
+        if spec.hasPrefix("char:") { return try loadTokenizer(.char(path: String(spec.dropFirst(5)))) }
+        throw ConfigError("tokenizer '\(spec)': use char, gpt2:DIR (encoder.json + vocab.bpe) or hf:PATH/tokenizer.json")
+    }
+
+    static func loadPrepared(folder: String, config: TrainConfig) throws -> TokenData {
+        throw ConfigError("data: prepared folders are read once `mnemo data prepare` lands; give a text file for now (\(folder))")
+    }
+}

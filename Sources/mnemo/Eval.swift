@@ -1,0 +1,36 @@
+// Eval.swift — `mnemo eval RUN`: the deterministic loss over all of val (and train) for a run's latest checkpoint.
+import ArgumentParser
+import Foundation
+import MnemoTrain
+import Torch
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Loss of a run's latest checkpoint over its whole val split.")
+
+    @Argument(help: "Run folder (the --out of `mnemo train`).") var runFolder: String
+    @Flag(help: "Also the full pass over train (slow for big corpora).") var train = false
+
+    func run() throws {
+        Runtime.checkVersion()
+        do {
+            let loaded = try LoadedRun(runDirectory: runFolder)
+            let data = try TokenData.load(config: loaded.config)
+            let b = loaded.config.batchSize, t = loaded.config.blockSize
+            func loss(_ split: TokenSplit) -> Double {
+                withNoGrad {
+                    var total = 0.0, count = 0
+                    for (x, y) in split.sequentialBatches(batchSize: b, blockSize: t) {
+                        total += loaded.model.loss(x, targets: y).item() * Double(x.count)
+                        count += x.count
+                    }
+                    return total / Double(Swift.max(count, 1))
+                }
+            }
+            print(String(format: "step %d: val loss %.4f (%d tokens)", loaded.step, loss(data.val), data.val.count))
+            if train { print(String(format: "step %d: train loss %.4f (%d tokens)", loaded.step, loss(data.train), data.train.count)) }
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+// Train.swift — `mnemo train CONFIG [--set key=value]... --out RUN` and `mnemo train --resume RUN`.
+import ArgumentParser
+import Foundation
+import MnemoTrain
+import Torch
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a GPT from a config file (TOML or JSON), writing a run folder.",
+        discussion: """
+        The run folder gets config.json (the resolved settings), metrics.jsonl, log.txt, checkpoints/ and samples/.
+        Example: mnemo train configs/shakespeare-char-cpu.toml --set data=../shared/data/tinyshakespeare.txt --out runs/sc
+        """)
+
+    @Argument(help: "Config file (.toml or .json). Not needed with --resume.") var config: String?
+    @Option(name: .customLong("set"), help: "Override a setting: --set key=value (repeatable).") var overrides: [String] = []
+    @Option(help: "Run folder to create.") var out: String?
+    @Option(help: "Continue the run in this folder from its latest checkpoint.") var resume: String?
+    @Flag(help: "Benchmark mode: log every step and finish with one `mnemo ms_per_step=… tok_per_s=… peak_rss_mb=… final_loss=…` line.")
+    var bench = false
+    @Flag(help: "Print only evaluations, not every log line.") var quiet = false
+
+    func run() throws {
+        Runtime.checkVersion()
+        do {
+            let trainer: Trainer
+            if let resume {
+                trainer = try Trainer.resume(runDirectory: resume)
+            } else {
+                guard let configPath = config else { throw ValidationError("give a config file, or --resume RUN") }
+                var settings = try TrainConfig.load(configPath)
+                if bench { settings.logInterval = 1; settings.sampleTokens = 0 }
+                for o in overrides { try settings.apply(override: o) }
+                let folder = out ?? "runs/\(URL(fileURLWithPath: configPath).deletingPathExtension().lastPathComponent)"
+                trainer = try Trainer(config: settings, runDirectory: folder)
+            }
+            trainer.progress = !quiet
+            var stepSeconds: [Double] = []
+            var lastLoss = Double.nan
+            var tokensPerStep = 0.0
+            var previous = Date()
+            trainer.onLog = { step, values in
+                let now = Date()
+                if step >= 10 { stepSeconds.append(now.timeIntervalSince(previous)) }
+                previous = now
+                lastLoss = values["train_loss"] ?? lastLoss
+                tokensPerStep = Double(trainer.config.batchSize * trainer.config.blockSize * trainer.config.gradientAccumulationSteps)
+            }
+            try trainer.run()
+            if bench, !stepSeconds.isEmpty {
+                let mean = stepSeconds.reduce(0, +) / Double(stepSeconds.count)
+                print(String(format: "mnemo ms_per_step=%.2f tok_per_s=%.0f peak_rss_mb=%.1f final_loss=%.4f",
+                             mean * 1000, tokensPerStep / mean, peakResidentMegabytes(), lastLoss))
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Peak resident set size of this process (getrusage), in MiB.
+func peakResidentMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
