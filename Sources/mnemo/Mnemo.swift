@@ -11,6 +11,7 @@ struct Mnemo: ParsableCommand {
         subcommands: [
             Inspect.self,
             Demo.self,
+            ReportCommand.self,
         ]
     )
 }
