@@ -10,6 +10,7 @@ struct Mnemo: ParsableCommand {
         abstract: "Train, measure and compare small GPT-style language models on libtorch.",
         subcommands: [
             Inspect.self,
+            TokenizerCommand.self,
             Demo.self,
             ReportCommand.self,
         ]

@@ -1,0 +1,197 @@
+// TokenizerFiles.swift — reading and writing tokenizer files with errors that name the file and say what to do.
+
+import Foundation
+
+enum TokenizerFiles {
+    /// The bytes of `path`, or a TokenizerError saying it is missing (with `what` it should be) or unreadable.
+    static func read(_ path: String, what: String, hint: String) throws -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TokenizerError.missing(path, what: what, hint: hint)
+        }
+        if isDirectory.boolValue {
+            throw TokenizerError(.io, file: path, "is a folder, not a file (expected \(what))", hint: hint)
+        }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw TokenizerError(.io, file: path, "cannot be read (\(error.localizedDescription))")
+        }
+    }
+
+    /// The text of `path` as UTF-8.
+    static func readText(_ path: String, what: String, hint: String) throws -> String {
+        let data = try read(path, what: what, hint: hint)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw TokenizerError.corrupt(path, "is not valid UTF-8 text (expected \(what))", hint: hint)
+        }
+        return text
+    }
+
+    /// The top-level JSON object of `path`.
+    static func readJSONObject(_ path: String, what: String, hint: String) throws -> [String: Any] {
+        let data = try read(path, what: what, hint: hint)
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            throw TokenizerError.corrupt(path, "is not valid JSON (\(detail))", hint: hint)
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw TokenizerError.corrupt(path, "the top level is not a JSON object (expected \(what))", hint: hint)
+        }
+        return dictionary
+    }
+
+    /// A JSON object whose values are all integers (`{"token": id, ...}`, GPT-2's encoder.json), parsed directly:
+    /// about 20 times faster than JSONSerialization on the 1 MB file. Entries are returned in file order.
+    static func readStringIntObject(_ path: String, what: String, hint: String) throws -> [(key: String, value: Int)] {
+        let data = try read(path, what: what, hint: hint)
+        return try data.withUnsafeBytes { raw -> [(key: String, value: Int)] in
+            let p = raw.bindMemory(to: UInt8.self)
+            var i = 0
+            let n = p.count
+            func fail(_ message: String) -> TokenizerError {
+                TokenizerError.corrupt(path, "at byte offset \(i): \(message) (expected \(what))", hint: hint)
+            }
+            func skipSpace() {
+                while i < n, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x0D || p[i] == 0x09 { i += 1 }
+            }
+            func hex4() throws -> UInt32 {
+                guard i + 4 <= n else { throw fail("truncated \\u escape") }
+                var value: UInt32 = 0
+                for _ in 0..<4 {
+                    let c = p[i]
+                    let digit: UInt32
+                    switch c {
+                    case 0x30...0x39: digit = UInt32(c - 0x30)
+                    case 0x41...0x46: digit = UInt32(c - 0x41 + 10)
+                    case 0x61...0x66: digit = UInt32(c - 0x61 + 10)
+                    default: throw fail("bad \\u escape")
+                    }
+                    value = value << 4 | digit
+                    i += 1
+                }
+                return value
+            }
+            func string() throws -> String {
+                guard i < n, p[i] == 0x22 else { throw fail("a string should start here") }
+                i += 1
+                var bytes: [UInt8] = []
+                while true {
+                    guard i < n else { throw fail("unterminated string") }
+                    let c = p[i]
+                    i += 1
+                    if c == 0x22 { break }
+                    if c != 0x5C { bytes.append(c); continue }
+                    guard i < n else { throw fail("unterminated escape") }
+                    let e = p[i]
+                    i += 1
+                    switch e {
+                    case 0x22, 0x5C, 0x2F: bytes.append(e)
+                    case 0x62: bytes.append(0x08)
+                    case 0x66: bytes.append(0x0C)
+                    case 0x6E: bytes.append(0x0A)
+                    case 0x72: bytes.append(0x0D)
+                    case 0x74: bytes.append(0x09)
+                    case 0x75:
+                        var value = try hex4()
+                        if (0xD800..<0xDC00).contains(value), i + 6 <= n, p[i] == 0x5C, p[i + 1] == 0x75 {
+                            i += 2
+                            let low = try hex4()
+                            guard (0xDC00..<0xE000).contains(low) else { throw fail("unpaired surrogate") }
+                            value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        guard let scalar = Unicode.Scalar(value) else { throw fail("unpaired surrogate") }
+                        bytes += Array(String(Character(scalar)).utf8)
+                    default: throw fail("bad escape")
+                    }
+                }
+                guard let text = String(validating: bytes, as: UTF8.self) else { throw fail("string is not valid UTF-8") }
+                return text
+            }
+            func integer() throws -> Int {
+                let start = i
+                if i < n, p[i] == 0x2D { i += 1 }
+                while i < n, p[i] >= 0x30, p[i] <= 0x39 { i += 1 }
+                guard i > start, i - start < 19,
+                      let value = Int(String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self)) else {
+                    throw fail("an integer should be here")
+                }
+                return value
+            }
+            var entries: [(key: String, value: Int)] = []
+            skipSpace()
+            guard i < n, p[i] == 0x7B else { throw fail("the file should start with a JSON object") }
+            i += 1
+            skipSpace()
+            if i < n, p[i] == 0x7D { return entries }
+            while true {
+                skipSpace()
+                let key = try string()
+                skipSpace()
+                guard i < n, p[i] == 0x3A else { throw fail("':' should follow a key") }
+                i += 1
+                skipSpace()
+                entries.append((key, try integer()))
+                skipSpace()
+                guard i < n else { throw fail("unterminated object") }
+                if p[i] == 0x2C { i += 1; continue }
+                if p[i] == 0x7D { i += 1; break }
+                throw fail("',' or '}' should follow a value")
+            }
+            skipSpace()
+            guard i == n else { throw fail("extra data after the object") }
+            return entries
+        }
+    }
+
+    /// An integer JSON value (JSONSerialization gives Int, NSNumber or an integral Double).
+    static func integer(_ value: Any?) -> Int? {
+        switch value {
+        case let int as Int: return int
+        case let number as NSNumber:
+            let double = number.doubleValue
+            return double == double.rounded() && abs(double) < 9e15 ? Int(double) : nil
+        default: return nil
+        }
+    }
+
+    static func isNull(_ value: Any?) -> Bool { value == nil || value is NSNull }
+
+    /// Writes `data` to `path` atomically, creating the parent folder.
+    static func write(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw TokenizerError(.io, file: path, "cannot be written (\(error.localizedDescription))",
+                                 hint: "check that the folder exists and is writable")
+        }
+    }
+
+    /// `text` as a JSON string literal (quotes included); non-ASCII characters are written as UTF-8, as
+    /// Hugging Face `tokenizers` writes them.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
