@@ -17,7 +17,10 @@ public struct LoadedRun {
             throw ConfigError("\(runDirectory) is not a run folder (no config.json); give the --out folder of `mnemo train`")
         }
         config = try TrainConfig.load(configPath)
-        if config.tokenizer == "char" {
+        if FileManager.default.fileExists(atPath: "\(runDirectory)/tokenizer.spec"),
+           let spec = try? String(contentsOfFile: "\(runDirectory)/tokenizer.spec", encoding: .utf8) {
+            tokenizer = try TokenData.tokenizer(spec: spec.trimmingCharacters(in: .whitespacesAndNewlines))
+        } else if config.tokenizer == "char" {
             tokenizer = try TokenData.tokenizer(spec: "char:\(runDirectory)/tokenizer.json")
         } else {
             tokenizer = try TokenData.tokenizer(spec: config.tokenizer)

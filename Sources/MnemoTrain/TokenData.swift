@@ -4,10 +4,10 @@ import Foundation
 import MnemoData
 import Torch
 
-/// One split's tokens, in memory.
+/// One split's tokens: in memory (raw text tokenized at start) or memory-mapped shards (`mnemo data prepare`).
 public struct TokenSplit: Sendable {
-    public let tokens: [Int32]
-    public init(tokens: [Int32]) { self.tokens = tokens }
+    public let tokens: any TokenSource
+    public init(tokens: any TokenSource) { self.tokens = tokens }
 
     public var count: Int { tokens.count }
 
@@ -28,15 +28,13 @@ public struct TokenSplit: Sendable {
     }
 
     func window(starts: [Int], blockSize t: Int) -> (x: Tensor, y: Tensor) {
-        var x = [Int64](), y = [Int64]()
-        x.reserveCapacity(starts.count * t)
-        y.reserveCapacity(starts.count * t)
-        tokens.withUnsafeBufferPointer { p in
-            for s in starts {
-                for i in s..<(s + t) {
-                    x.append(Int64(p[i]))
-                    y.append(Int64(p[i + 1]))
-                }
+        var x = [Int64](repeating: 0, count: starts.count * t), y = x
+        var row = [Int64](repeating: 0, count: t + 1)
+        for (i, s) in starts.enumerated() {
+            row.withUnsafeMutableBufferPointer { tokens.copy(from: s, count: t + 1, into: $0.baseAddress!) }
+            for j in 0..<t {
+                x[i * t + j] = row[j]
+                y[i * t + j] = row[j + 1]
             }
         }
         return (Tensor(x, shape: [starts.count, t]), Tensor(y, shape: [starts.count, t]))
@@ -70,8 +68,8 @@ public struct TokenData {
         var trainText = String.UnicodeScalarView(), valText = String.UnicodeScalarView()
         trainText.append(contentsOf: chars[..<cut])
         valText.append(contentsOf: chars[cut...])
-        let train = tokenizer.encode(String(trainText)).map { Int32($0) }
-        let val = tokenizer.encode(String(valText)).map { Int32($0) }
+        let train = tokenizer.encode(String(trainText))
+        let val = tokenizer.encode(String(valText))
         return TokenData(train: TokenSplit(tokens: train), val: TokenSplit(tokens: val), tokenizer: tokenizer,
                          tokenizerSpec: config.tokenizer)
     }
@@ -89,7 +87,26 @@ public struct TokenData {
         throw ConfigError("tokenizer '\(spec)': use char, gpt2:DIR (encoder.json + vocab.bpe) or hf:PATH/tokenizer.json")
     }
 
+    /// A folder written by `mnemo data prepare`: meta.json, train_*.bin / val_*.bin shards and the tokenizer's files.
     static func loadPrepared(folder: String, config: TrainConfig) throws -> TokenData {
-        throw ConfigError("data: prepared folders are read once `mnemo data prepare` lands; give a text file for now (\(folder))")
+        let metaPath = "\(folder)/meta.json"
+        guard let metaData = FileManager.default.contents(atPath: metaPath),
+              let meta = try? JSONDecoder().decode(DataPrepare.Summary.self, from: metaData) else {
+            throw ConfigError("data: \(folder) is a folder but has no readable meta.json; make it with `mnemo data prepare`")
+        }
+        let spec: String
+        let file = meta.tokenizer.files.first ?? "tokenizer.json"
+        switch meta.tokenizer.kind {
+        case "char": spec = "char:\(folder)/\(file)"
+        case "gpt2": spec = "gpt2:\(folder)"
+        default: spec = "hf:\(folder)/\(meta.tokenizer.files.first(where: { $0.hasSuffix(".json") }) ?? file)"
+        }
+        let tokenizer = try tokenizer(spec: spec)
+        guard meta.splits["val"] != nil else {
+            throw ConfigError("data: \(folder) has no val split; prepare it with --val-fraction above 0")
+        }
+        return TokenData(train: TokenSplit(tokens: try ShardedTokens(directory: folder, split: "train")),
+                         val: TokenSplit(tokens: try ShardedTokens(directory: folder, split: "val")),
+                         tokenizer: tokenizer, tokenizerSpec: spec)
     }
 }

@@ -104,8 +104,11 @@ public final class Trainer {
             try Trainer.dropMetrics(from: state.step, path: metricsPath)
         } else {
             try writeAtomically(config.jsonData(), to: "\(runDirectory)/config.json")
-            if let chars = data.tokenizer as? CharTokenizer {
+            if data.tokenizerSpec == "char", let chars = data.tokenizer as? CharTokenizer {
                 try chars.save(to: "\(runDirectory)/tokenizer.json")
+            } else {
+                // where the tokenizer lives, for `mnemo sample` / `mnemo eval`
+                try writeAtomically(Data(data.tokenizerSpec.utf8), to: "\(runDirectory)/tokenizer.spec")
             }
         }
         metrics = try MetricsWriter(path: metricsPath, mode: .append)
@@ -132,8 +135,13 @@ public final class Trainer {
     }
 
     func say(_ line: String) {
-        if progress { print(line) }
+        if progress { emit(line) }
         log.write(Data((line + "\n").utf8))
+    }
+
+    /// Writes a line to standard output at once (unbuffered: progress shows as it happens, also in a pipe).
+    func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     // MARK: evaluation
@@ -240,6 +248,7 @@ public final class Trainer {
                                     state: state, keep: config.keepCheckpoints)
             }
             if step == config.maxIters || step == stop { break }
+            if isEval { windowStart = Date(); windowTokens = 0 }  // throughput counts training time only
 
             // forward / backward over the micro-batches, gradients accumulating
             var lossValue = 0.0
@@ -274,7 +283,7 @@ public final class Trainer {
                 let line = String(format: "iter %d: loss %.4f, lr %.2e, grad norm %.3f, %.0f tok/s, ETA %@",
                                   step, lossValue, lr, gradNorm, tokPerS, formatDuration(remaining))
                 log.write(Data((line + "\n").utf8))
-                if progress { print(line) }
+                if progress { emit(line) }
             }
         }
         state.elapsedSeconds += Date().timeIntervalSince(clock)
