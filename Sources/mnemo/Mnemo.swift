@@ -14,6 +14,9 @@ struct Mnemo: ParsableCommand {
             DataCommand.self,
             Demo.self,
             ReportCommand.self,
+            Train.self,
+            Sample.self,
+            Eval.self,
         ]
     )
 }
