@@ -1,0 +1,354 @@
+// GrokStudy.swift — the grokking study of "Grokking at the Edge of Numerical Stability" (Prieto et al., ICLR 2025)
+// as named suites of arms: model × loss × optimizer (⊥ or not) × weight decay × lr × β2 × train fraction × steps on
+// (a ∘ b) mod p, full-batch.
+//
+// Each arm trains alone and writes a run folder that `mnemo report` reads like any other run:
+//   config.json    the arm (snake_case keys) plus "study": "grok"
+//   metrics.jsonl  one line per evaluation step: train_loss, val_loss (the loss on the *test* split), train_acc,
+//                  test_acc, sc_fraction, zero_loss_fraction, median_margin, weight_norm, update_cos, lr, elapsed_s
+//   log.txt        the progress lines
+// A line logged at step t describes the parameters after t updates: the train figures come from the forward pass
+// of step t (the one whose loss is back-propagated, so they cost nothing), the test figures from a no-grad pass
+// over the test split with the same parameters, and update_cos is the cosine between the output layer's update of
+// step t and its weights before it. The last line (t = steps) has no update_cos. SC metrics (softmax collapse) are
+// measured on the train logits in float32 (the model's precision) whatever the loss; see SoftmaxCollapse.swift.
+//
+// The loop is one thread; parallel arms run as separate processes (see `mnemo grok`).
+import Foundation
+import Torch
+import TorchNN
+import TorchOptim
+import MnemoModels
+
+public enum GrokModelKind: String, Codable, Sendable { case mlp, transformer }
+public enum GrokOptimizerKind: String, Codable, Sendable { case adamw, sgd }
+
+/// One arm of the study.
+public struct GrokArm: Codable, Sendable {
+    /// Unique within its suite; the run folder's name.
+    public var name: String
+    /// The experiment it belongs to (B1, B2, B3, T1): arms of a group share the report's charts.
+    public var group: String
+    /// What the arm shows, in a few words.
+    public var summary: String
+    /// What an independent implementation measured for it (issue 4), shown beside the result; "" if nothing.
+    public var expectation: String = ""
+
+    public var model: GrokModelKind = .mlp
+    public var loss: LossKind = .softmax
+    public var optimizer: GrokOptimizerKind = .adamw
+    /// ⊥Grad on every parameter whose name contains none of `orthogonalSkip`.
+    public var orthogonal = false
+    public var orthogonalSkip: [String] = []
+    public var lr = 0.01
+    public var weightDecay = 0.0
+    public var beta1 = 0.9
+    public var beta2 = 0.99
+    /// AdamW's ε: the paper's 1e-25 keeps Adam's step from being limited by ε once gradients get small.
+    public var eps = 1e-25
+    /// SGD momentum (SGD arms only).
+    public var momentum = 0.0
+
+    public var operation: ModularOperation = .add
+    public var modulus = 113
+    public var trainFraction = 0.4
+    public var steps = 400
+    /// Evaluate every this many steps (and at the last step); 0: only at the first and the last.
+    public var evalEvery = 10
+    /// The model's initial weights (the same for every arm of a suite, as in the paper's code: one seed).
+    public var seed: UInt64 = 42
+    /// The train/test split.
+    public var splitSeed: UInt64 = 0
+
+    public init(name: String, group: String, summary: String) {
+        self.name = name
+        self.group = group
+        self.summary = summary
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, group, summary, expectation, model, loss, optimizer, orthogonal, lr, eps, momentum, operation,
+             modulus, steps, seed
+        case orthogonalSkip = "orthogonal_skip", weightDecay = "weight_decay", beta1, beta2
+        case trainFraction = "train_fraction", evalEvery = "eval_every", splitSeed = "split_seed"
+    }
+
+    /// Relative cost of the arm (to start the longest first when arms run in parallel).
+    public var cost: Double {
+        Double(steps) * trainFraction * (model == .transformer ? 2 : 1) * (loss == .stablemax ? 1.1 : 1)
+    }
+}
+
+/// The named suites.
+public enum GrokSuite: String, CaseIterable, Sendable {
+    case demo, full
+
+    public var arms: [GrokArm] {
+        switch self {
+        case .demo: return GrokSuite.b1 + GrokSuite.b3
+        case .full: return GrokSuite.b1 + GrokSuite.b2 + GrokSuite.b3 + GrokSuite.transformer
+        }
+    }
+
+    /// B1: 40% of add mod 113, MLP, softmax CE in float32, lr 0.01, 400 steps.
+    static var b1: [GrokArm] {
+        func arm(_ name: String, _ summary: String, _ expectation: String, _ edit: (inout GrokArm) -> Void) -> GrokArm {
+            var a = GrokArm(name: name, group: "B1", summary: summary)
+            a.expectation = expectation
+            a.trainFraction = 0.4
+            a.steps = 400
+            edit(&a)
+            return a
+        }
+        return [
+            arm("b1-adamw-wd0", "MLP, softmax fp32, AdamW, no weight decay: SC, no grokking",
+                "< 2% test at 400 steps") { _ in },
+            arm("b1-orth-adamw-wd0", "MLP, softmax fp32, ⊥AdamW, no weight decay",
+                "≥ 99% test by ~120 steps, 100% by ~200") { $0.orthogonal = true },
+            arm("b1-adamw-wd4", "MLP, softmax fp32, AdamW, weight decay 4",
+                "≥ 99% test by ~240 steps") { $0.weightDecay = 4 },
+        ]
+    }
+
+    /// B2: softmax fp32 at 40% for 2,500 steps: SC fraction rising as the median margin passes ~17.
+    static var b2: [GrokArm] {
+        var a = GrokArm(name: "b2-adamw-wd0-long", group: "B2", summary: "MLP, softmax fp32, AdamW, no weight decay, 2,500 steps: SC rising")
+        a.expectation = "SC fraction near 50% around step 1,900 as the median margin passes ~17"
+        a.trainFraction = 0.4
+        a.steps = 2500
+        return [a]
+    }
+
+    /// B3: 70% of add mod 113, lr 0.01, 2,500 steps: StableMax CE (β2 0.999) against softmax CE fp32 (β2 0.99).
+    static var b3: [GrokArm] {
+        var stable = GrokArm(name: "b3-stablemax", group: "B3", summary: "MLP, StableMax CE (float64), AdamW β2 0.999, no weight decay")
+        stable.expectation = "≥ 95% test by ~1,600 steps, ~98% at 2,500"
+        stable.loss = .stablemax
+        stable.beta2 = 0.999
+        let softmax = GrokArm(name: "b3-softmax", group: "B3", summary: "MLP, softmax fp32, AdamW β2 0.99, no weight decay")
+        return [stable, softmax].map { arm in
+            var a = arm
+            a.trainFraction = 0.7
+            a.steps = 2500
+            return a
+        }
+    }
+
+    /// T1: the one-layer transformer (see GrokTransformer.swift) at 40% of add mod 113, lr 1e-3, 1,500 steps.
+    /// Not calibrated against another implementation.
+    static var transformer: [GrokArm] {
+        func arm(_ name: String, _ summary: String, _ edit: (inout GrokArm) -> Void) -> GrokArm {
+            var a = GrokArm(name: name, group: "T1", summary: summary)
+            a.model = .transformer
+            a.lr = 1e-3
+            a.trainFraction = 0.4
+            a.steps = 1500
+            edit(&a)
+            return a
+        }
+        return [
+            arm("t1-adamw-wd0", "transformer, softmax fp32, AdamW, no weight decay") { _ in },
+            arm("t1-orth-adamw-wd0", "transformer, softmax fp32, ⊥AdamW, no weight decay") { $0.orthogonal = true },
+            arm("t1-stablemax", "transformer, StableMax CE, AdamW β2 0.999, no weight decay") {
+                $0.loss = .stablemax
+                $0.beta2 = 0.999
+            },
+            arm("t1-adamw-wd1", "transformer, softmax fp32, AdamW, weight decay 1") { $0.weightDecay = 1 },
+        ]
+    }
+}
+
+/// The figures of one evaluation step.
+public struct GrokEvaluation: Sendable {
+    public var step: Int
+    public var trainLoss: Double, testLoss: Double
+    public var trainAccuracy: Double, testAccuracy: Double
+    public var collapsedFraction: Double, zeroLossFraction: Double, medianMargin: Double
+    public var weightNorm: Double
+    public var updateCosine: Double?
+
+    var values: [String: Double] {
+        var out = ["train_loss": trainLoss, "val_loss": testLoss, "train_acc": trainAccuracy, "test_acc": testAccuracy,
+                   "sc_fraction": collapsedFraction, "zero_loss_fraction": zeroLossFraction,
+                   "median_margin": medianMargin, "weight_norm": weightNorm]
+        if let updateCosine { out["update_cos"] = updateCosine }
+        return out
+    }
+}
+
+/// Trains one arm and writes its run folder.
+public enum GrokTrainer {
+    /// How long an arm took.
+    public struct Timing: Sendable {
+        /// The whole arm: set-up, training and evaluations.
+        public var wallSeconds: Double
+        /// Seconds per optimizer step (forward, loss, backward, step) after the first `warmup` steps, evaluations
+        /// left out; nil when the arm has no more than `warmup` steps.
+        public var secondsPerStep: Double?
+        public static let warmup = 5
+    }
+
+    /// Runs `arm`, writing `directory` (created; an existing config.json / metrics.jsonl is replaced).
+    /// `progress` receives a line at about every tenth of the run.
+    @discardableResult
+    public static func run(_ arm: GrokArm, directory: String, progress: (String) -> Void = { _ in }) throws -> Timing {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try writeConfig(arm, to: directory + "/config.json")
+        let metrics = try MetricsWriter(path: directory + "/metrics.jsonl", mode: .truncate)
+        FileManager.default.createFile(atPath: directory + "/log.txt", contents: nil)
+        let log = FileHandle(forWritingAtPath: directory + "/log.txt")
+        defer { try? log?.close() }
+        func say(_ line: String) {
+            log?.write(Data((line + "\n").utf8))
+            progress(line)
+        }
+
+        let data = ModularArithmetic(p: arm.modulus, operation: arm.operation, trainFraction: arm.trainFraction,
+                                     seed: arm.splitSeed)
+        let generator = Generator(seed: arm.seed)
+        let model: Module
+        let forward: (Tensor) -> Tensor
+        let outputWeight: Tensor
+        let trainInputs: Tensor, testInputs: Tensor
+        switch arm.model {
+        case .mlp:
+            let mlp = GrokMLP(inputs: 2 * arm.modulus, outputs: arm.modulus, generator: generator)
+            (model, forward, outputWeight) = (mlp, { mlp($0) }, mlp.outputLayer.weight)
+            trainInputs = data.oneHotPairs(data.trainIndices)
+            testInputs = data.oneHotPairs(data.testIndices)
+        case .transformer:
+            let transformer = GrokTransformer(vocabulary: arm.modulus, generator: generator)
+            (model, forward, outputWeight) = (transformer, { transformer($0) }, transformer.outputLayer.weight)
+            trainInputs = data.tokenPairs(data.trainIndices)
+            testInputs = data.tokenPairs(data.testIndices)
+        }
+        let trainLabels = data.labels(data.trainIndices), testLabels = data.labels(data.testIndices)
+        let optimizer = makeOptimizer(arm, model: model)
+        let lossOf = lossFunction(arm.loss)
+        let perSampleLossOf = lossFunction(arm.loss, reduction: .none)
+
+        say("\(arm.name): \(arm.summary); \(data.trainIndices.count) train / \(data.testIndices.count) test pairs of "
+            + "(a \(arm.operation.symbol) b) mod \(arm.modulus), \(model.parameterCount) parameters, \(arm.steps) steps")
+        let start = Date()
+        let reportEvery = max(1, arm.steps / 10)
+        var stepSeconds = 0.0
+        for step in 0...arm.steps {
+            let stepStart = Date()
+            var measureSeconds = 0.0
+            let evaluate = step == arm.steps || (arm.evalEvery > 0 ? step % arm.evalEvery == 0 : step == 0)
+            let training = step < arm.steps
+            let logits = withGradEnabled(training) { forward(trainInputs) }          // (N, p)
+            let loss = lossOf(logits, trainLabels)
+            var evaluation: GrokEvaluation?
+            var before: Tensor?
+            if evaluate {
+                let measureStart = Date()
+                defer { measureSeconds = Date().timeIntervalSince(measureStart) }
+                evaluation = withNoGrad {
+                    measure(step: step, logits: logits.detached(), labels: trainLabels, loss: loss.item(),
+                            perSampleLoss: perSampleLossOf, lossOf: lossOf, forward: forward, testInputs: testInputs,
+                            testLabels: testLabels, parameters: model.parameters())
+                }
+                if training { before = outputWeight.detached().clone() }
+            }
+            if training {
+                optimizer.zeroGrad()
+                loss.backward()
+                optimizer.step()
+                if step >= Timing.warmup { stepSeconds += Date().timeIntervalSince(stepStart) - measureSeconds }
+            }
+            guard var evaluation else { continue }
+            if let before { evaluation.updateCosine = SoftmaxCollapse.updateCosine(before: before, after: outputWeight) }
+            var values = evaluation.values
+            values["lr"] = arm.lr
+            values["elapsed_s"] = Date().timeIntervalSince(start)
+            try metrics.write(step: step, values)
+            if step % reportEvery == 0 || step == arm.steps {
+                say(String(format: "%@ step %5d  train %5.1f%%  test %5.1f%%  loss %.3g  SC %5.1f%%  margin %6.2f  |θ| %.1f  %.0f s",
+                           arm.name, step, evaluation.trainAccuracy * 100, evaluation.testAccuracy * 100,
+                           evaluation.trainLoss, evaluation.collapsedFraction * 100, evaluation.medianMargin,
+                           evaluation.weightNorm, Date().timeIntervalSince(start)))
+            }
+        }
+        let timed = arm.steps - Timing.warmup
+        return Timing(wallSeconds: Date().timeIntervalSince(start), secondsPerStep: timed > 0 ? stepSeconds / Double(timed) : nil)
+    }
+
+    /// The optimizer of an arm: one group over every parameter (with the model's names, for ⊥Grad's skip list).
+    static func makeOptimizer(_ arm: GrokArm, model: Module) -> any Optimizer {
+        let named = model.namedParameters()
+        let group = ParameterGroup(params: named.map(\.tensor), names: named.map(\.name), lr: arm.lr,
+                                   weightDecay: arm.weightDecay, betas: (arm.beta1, arm.beta2), eps: arm.eps)
+        let base: any Optimizer = switch arm.optimizer {
+        case .adamw: AdamW(groups: [group])
+        case .sgd: SGD(groups: [group], momentum: arm.momentum)
+        }
+        return arm.orthogonal ? orthogonalized(base, skipSubstrings: arm.orthogonalSkip) : base
+    }
+
+    static func measure(step: Int, logits: Tensor, labels: Tensor, loss: Double,
+                        perSampleLoss: (Tensor, Tensor) -> Tensor, lossOf: (Tensor, Tensor) -> Tensor,
+                        forward: (Tensor) -> Tensor, testInputs: Tensor, testLabels: Tensor,
+                        parameters: [Tensor]) -> GrokEvaluation {
+        let stats = SoftmaxCollapse.stats(logits: logits, targets: labels, perSampleLosses: perSampleLoss(logits, labels))
+        let testLogits = forward(testInputs)
+        return GrokEvaluation(step: step, trainLoss: loss, testLoss: lossOf(testLogits, testLabels).item(),
+                              trainAccuracy: accuracy(logits, labels), testAccuracy: accuracy(testLogits, testLabels),
+                              collapsedFraction: stats.collapsedFraction, zeroLossFraction: stats.zeroLossFraction ?? .nan,
+                              medianMargin: stats.medianMargin, weightNorm: SoftmaxCollapse.weightNorm(parameters),
+                              updateCosine: nil)
+    }
+
+    /// Fraction of rows whose largest logit is the label (exactly 1 when every row is right).
+    static func accuracy(_ logits: Tensor, _ labels: Tensor) -> Double {
+        let correct = (logits.argmax(dim: 1) .== labels).sum(dtype: .int64).itemInt()
+        return Double(correct) / Double(labels.count)
+    }
+
+    static func writeConfig(_ arm: GrokArm, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var object = try JSONSerialization.jsonObject(with: encoder.encode(arm)) as? [String: Any] ?? [:]
+        object["study"] = "grok"
+        object["task"] = "(a \(arm.operation.symbol) b) mod \(arm.modulus)"
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
+
+/// What one arm reached, read back from its metrics.jsonl.
+public struct GrokArmResult: Sendable {
+    public var arm: GrokArm
+    public var metrics: MetricsLog
+    /// Seconds the arm took (its last elapsed_s).
+    public var wallSeconds: Double?
+
+    public init(arm: GrokArm, metrics: MetricsLog) {
+        self.arm = arm
+        self.metrics = metrics
+        wallSeconds = metrics.last("elapsed_s")
+    }
+
+    /// Loads the run folder of `arm` under `root`.
+    public init(arm: GrokArm, root: String) throws {
+        try self.init(arm: arm, metrics: MetricsLog(contentsOf: "\(root)/\(arm.name)/metrics.jsonl"))
+    }
+
+    /// The first logged step whose test accuracy is at least `threshold` (nil: never within the run).
+    public func firstStep(testAccuracy threshold: Double) -> Int? {
+        metrics.series("test_acc").first { $0.value >= threshold }?.step
+    }
+
+    public func last(_ key: String) -> Double? { metrics.last(key) }
+
+    /// The value of `key` at the logged step nearest to `step`.
+    public func value(_ key: String, near step: Int) -> Double? {
+        metrics.series(key).min { abs($0.step - step) < abs($1.step - step) }?.value
+    }
+
+    /// Optimizer steps per second over the whole arm, evaluations included.
+    public var stepsPerSecond: Double? {
+        guard let wallSeconds, wallSeconds > 0 else { return nil }
+        return Double(arm.steps) / wallSeconds
+    }
+}
