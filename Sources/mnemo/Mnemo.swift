@@ -17,6 +17,7 @@ struct Mnemo: ParsableCommand {
             Train.self,
             Sample.self,
             Eval.self,
+            Grok.self,
         ]
     )
 }
