@@ -179,6 +179,9 @@ public final class GPT: Module {
         }
     }
 
+    /// The language-model head's weight (vocab_size, n_embd), shared with the token embedding.
+    public var headWeight: Tensor { lm_head.weight }
+
     /// Parameters, counting the tied head once; `nonEmbedding` subtracts the position embeddings, as nanoGPT
     /// reports (the token embedding is kept: it is the head's weight too).
     public func parameterCount(nonEmbedding: Bool = true) -> Int {

@@ -3,6 +3,7 @@
 import Foundation
 import MnemoModels
 import TOMLKit
+import TorchNN
 
 public struct TrainConfig: Sendable, Equatable {
     // data
@@ -31,6 +32,10 @@ public struct TrainConfig: Sendable, Equatable {
     public var beta2 = 0.99
     public var weightDecay = 0.1            // on ≥2-D parameters only (matmul weights, embeddings)
     public var gradClip = 1.0               // 0 disables clipping
+    public var loss = "softmax"             // softmax | stablemax (float64 CE) | log_stablemax (CE in the logits' dtype)
+    public var orthogonal = false           // ⊥Grad: remove the gradient's component along the weights before AdamW
+    public var orthogonalSkip = ""          // comma-separated name substrings ⊥Grad leaves alone (e.g. "bias,ln_")
+    public var orthogonalSkip1D = false     // ⊥Grad leaves 1-D parameters (biases, norm gains) alone
     // evaluation, logging, checkpoints, sampling
     public var evalInterval = 250           // 0: evaluate only at the end
     public var evalIters = 200              // random batches per split in the estimate (nanoGPT's estimate_loss)
@@ -95,7 +100,8 @@ extension TrainConfig {
         int("max_iters", \.maxIters), double("learning_rate", \.learningRate), double("min_lr", \.minLR),
         int("warmup_iters", \.warmupIters), int("lr_decay_iters", \.lrDecayIters), bool("decay_lr", \.decayLR),
         double("beta1", \.beta1), double("beta2", \.beta2), double("weight_decay", \.weightDecay),
-        double("grad_clip", \.gradClip),
+        double("grad_clip", \.gradClip), string("loss", \.loss), bool("orthogonal", \.orthogonal),
+        string("orthogonal_skip", \.orthogonalSkip), bool("orthogonal_skip_1d", \.orthogonalSkip1D),
         int("eval_interval", \.evalInterval), int("eval_iters", \.evalIters), bool("eval_full", \.evalFull),
         int("log_interval", \.logInterval), int("checkpoint_interval", \.checkpointInterval),
         int("keep_checkpoints", \.keepCheckpoints), int("sample_tokens", \.sampleTokens),
@@ -195,6 +201,7 @@ extension TrainConfig {
             out.append("\(name) must be positive, got \(v)")
         }
         if !["float32", "bfloat16"].contains(dtype) { out.append("dtype must be float32 or bfloat16, got \(dtype)") }
+        if LossKind(rawValue: loss) == nil { out.append("loss must be softmax, stablemax or log_stablemax, got \(loss)") }
         if !(0..<1).contains(valFraction) { out.append("val_fraction must be in [0, 1), got \(valFraction)") }
         if warmupIters > lrDecayIters && decayLR { out.append("warmup_iters (\(warmupIters)) exceeds lr_decay_iters (\(lrDecayIters))") }
         return out

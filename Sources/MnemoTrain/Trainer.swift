@@ -13,7 +13,10 @@ public final class Trainer {
     public let runDirectory: String
     public let data: TokenData
     public let model: GPT
-    public let optimizer: AdamW
+    public let optimizer: any Optimizer
+    /// The loss of (logits, targets) chosen by `loss` (softmax / StableMax cross-entropy), targets -1 ignored.
+    let lossFunction: (Tensor, Tensor) -> Tensor
+    let lossKind: LossKind
     public let device: Device
     let schedule: any LearningRateSchedule
     /// Separate streams so that evaluation never shifts the training batches (and resume can restore each).
@@ -80,12 +83,18 @@ public final class Trainer {
         // Weight decay on ≥2-D tensors (matmul weights, embeddings) only; biases and norms are not decayed.
         let named = model.namedParameters()
         let decay = named.filter { $0.tensor.ndim >= 2 }, noDecay = named.filter { $0.tensor.ndim < 2 }
-        optimizer = AdamW(groups: [
+        let adamW = AdamW(groups: [
             ParameterGroup(params: decay.map(\.tensor), names: decay.map(\.name), lr: config.learningRate,
                            weightDecay: config.weightDecay, betas: (config.beta1, config.beta2), label: "decay"),
             ParameterGroup(params: noDecay.map(\.tensor), names: noDecay.map(\.name), lr: config.learningRate,
                            weightDecay: 0, betas: (config.beta1, config.beta2), label: "no_decay"),
         ])
+        optimizer = config.orthogonal
+            ? orthogonalized(adamW, skipSubstrings: config.orthogonalSkip.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
+                             skipOneDimensional: config.orthogonalSkip1D)
+            : adamW
+        lossKind = LossKind(rawValue: config.loss) ?? .softmax
+        lossFunction = TorchNN.lossFunction(lossKind, ignoreIndex: -1)
         schedule = config.decayLR
             ? WarmupCosineSchedule(lr: config.learningRate, minLR: config.minLR, warmupSteps: config.warmupIters,
                                    decaySteps: config.lrDecayIters)
@@ -181,9 +190,27 @@ public final class Trainer {
     func forwardLoss(_ x: Tensor, _ y: Tensor) -> Tensor {
         let (x, y) = device == .cpu ? (x, y) : (x.to(device), y.to(device))
         if config.dtype == "bfloat16" {
-            return withAutocast(device: device, dtype: .bfloat16) { model.loss(x, targets: y) }
+            return withAutocast(device: device, dtype: .bfloat16) { lossFunction(model(x), y) }
         }
-        return model.loss(x, targets: y)
+        return lossFunction(model(x), y)
+    }
+
+    /// Softmax-collapse diagnostics on one val batch (the grokking paper's): fraction of positions whose float32
+    /// softmax is exactly one-hot, fraction of exactly-zero losses, median logit margin, and the norm of the
+    /// output layer (the tied embedding).
+    func collapseDiagnostics() -> [String: Double] {
+        model.eval()
+        defer { model.train() }
+        return withNoGrad {
+            let (x, y) = data.val.randomBatch(batchSize: config.batchSize, blockSize: config.blockSize, generator: evalGenerator)
+            let logits = model(device == .cpu ? x : x.to(device)).float()
+            let flat = logits.reshape([-1, logits.size(-1)]), targets = (device == .cpu ? y : y.to(device)).reshape([-1])
+            let perSample = TorchNN.lossFunction(lossKind, reduction: .none)(flat, targets)
+            let stats = SoftmaxCollapse.stats(logits: flat, targets: targets, perSampleLosses: perSample)
+            return ["sc_fraction": stats.collapsedFraction, "zero_loss_fraction": stats.zeroLossFraction ?? .nan,
+                    "median_margin": stats.medianMargin,
+                    "head_weight_norm": SoftmaxCollapse.weightNorm([model.headWeight])]
+        }
     }
 
     /// A sample continuing a newline (or token 0), decoded.
@@ -192,7 +219,8 @@ public final class Trainer {
         defer { model.train() }
         let start = data.tokenizer.encode("\n").first ?? 0
         let out = model.generate(Tensor([Int64(start)], shape: [1, 1], device: device), maxNewTokens: tokens,
-                                 temperature: config.temperature, topK: config.topK, generator: sampleGenerator)
+                                 temperature: config.temperature, topK: config.topK, generator: sampleGenerator,
+                                 probabilities: probabilities(lossKind))
         return data.tokenizer.decode(out.toArray(Int64.self).map { Int($0) })
     }
 
@@ -229,6 +257,7 @@ public final class Trainer {
                 values["train_loss_est"] = trainLoss
                 values["val_loss"] = valLoss
                 if config.evalFull { values["val_loss_full"] = fullValidationLoss() }
+                for (key, value) in collapseDiagnostics() { values[key] = value }
                 lastVal = valLoss
                 if valLoss < (state.bestValLoss ?? .infinity) { state.bestValLoss = valLoss }
                 values["lr"] = lr

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 @testable import MnemoTrain
 @testable import Torch
+import TorchOptim
 
 func temporaryFolder(_ name: String) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-\(name)-\(UUID().uuidString)").path
@@ -90,6 +91,27 @@ func metricLines(_ run: String) throws -> [[String: Any]] {
         let vb = try metricLines("\(dir)/stopped").compactMap { $0["val_loss"] as? Double }
         #expect(va.count == vb.count)
         for (x, y) in zip(va, vb) { #expect(Swift.abs(x - y) < 1e-5) }
+    }
+
+    @Test(arguments: ["stablemax", "log_stablemax"])
+    func stableMaxAndOrthogonalAdamWTrainAnLM(loss: String) throws {
+        let dir = try temporaryFolder("stablemax")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var c = tinyConfig(data: try writeCorpus(in: dir))
+        c.loss = loss
+        c.orthogonal = true
+        c.orthogonalSkip = "bias,ln_"
+        let trainer = try Trainer(config: c, runDirectory: "\(dir)/run")
+        trainer.progress = false
+        #expect(trainer.optimizer is GradientTransformingOptimizer)
+        try trainer.run()
+        let lines = try metricLines("\(dir)/run")
+        let evals = lines.filter { $0["val_loss"] != nil }
+        #expect((evals.last!["val_loss"] as! Double) < (evals.first!["val_loss"] as! Double))
+        for key in ["sc_fraction", "median_margin", "head_weight_norm"] { #expect(evals.last![key] != nil, "\(key)") }
+        var bad = c
+        bad.loss = "sparsemax"
+        #expect(bad.problems().contains { $0.contains("loss must be softmax, stablemax or log_stablemax") })
     }
 
     @Test func badInputStopsWithAMessage() throws {
