@@ -13,7 +13,8 @@
 // single_word added tokens) is refused with an `unsupported` error rather than encoded differently.
 //
 // Like Hugging Face, `encode(_:allowedSpecial: .all)` matches every added token, special or not; `encode(_:)`
-// (ordinary text) matches none. `endOfText` is the id of the added token `<|endoftext|>`, if there is one.
+// (ordinary text) matches none. `decode` keeps special tokens (Hugging Face's skip_special_tokens=False), so that
+// decode(encode(text)) == text. `endOfText` is the id of the added token `<|endoftext|>`, if there is one.
 
 import Foundation
 

@@ -67,6 +67,55 @@ struct HFTokenizerTests {
         #expect(three.id(of: "Ġworld") == 1707)
     }
 
+    /// MiniMind2's tokenizer.json with one setting changed (ids from tokenizers 0.23.3 on the same change).
+    static func variant(_ change: (inout [String: Any]) -> Void) throws -> HFTokenizer {
+        let path = try TokenizerTestData.path("minimind/minimind2/tokenizer.json")
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        change(&json)
+        return try HFTokenizer(json: json, file: path)
+    }
+
+    static let variantTexts = ["Hello world", "  Hello   world  \n", "<|im_start|>user\n你好 <|im_end|>  \n ok",
+                               "hello<|im_end|>world", "don't stop 123 😀"]
+
+    @Test("settings the MiniMind files do not use: add_prefix_space, ignore_merges, Split + ByteLevel, lstrip / rstrip")
+    func variants() throws {
+        let prefix = try Self.variant { json in
+            var pre = json["pre_tokenizer"] as! [String: Any]
+            pre["add_prefix_space"] = true
+            json["pre_tokenizer"] = pre
+        }
+        #expect(Self.variantTexts.map { prefix.encode($0, allowedSpecial: .all) } == [
+            [560, 392, 338, 1636], [223, 560, 392, 338, 307, 1636, 307, 201], [1, 2765, 201, 5134, 223, 2, 307, 201, 287, 77],
+            [380, 78, 338, 2, 1636], [2596, 1608, 391, 2014, 4937, 21, 223, 175, 256, 249, 225]])
+        let plain = [[42, 392, 338, 1636], [223, 560, 392, 338, 307, 1636, 307, 201], [1, 320, 275, 201, 5134, 223, 2, 307, 201, 287, 77],
+                     [5125, 338, 2, 1839, 512], [70, 266, 1608, 391, 2014, 4937, 21, 223, 175, 256, 249, 225]]
+        let ignoreMerges = try Self.variant { json in
+            var model = json["model"] as! [String: Any]
+            model["ignore_merges"] = true
+            json["model"] = model
+        }
+        #expect(Self.variantTexts.map { ignoreMerges.encode($0, allowedSpecial: .all) } == plain)
+        let split = try Self.variant { json in
+            json["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [
+                ["type": "Split", "pattern": ["Regex": HFTokenizer.gpt2Pattern], "behavior": "Isolated", "invert": false],
+                ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false]]]
+        }
+        #expect(Self.variantTexts.map { split.encode($0, allowedSpecial: .all) } == plain)
+        let strip = try Self.variant { json in
+            json["added_tokens"] = (json["added_tokens"] as! [[String: Any]]).map { token in
+                var token = token
+                if token["content"] as? String == "<|im_end|>" { token["lstrip"] = true; token["rstrip"] = true }
+                return token
+            }
+        }
+        #expect(strip.encode(Self.variantTexts[2], allowedSpecial: .all) == [1, 320, 275, 201, 5134, 2, 1029])
+        #expect(strip.encode(Self.variantTexts[3], allowedSpecial: .all) == [5125, 338, 2, 1839, 512])
+        let text = String(repeating: Self.variantTexts.joined(separator: " \n"), count: 4000)
+        #expect(strip.encodeConcurrently(text, allowedSpecial: .all, threads: 4) == strip.encode(text, allowedSpecial: .all))
+        #expect(prefix.encodeConcurrently(text, allowedSpecial: .all, threads: 4) == prefix.encode(text, allowedSpecial: .all))
+    }
+
     @Test("unsupported and corrupt files are refused with the file name and a hint")
     func refusals() throws {
         let folder = try TokenizerTestData.temporaryFolder()
