@@ -37,10 +37,14 @@ if [[ ! -f "$VENV/.complete" ]]; then
   mkdir -p "$CACHE"
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "torch==$TORCH_VERSION" numpy safetensors "transformers==5.23.0" >&2
+    "torch==$TORCH_VERSION" numpy safetensors "transformers==5.23.0" tiktoken tokenizers >&2
   "$VENV/bin/python" -c 'import torch, numpy, safetensors' >&2
   touch "$VENV/.complete"
   echo "setup: Python venv ready" >&2
+fi
+# Tokenizer references for the tokenizer benchmark (added later: venvs made before get them here, once).
+if ! "$VENV/bin/python" -c 'import tiktoken, tokenizers' 2>/dev/null; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check tiktoken tokenizers >&2
 fi
 
 if [[ $print_python -eq 1 ]]; then
