@@ -57,13 +57,17 @@ public func stableMaxCrossEntropy(_ logits: Tensor, _ targets: Tensor, ignoreInd
                  "stableMaxCrossEntropy: logits \(logits.shape) need targets of shape \(Array(logits.shape.dropLast())), got \(targets.shape)")
     precondition((0...1).contains(labelSmoothing), "stableMaxCrossEntropy: labelSmoothing must be in [0, 1], got \(labelSmoothing)")
     let classes = logits.size(-1)
-    let logProbs = logStableMax(logits.to(computeDType).reshape([-1, classes]), dim: -1)  // (N, C)
+    let z = logits.to(computeDType).reshape([-1, classes])                                  // (N, C)
     let flat = targets.reshape([-1])                                                        // (N)
     let valid = flat .!= ignoreIndex
     let safe = flat.maskedFill(valid.logicalNot(), 0)                                       // ignored → class 0
-    var perSample = -logProbs.gather(dim: 1, index: safe.unsqueeze(1)).squeeze(1)          // (N)
+    // −LogStableMax(z)_y = log Σ_j s(z_j) − log s(z_y): log s is taken of the target logits only (the same numbers
+    // as gathering from the full LogStableMax, with half the passes over the (N, C) matrix).
+    let logSum = stableMaxS(z).sum(dim: 1).log()                                            // (N)
+    let target = z.gather(dim: 1, index: safe.unsqueeze(1)).squeeze(1)                     // (N)
+    var perSample = logSum - stableMaxLogS(target)
     if labelSmoothing > 0 {
-        let smooth = -logProbs.mean(dim: 1)
+        let smooth = logSum - stableMaxLogS(z).mean(dim: 1)                                 // mean_c(−log p_c)
         perSample = perSample * (1 - labelSmoothing) + smooth * labelSmoothing
     }
     perSample = `where`(valid, perSample, 0.0)

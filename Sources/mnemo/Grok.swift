@@ -25,6 +25,8 @@ struct Grok: ParsableCommand {
     var jobs: Int?
     @Option(help: "Run only this arm (repeatable).") var only: [String] = []
     @Option(help: "Override every arm's number of steps (shorter trials, benchmarks).") var steps: Int?
+    @Option(help: "Override the seed of the initial weights (default 42).") var seed: UInt64?
+    @Option(help: "Override the seed of the train/test split (default 0).") var splitSeed: UInt64?
     @Option(help: .hidden) var arm: String?
     @Option(help: .hidden) var threads: Int?
 
@@ -49,6 +51,8 @@ struct Grok: ParsableCommand {
             var a = arm
             if let evalEvery { a.evalEvery = evalEvery }
             if let steps { a.steps = steps }
+            if let seed { a.seed = seed }
+            if let splitSeed { a.splitSeed = splitSeed }
             return a
         }
     }
@@ -114,6 +118,8 @@ struct Grok: ParsableCommand {
                 var arguments = ["grok", "--suite", suite, "--out", folder, "--arm", next.name, "--threads", String(threads)]
                 if let evalEvery { arguments += ["--eval-every", String(evalEvery)] }
                 if let steps { arguments += ["--steps", String(steps)] }
+                if let seed { arguments += ["--seed", String(seed)] }
+                if let splitSeed { arguments += ["--split-seed", String(splitSeed)] }
                 process.arguments = arguments
                 try process.run()
                 running.append((next.name, process, Date()))

@@ -1,0 +1,107 @@
+// GrokStudyTests.swift — the grokking study's pieces: the modular-arithmetic data and split, the two models, a tiny
+// arm end to end (its run folder reads back as a `mnemo report` run), thresholds, the table and the HTML page.
+import Foundation
+import Testing
+@testable import MnemoModels
+@testable import MnemoTrain
+@testable import Torch
+@testable import TorchNN
+
+@Suite struct GrokStudyTests {
+    @Test func modularArithmeticCoversEveryPairAndSplitsBySeed() {
+        let data = ModularArithmetic(p: 7, operation: .subtract, trainFraction: 0.4, seed: 3)
+        #expect(data.count == 49 && data.trainIndices.count == 19 && data.testIndices.count == 30)
+        let all = cat([data.trainIndices, data.testIndices]).sort().values.toArray(Int64.self)
+        #expect(all == (0..<49).map(Int64.init))
+        // Pair 3·7 + 5 is (3 − 5) mod 7 = 5.
+        #expect(data.labels[3 * 7 + 5].itemInt() == 5)
+        #expect(ModularOperation.multiply.apply(6, 5, modulo: 7) == 2)
+        let again = ModularArithmetic(p: 7, operation: .subtract, trainFraction: 0.4, seed: 3)
+        #expect(again.trainIndices.equal(data.trainIndices))
+        #expect(!ModularArithmetic(p: 7, operation: .subtract, trainFraction: 0.4, seed: 4).trainIndices.equal(data.trainIndices))
+
+        let x = data.oneHotPairs(data.trainIndices)
+        #expect(x.shape == [19, 14] && x.dtype == .float32)
+        #expect(x.sum(dims: [1]).toArray(Float.self).allSatisfy { $0 == 2 })
+        let first = data.trainIndices[0].itemInt()
+        #expect(x[0, first / 7].item() == 1 && x[0, 7 + first % 7].item() == 1)
+        #expect(data.tokenPairs(data.trainIndices)[0].toArray(Int64.self) == [Int64(first / 7), Int64(first % 7)])
+    }
+
+    @Test func modelsHaveThePapersShapesAndNames() {
+        let mlp = GrokMLP(generator: Generator(seed: 1))
+        #expect(mlp.namedParameters().map(\.name) == ["layers.0.weight", "layers.1.weight", "layers.2.weight"])
+        #expect(mlp.namedParameters().map(\.tensor.shape) == [[200, 226], [200, 200], [113, 200]])
+        let bound = 1 / 226.0.squareRoot()
+        #expect(mlp.layers[0].weight.abs().max().item() <= bound)
+        #expect(mlp(Tensor.zeros([3, 226])).shape == [3, 113])
+
+        let transformer = GrokTransformer(vocabulary: 11, generator: Generator(seed: 1))
+        let logits = transformer(Tensor([[1, 2], [3, 4], [5, 6]] as [[Int64]]))
+        #expect(logits.shape == [3, 11])
+        #expect(transformer.outputLayer.weight.shape == [11, 128])
+        // Reading the last position depends on both tokens and on their order.
+        let swapped = transformer(Tensor([[2, 1], [4, 3], [6, 5]] as [[Int64]]))
+        #expect(!logits.allClose(swapped))
+    }
+
+    static func tinyArm(_ name: String, model: GrokModelKind = .mlp, loss: LossKind = .softmax,
+                        orthogonal: Bool = false) -> GrokArm {
+        var arm = GrokArm(name: name, group: "T", summary: "tiny")
+        arm.modulus = 7
+        arm.steps = 6
+        arm.evalEvery = 2
+        arm.model = model
+        arm.loss = loss
+        arm.orthogonal = orthogonal
+        arm.lr = 0.01
+        return arm
+    }
+
+    @Test(arguments: [(GrokModelKind.mlp, LossKind.softmax, true), (.mlp, .stablemax, false), (.transformer, .softmax, true)])
+    func anArmWritesARunFolder(_ model: GrokModelKind, _ loss: LossKind, _ orthogonal: Bool) throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("grok-test-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let arm = Self.tinyArm("tiny-\(model.rawValue)-\(loss.rawValue)", model: model, loss: loss, orthogonal: orthogonal)
+        let timing = try GrokTrainer.run(arm, directory: "\(root)/\(arm.name)")
+        #expect(timing.wallSeconds > 0 && timing.secondsPerStep != nil)
+
+        let run = try RunRecord(directory: "\(root)/\(arm.name)")
+        #expect(run.config["study"] == "grok" && run.config["loss"] == loss.rawValue && run.config["train_fraction"] == "0.4")
+        #expect(run.metrics.records.map(\.step) == [0, 2, 4, 6])
+        for key in ["train_loss", "val_loss", "train_acc", "test_acc", "sc_fraction", "zero_loss_fraction",
+                    "median_margin", "weight_norm", "update_cos", "lr", "elapsed_s"] {
+            #expect(run.metrics.keys.contains(key), "\(key)")
+        }
+        #expect(run.metrics.series("update_cos").count == 3)  // no update after the last step
+        let result = try GrokArmResult(arm: arm, root: root)
+        #expect(result.stepsPerSecond != nil)
+        #expect(result.last("weight_norm")! > 0)
+    }
+
+    @Test func thresholdsTableAndReport() throws {
+        var a = Self.tinyArm("reaches")
+        a.expectation = "≥ 99% by ~4"
+        let b = Self.tinyArm("stalls")
+        func log(_ accuracies: [Double]) -> MetricsLog {
+            MetricsLog(records: accuracies.enumerated().map { i, acc in
+                MetricsLog.Record(step: 2 * i, values: ["test_acc": acc, "train_acc": 1, "sc_fraction": 0.5,
+                                                        "median_margin": 17, "elapsed_s": Double(i + 1)])
+            })
+        }
+        let results = [GrokArmResult(arm: a, metrics: log([0.1, 0.96, 0.995, 1.0])),
+                       GrokArmResult(arm: b, metrics: log([0.1, 0.2, 0.3, 0.3]))]
+        #expect(results[0].firstStep(testAccuracy: 0.95) == 2)
+        #expect(results[0].firstStep(testAccuracy: 0.99) == 4)
+        #expect(results[0].firstStep(testAccuracy: 1.0) == 6)
+        #expect(results[1].firstStep(testAccuracy: 0.95) == nil)
+        #expect(results[0].value("test_acc", near: 3) == 0.96)  // ties go to the earlier step
+
+        let table = GrokReport.table(results)
+        #expect(table.contains("never"))
+        #expect(table.split(separator: "\n").count == 4)
+        let html = GrokReport.html(results, suite: "demo", wallSeconds: 12)
+        #expect(html.contains("<svg") && html.contains("never") && html.contains("≥ 99% by ~4"))
+        #expect(html.components(separatedBy: "<figure>").count - 1 == 4)  // test_acc, train_acc, SC, margin
+    }
+}
