@@ -27,6 +27,15 @@ def plain():
         y = y + x
 
 
+tiny = torch.randn(4, 4)
+
+
+def plain_tiny():
+    y = tiny
+    for _ in range(CHAIN):
+        y = y + tiny
+
+
 leaf = torch.randn(64, 64, requires_grad=True)
 
 
@@ -46,6 +55,7 @@ def fwd_bwd():
 
 with torch.no_grad():
     print(f"add_chain_us {best(20, plain) / CHAIN * 1e6:.3f}")
+    print(f"add_chain_4x4_us {best(20, plain_tiny) / CHAIN * 1e6:.3f}")
 print(f"add_chain_autograd_us {best(20, recorded) / CHAIN * 1e6:.3f}")
 print(f"add_chain_fwd_bwd_us {best(10, fwd_bwd) / CHAIN * 1e6:.3f}")
 for n in (512, 2048):

@@ -20,11 +20,24 @@ Runtime.checkVersion()
 let chain = 1000
 let x = Tensor.randn([64, 64])
 
-let plain = best(repeats: 20) {
-    var y = x
-    for _ in 0..<chain { y = y + x }
+// As the Python side: under no_grad (the tensors need no gradient anyway).
+let plain = withNoGrad {
+    best(repeats: 20) {
+        var y = x
+        for _ in 0..<chain { y = y + x }
+    }
 }
 print(String(format: "add_chain_us %.3f", plain / Double(chain) * 1e6))
+
+// A 4×4 tensor: the kernel is nearly free, so this is the per-op overhead of each language's path into libtorch.
+let tiny = Tensor.randn([4, 4])
+let overhead = withNoGrad {
+    best(repeats: 20) {
+        var y = tiny
+        for _ in 0..<chain { y = y + tiny }
+    }
+}
+print(String(format: "add_chain_4x4_us %.3f", overhead / Double(chain) * 1e6))
 
 let leaf = Tensor.randn([64, 64]).requiringGrad()
 let recorded = best(repeats: 20) {
@@ -47,3 +60,4 @@ for n in [512, 2048] {
     let t = best(repeats: reps) { _ = a.matmul(b) }
     print(String(format: "matmul_%d_gflops %.2f", n, 2 * pow(Double(n), 3) / t / 1e9))
 }
+
