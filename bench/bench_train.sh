@@ -14,8 +14,8 @@
 #   DATA=../shared/data/tinyshakespeare.txt     the text, relative to the repository root
 #   MNEMO=.build/release/mnemo                  the mnemo binary (build: swift build -c release --product mnemo)
 #   CONFIG=configs/shakespeare-char-cpu.toml    the mnemo config
-#   THREADS=                                    if set, passed to train_pytorch.py as --threads
-#                                               (mnemo uses libtorch's default thread count)
+#   THREADS=                                    if set, both use this many intra-op threads (train_pytorch.py
+#                                               --threads, mnemo --set threads=); else libtorch's default
 # The temporary output folder is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +43,8 @@ field() { tr ' ' '\n' <<< "$2" | sed -n "s/^$1=//p"; }
 last_line() { grep "^$1 ms_per_step=" <<< "$2" | tail -n 1 || true; }
 
 threads_arg=()
-if [[ -n "${THREADS:-}" ]]; then threads_arg=(--threads "$THREADS"); fi
+mnemo_threads=()
+if [[ -n "${THREADS:-}" ]]; then threads_arg=(--threads "$THREADS"); mnemo_threads=(--set "threads=$THREADS"); fi
 
 echo "bench_train: PyTorch, $STEPS steps ($(nproc) cores)" >&2
 python_out="$("$PY" bench/train_pytorch.py --steps "$STEPS" --data "$DATA" ${threads_arg[@]+"${threads_arg[@]}"})" \
@@ -55,7 +56,7 @@ $python_out"
 
 echo "bench_train: mnemo, $STEPS steps" >&2
 mnemo_out="$("$MNEMO" train "$CONFIG" --set "data=$DATA" --set "max_iters=$STEPS" --set eval_interval=0 \
-  --out "$tmp" --bench)" || die "$MNEMO train failed; its output was:
+  --set eval_full=false ${mnemo_threads[@]+"${mnemo_threads[@]}"} --out "$tmp" --bench)" || die "$MNEMO train failed; its output was:
 $mnemo_out"
 mnemo_line="$(last_line mnemo "$mnemo_out")"
 [[ -n "$mnemo_line" ]] || die "$MNEMO train printed no 'mnemo ms_per_step=...' line; its output was:
