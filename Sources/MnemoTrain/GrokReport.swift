@@ -89,9 +89,13 @@ public enum GrokReport {
         out += "<p class=\"meta\">\(esc(meta))</p>\n"
         out += "<p>Full-batch training on every pair (a, b) of a modular-arithmetic table, split at random into train and "
             + "test pairs. SC (softmax collapse) is the fraction of train samples whose Σ exp(z − max z) is exactly 1 in "
-            + "float32: their softmax loss and gradient are exactly 0. ⊥AdamW removes from each gradient its component "
-            + "along the weights; StableMax replaces exp by s(x) = x + 1 / 1/(1 − x). Each arm is a run folder that "
-            + "<code>mnemo report</code> can compare with other runs.</p>\n"
+            + "float32: their softmax loss and gradient are exactly 0. It is measured on the softmax of the logits for "
+            + "every arm, so for a StableMax arm it shows what softmax would do with those logits; the StableMax loss "
+            + "itself never reaches 0 (its zero-loss chart stays at 0). ⊥AdamW removes from each gradient its component "
+            + "along the weights; StableMax replaces exp by s(x) = x + 1 for x ≥ 0 and 1/(1 − x) below. The last chart "
+            + "is the cosine between one step's change of the output layer and its weights: near 1 when training only "
+            + "scales the logits up (naive loss minimisation). Each arm is a run folder that <code>mnemo report</code> "
+            + "can compare with other runs.</p>\n"
 
         // The table.
         out += "<h2>First step reaching a test accuracy</h2>\n<table>\n<thead><tr><th>arm</th><th>what</th><th>steps</th>"
