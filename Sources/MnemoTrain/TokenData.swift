@@ -5,39 +5,34 @@ import MnemoData
 import Torch
 
 /// One split's tokens: in memory (raw text tokenized at start) or memory-mapped shards (`mnemo data prepare`).
+/// Batches come from MnemoData's loaders; the trainer checks at start that each split is longer than a window.
 public struct TokenSplit: Sendable {
     public let tokens: any TokenSource
     public init(tokens: any TokenSource) { self.tokens = tokens }
 
     public var count: Int { tokens.count }
 
-    /// B random windows of T+1 tokens (nanoGPT's get_batch): x = window[0..<T], y = window[1...T], (B, T) int64.
-    public func randomBatch(batchSize b: Int, blockSize t: Int, generator: Generator) -> (x: Tensor, y: Tensor) {
-        precondition(count > t, "a split of \(count) tokens is too short for block_size \(t)")
-        let starts = Tensor.randint(0, count - t, [b], generator: generator).toArray(Int64.self)
-        return window(starts: starts.map { Int($0) }, blockSize: t)
+    /// nanoGPT's get_batch: B random windows, x and y (B, T) int64 on `device`.
+    public func randomBatch(batchSize b: Int, blockSize t: Int, generator: Generator,
+                            device: Device = .cpu) -> (x: Tensor, y: Tensor) {
+        do { return try RandomWindowLoader(tokens).batch(b, t, generator: generator, device: device) }
+        catch { preconditionFailure("\(error)") }
     }
 
-    /// Consecutive non-overlapping windows covering the split once (the last partial window is dropped).
-    public func sequentialBatches(batchSize b: Int, blockSize t: Int) -> [(x: Tensor, y: Tensor)] {
-        let windows = (count - 1) / t
-        return stride(from: 0, to: windows, by: b).map { first in
-            let starts = (first..<Swift.min(first + b, windows)).map { $0 * t }
-            return window(starts: starts, blockSize: t)
+    /// The mean of `loss` over one deterministic pass in consecutive windows (EvaluationBatches), weighted by
+    /// tokens, without autograd.
+    public func fullPassLoss(batchSize b: Int, blockSize t: Int, device: Device = .cpu,
+                             _ loss: (Tensor, Tensor) -> Tensor) -> Double {
+        withNoGrad {
+            var total = 0.0, tokens = 0
+            do {
+                for (x, y) in try EvaluationBatches(self.tokens, batchSize: b, blockSize: t, device: device) {
+                    total += loss(x, y).item() * Double(x.count)
+                    tokens += x.count
+                }
+            } catch { preconditionFailure("\(error)") }
+            return total / Double(Swift.max(tokens, 1))
         }
-    }
-
-    func window(starts: [Int], blockSize t: Int) -> (x: Tensor, y: Tensor) {
-        var x = [Int64](repeating: 0, count: starts.count * t), y = x
-        var row = [Int64](repeating: 0, count: t + 1)
-        for (i, s) in starts.enumerated() {
-            row.withUnsafeMutableBufferPointer { tokens.copy(from: s, count: t + 1, into: $0.baseAddress!) }
-            for j in 0..<t {
-                x[i * t + j] = row[j]
-                y[i * t + j] = row[j + 1]
-            }
-        }
-        return (Tensor(x, shape: [starts.count, t]), Tensor(y, shape: [starts.count, t]))
     }
 }
 

@@ -164,7 +164,7 @@ public final class Trainer {
                 var total = 0.0
                 for _ in 0..<config.evalIters {
                     let (x, y) = split.randomBatch(batchSize: config.batchSize, blockSize: config.blockSize,
-                                                   generator: evalGenerator)
+                                                   generator: evalGenerator, device: device)
                     total += forwardLoss(x, y).item()
                 }
                 return total / Double(config.evalIters)
@@ -177,18 +177,11 @@ public final class Trainer {
     public func fullValidationLoss() -> Double {
         model.eval()
         defer { model.train() }
-        return withNoGrad {
-            var total = 0.0, tokens = 0
-            for (x, y) in data.val.sequentialBatches(batchSize: config.batchSize, blockSize: config.blockSize) {
-                total += forwardLoss(x, y).item() * Double(x.count)
-                tokens += x.count
-            }
-            return total / Double(Swift.max(tokens, 1))
-        }
+        return data.val.fullPassLoss(batchSize: config.batchSize, blockSize: config.blockSize, device: device,
+                                     forwardLoss)
     }
 
     func forwardLoss(_ x: Tensor, _ y: Tensor) -> Tensor {
-        let (x, y) = device == .cpu ? (x, y) : (x.to(device), y.to(device))
         if config.dtype == "bfloat16" {
             return withAutocast(device: device, dtype: .bfloat16) { lossFunction(model(x), y) }
         }
@@ -202,9 +195,10 @@ public final class Trainer {
         model.eval()
         defer { model.train() }
         return withNoGrad {
-            let (x, y) = data.val.randomBatch(batchSize: config.batchSize, blockSize: config.blockSize, generator: evalGenerator)
-            let logits = model(device == .cpu ? x : x.to(device)).float()
-            let flat = logits.reshape([-1, logits.size(-1)]), targets = (device == .cpu ? y : y.to(device)).reshape([-1])
+            let (x, y) = data.val.randomBatch(batchSize: config.batchSize, blockSize: config.blockSize,
+                                              generator: evalGenerator, device: device)
+            let logits = model(x).float()
+            let flat = logits.reshape([-1, logits.size(-1)]), targets = y.reshape([-1])
             let perSample = TorchNN.lossFunction(lossKind, reduction: .none)(flat, targets)
             let stats = SoftmaxCollapse.stats(logits: flat, targets: targets, perSampleLosses: perSample)
             return ["sc_fraction": stats.collapsedFraction, "zero_loss_fraction": stats.zeroLossFraction ?? .nan,
@@ -282,7 +276,7 @@ public final class Trainer {
             // forward / backward over the micro-batches, gradients accumulating
             var lossValue = 0.0
             for _ in 0..<accumulation {
-                let (x, y) = data.train.randomBatch(batchSize: b, blockSize: t, generator: dataGenerator)
+                let (x, y) = data.train.randomBatch(batchSize: b, blockSize: t, generator: dataGenerator, device: device)
                 let loss = forwardLoss(x, y) / Double(accumulation)
                 loss.backward()
                 lossValue += loss.item()

@@ -51,7 +51,7 @@ extension Tensor {
         let h = values.withUnsafeBytes { raw in
             mt_from_data(raw.baseAddress, dims, Int64(dims.count), T.dtype.raw, device.raw)
         }
-        self.init(handle: wrap(h, "Tensor(_:shape:)").retainedHandle())
+        self.init(handle: h ?? failedHandle("Tensor(_:shape:)"))
     }
 
     /// A 0-d tensor holding one value.
@@ -102,11 +102,6 @@ extension Tensor {
     }
     public static func zeros(like t: Tensor) -> Tensor { wrap(mt_zeros_like(t.handle), "zeros(like:)") }
     public static func ones(like t: Tensor) -> Tensor { wrap(mt_ones_like(t.handle), "ones(like:)") }
-
-    /// Gives the handle to a new owner (used by convenience initialisers); self must not be used after.
-    func retainedHandle() -> OpaquePointer {
-        mt_shallow_clone(handle)!
-    }
 }
 
 // MARK: reading values

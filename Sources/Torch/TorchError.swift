@@ -45,9 +45,13 @@ func fail(_ what: String) {
 /// Takes ownership of a handle returned by the shim; on failure reports and returns an empty tensor.
 @inline(__always)
 func wrap(_ handle: OpaquePointer?, _ what: @autoclosure () -> String) -> Tensor {
-    if let handle { return Tensor(handle: handle) }
-    fail(what())
-    return Tensor(handle: mt_empty(nil, 0, MT_FLOAT32, Device.cpu.raw)!)
+    Tensor(handle: handle ?? failedHandle(what()))
+}
+
+/// Reports a failed call and returns the handle of an empty tensor to stand in for its result.
+func failedHandle(_ what: String) -> OpaquePointer {
+    fail(what)
+    return mt_empty(nil, 0, MT_FLOAT32, Device.cpu.raw)!
 }
 
 /// Checks a status result of the shim.

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import MnemoTrain
 import Torch
+import TorchNN
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Loss of a run's latest checkpoint over its whole val split.")
@@ -16,15 +17,10 @@ struct Eval: ParsableCommand {
             let loaded = try LoadedRun(runDirectory: runFolder)
             let data = try TokenData.load(config: loaded.config)
             let b = loaded.config.batchSize, t = loaded.config.blockSize
+            // the run's own loss (softmax or StableMax cross-entropy), targets never ignored here
+            let lossFn = lossFunction(LossKind(rawValue: loaded.config.loss) ?? .softmax, ignoreIndex: -1)
             func loss(_ split: TokenSplit) -> Double {
-                withNoGrad {
-                    var total = 0.0, count = 0
-                    for (x, y) in split.sequentialBatches(batchSize: b, blockSize: t) {
-                        total += loaded.model.loss(x, targets: y).item() * Double(x.count)
-                        count += x.count
-                    }
-                    return total / Double(Swift.max(count, 1))
-                }
+                split.fullPassLoss(batchSize: b, blockSize: t) { x, y in lossFn(loaded.model(x), y) }
             }
             print(String(format: "step %d: val loss %.4f (%d tokens)", loaded.step, loss(data.val), data.val.count))
             if train { print(String(format: "step %d: train loss %.4f (%d tokens)", loaded.step, loss(data.train), data.train.count)) }
