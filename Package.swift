@@ -64,18 +64,20 @@ let package = Package(
             linkerSettings: [.unsafeFlags(torchLink)]
         ),
         // The safetensors file format in pure Swift (no libtorch): memory-mapped, validated reading; writing.
-        .target(name: "SafeTensors"),
+        // Small helpers every module may use (no dependencies).
+        .target(name: "MnemoSupport"),
+        .target(name: "SafeTensors", dependencies: ["MnemoSupport"]),
         .target(name: "Torch", dependencies: ["CTorch", "SafeTensors"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
         .target(name: "TorchOptim", dependencies: ["Torch", "TorchNN"]),
         // Tokenizers (pure Swift), llm.c token shards and batch loaders.
-        .target(name: "MnemoData", dependencies: ["Torch"]),
+        .target(name: "MnemoData", dependencies: ["Torch", "MnemoSupport"]),
         // Models, one file each (GPT, …).
         .target(name: "MnemoModels", dependencies: ["Torch", "TorchNN"]),
         // Training: configs, the trainer, checkpoints, metrics, reports.
         .target(
             name: "MnemoTrain",
-            dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "SafeTensors",
+            dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "SafeTensors", "MnemoSupport",
                            .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .executableTarget(
@@ -87,7 +89,7 @@ let package = Package(
         ),
         .executableTarget(name: "mnemo-bench", dependencies: ["Torch", "TorchNN", "TorchOptim"], path: "bench/swift"),
         .executableTarget(name: "mnemo-bench-tokenizer", dependencies: ["MnemoData"], path: "bench/tokenizer"),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MnemoSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "Torch"]),
         .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels", "Torch", "TorchNN"], resources: [.copy("Fixtures")]),

@@ -17,6 +17,7 @@
 // a ByteLevel decoder: Hugging Face `tokenizers` loads it, and HFTokenizer gives the same ids (checked with
 // tokenizers 0.23.3 by scripts/check_hf_tokenizer.py on tinyshakespeare and a Unicode / special-token sample).
 
+import MnemoSupport
 import Foundation
 
 public struct BPETrainer: Sendable {
@@ -250,11 +251,11 @@ public struct TrainedBPE: Sendable {
 
     /// The Hugging Face tokenizer.json text.
     public func tokenizerJSON() -> String {
-        func string(_ id: Int) -> String { TokenizerFiles.jsonString(ByteLevel.encode(tokens[id])) }
+        func string(_ id: Int) -> String { jsonQuoted(ByteLevel.encode(tokens[id])) }
         var out = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": ["
         for (index, special) in specialTokens.enumerated() {
             out += index == 0 ? "\n" : ",\n"
-            out += "    {\"id\": \(tokens.count + index), \"content\": \(TokenizerFiles.jsonString(special)), \"single_word\": false, "
+            out += "    {\"id\": \(tokens.count + index), \"content\": \(jsonQuoted(special)), \"single_word\": false, "
                 + "\"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}"
         }
         out += specialTokens.isEmpty ? "],\n" : "\n  ],\n"
@@ -270,7 +271,7 @@ public struct TrainedBPE: Sendable {
             out += "\(string(id)): \(id)"
         }
         for (index, special) in specialTokens.enumerated() {
-            out += ",\n      \(TokenizerFiles.jsonString(special)): \(tokens.count + index)"
+            out += ",\n      \(jsonQuoted(special)): \(tokens.count + index)"
         }
         out += "\n    },\n    \"merges\": ["
         for (index, merge) in merges.enumerated() {

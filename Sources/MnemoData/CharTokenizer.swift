@@ -11,6 +11,7 @@
 // message, as an op given an impossible input does. Call `encodeChecked` on text you did not build the vocabulary
 // from. There is no end-of-text id.
 
+import MnemoSupport
 import Dispatch
 import Foundation
 
@@ -75,7 +76,7 @@ public struct CharTokenizer: Tokenizer {
 
     /// Writes the vocabulary as JSON.
     public func save(to path: String) throws {
-        let list = characters.map { TokenizerFiles.jsonString(String(Character($0))) }.joined(separator: ", ")
+        let list = characters.map { jsonQuoted(String(Character($0))) }.joined(separator: ", ")
         try TokenizerFiles.write(Data("{\"type\": \"char\", \"chars\": [\(list)]}\n".utf8), to: path)
     }
 

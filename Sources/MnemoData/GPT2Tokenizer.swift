@@ -8,6 +8,7 @@
 //
 // Tested against tiktoken's counts and ids on tinyshakespeare (338,025 tokens) and on tricky strings.
 
+import MnemoSupport
 import Foundation
 
 public struct GPT2Tokenizer: Tokenizer {
@@ -31,7 +32,7 @@ public struct GPT2Tokenizer: Tokenizer {
         let idOfBytes = ByteStringMap(capacity: json.count)
         for (key, id) in json {
             guard id >= 0 else {
-                throw TokenizerError.corrupt(encoderJSON, "the value of \(TokenizerFiles.jsonString(key)) is not a non-negative integer id", hint: hint)
+                throw TokenizerError.corrupt(encoderJSON, "the value of \(jsonQuoted(key)) is not a non-negative integer id", hint: hint)
             }
             guard seen.insert(id).inserted else {
                 throw TokenizerError.corrupt(encoderJSON, "id \(id) is given to two tokens", hint: hint)

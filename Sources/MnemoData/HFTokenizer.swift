@@ -16,6 +16,7 @@
 // (ordinary text) matches none. `decode` keeps special tokens (Hugging Face's skip_special_tokens=False), so that
 // decode(encode(text)) == text. `endOfText` is the id of the added token `<|endoftext|>`, if there is one.
 
+import MnemoSupport
 import Foundation
 
 public struct HFTokenizer: Tokenizer {
@@ -82,7 +83,7 @@ public struct HFTokenizer: Tokenizer {
                 throw corrupt("added_tokens[\(index)] is not an object with a string \"content\" and an integer \"id\"")
             }
             if object["single_word"] as? Bool == true {
-                throw unsupported("added token \(TokenizerFiles.jsonString(content)) has single_word: true")
+                throw unsupported("added token \(jsonQuoted(content)) has single_word: true")
             }
             added.append(AddedToken(content: content, id: id, special: object["special"] as? Bool ?? false,
                                     lstrip: object["lstrip"] as? Bool ?? false, rstrip: object["rstrip"] as? Bool ?? false))
@@ -101,10 +102,10 @@ public struct HFTokenizer: Tokenizer {
         }
         for (token, value) in vocabulary {
             guard let id = TokenizerFiles.integer(value), id >= 0 else {
-                throw corrupt("model.vocab[\(TokenizerFiles.jsonString(token))] is not a non-negative integer id")
+                throw corrupt("model.vocab[\(jsonQuoted(token))] is not a non-negative integer id")
             }
             if let other = stringOfId[id] {
-                throw corrupt("model.vocab gives id \(id) to both \(TokenizerFiles.jsonString(other)) and \(TokenizerFiles.jsonString(token))")
+                throw corrupt("model.vocab gives id \(id) to both \(jsonQuoted(other)) and \(jsonQuoted(token))")
             }
             stringOfId[id] = token
             if let bytes = ByteLevel.decode(token) { tokens.append((bytes, id)) }
@@ -134,7 +135,7 @@ public struct HFTokenizer: Tokenizer {
         var unknownId: Int?
         if let unknown = model["unk_token"] as? String {
             guard let id = vocabulary[unknown].flatMap(TokenizerFiles.integer) else {
-                throw corrupt("model.unk_token \(TokenizerFiles.jsonString(unknown)) is not in model.vocab")
+                throw corrupt("model.unk_token \(jsonQuoted(unknown)) is not in model.vocab")
             }
             unknownId = id
         }

@@ -12,6 +12,7 @@
 // Writing (`MetricsWriter`): one line per call, keys sorted, written straight to the file (no buffering), so that a
 // killed run loses at most the line being written.
 
+import MnemoSupport
 import Foundation
 
 /// One point of a series: the step it was logged at and its value (NaN where the writer logged null).
@@ -222,7 +223,7 @@ public final class MetricsWriter {
             fields.append((key, Self.number(value)))
         }
         fields.sort { $0.0 < $1.0 }
-        let body = fields.map { Self.quoted($0.0) + ":" + $0.1 }.joined(separator: ",")
+        let body = fields.map { jsonQuoted($0.0) + ":" + $0.1 }.joined(separator: ",")
         try handle.write(contentsOf: Data(("{" + body + "}\n").utf8))
     }
 
@@ -235,25 +236,4 @@ public final class MetricsWriter {
         return "\(value)"
     }
 
-    /// A string as a JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
 }

@@ -8,6 +8,7 @@
 // UTF-8 (SafeTensorsHeader does that first).
 
 /// A parsed JSON value. Integers that fit in `Int` are `.integer`; every other number keeps its text.
+import MnemoSupport
 enum JSONValue {
     case object([JSONMember])
     case array([JSONValue])
@@ -338,27 +339,3 @@ struct JSONParser {
     }
 }
 
-/// `text` as a JSON string literal: quotes, backslashes and control characters escaped, the rest raw UTF-8
-/// (what serde_json, and so Python's safetensors, writes).
-func jsonQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "\u{08}": out += "\\b"
-        case "\u{0C}": out += "\\f"
-        default:
-            if scalar.value < 0x20 {
-                let digits = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}

@@ -15,6 +15,7 @@
 // elements × element size. It does not convert byte order: bytes are written as given (the format is
 // little-endian, as are all platforms Mnemo runs on).
 
+import MnemoSupport
 import Foundation
 
 #if canImport(Glibc)

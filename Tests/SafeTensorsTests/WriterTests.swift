@@ -1,5 +1,6 @@
 // The writer's exact output (header text, padding, order), what it refuses, and atomic replacement.
 
+import MnemoSupport
 import Foundation
 import Testing
 @testable import SafeTensors
