@@ -70,6 +70,8 @@ let package = Package(
         .target(name: "Torch", dependencies: ["CTorch", "SafeTensors"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
         .target(name: "TorchOptim", dependencies: ["Torch", "TorchNN"]),
+        // PyTorch reference fixtures and their runner: the Swift tests check them on the CPU, `mnemo check` on CUDA.
+        .target(name: "TorchChecks", dependencies: ["Torch", "TorchNN", "TorchOptim"]),
         // Tokenizers (pure Swift), llm.c token shards and batch loaders.
         .target(name: "MnemoData", dependencies: ["Torch", "MnemoSupport"]),
         // Models, one file each (GPT, …).
@@ -83,14 +85,14 @@ let package = Package(
         .executableTarget(
             name: "mnemo",
             dependencies: [
-                "SafeTensors", "Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "MnemoTrain",
+                "SafeTensors", "Torch", "TorchNN", "TorchOptim", "TorchChecks", "MnemoData", "MnemoModels", "MnemoTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "mnemo-bench", dependencies: ["Torch", "TorchNN", "TorchOptim"], path: "bench/swift"),
         .executableTarget(name: "mnemo-bench-tokenizer", dependencies: ["MnemoData"], path: "bench/tokenizer"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MnemoSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "TorchChecks"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "Torch"]),
         .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels", "Torch", "TorchNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoTrainTests", dependencies: ["MnemoTrain", "MnemoModels", "MnemoData", "Torch", "TorchNN", "TorchOptim"]),

@@ -116,17 +116,6 @@ const char *mt_runtime_config(void) {
   return config.c_str();
 }
 
-bool mt_cuda_is_available(void) {
-  try { return at::detail::getCUDAHooks().hasCUDA(); } catch (...) { return false; }
-}
-int64_t mt_cuda_device_count(void) {
-  try { return at::detail::getCUDAHooks().deviceCount(); } catch (...) { return 0; }
-}
-void mt_cuda_synchronize(void) {
-  MT_GUARD(, {
-    if (at::detail::getCUDAHooks().hasCUDA()) at::detail::getCUDAHooks().deviceSynchronize(-1);
-  })
-}
 int32_t mt_get_num_threads(void) { return at::get_num_threads(); }
 void mt_set_num_threads(int32_t n) { MT_GUARD(, at::set_num_threads(n);) }
 
@@ -256,6 +245,19 @@ mt_generator mt_generator_new(uint64_t seed, mt_device dev) {
     gen.set_current_seed(seed);
     return new mt_generator_s{gen};
   })
+}
+mt_generator mt_default_generator(mt_device dev) {
+  MT_GUARD(nullptr, {
+    if (dev.type == MT_CUDA) {
+      return new mt_generator_s{at::detail::getCUDAHooks().getDefaultGenerator(static_cast<c10::DeviceIndex>(dev.index))};
+    }
+    return new mt_generator_s{at::detail::getDefaultCPUGenerator()};
+  })
+}
+mt_device mt_generator_device(mt_generator g) {
+  auto d = g->gen.device();
+  if (d.is_cuda()) return mt_device{MT_CUDA, d.index()};
+  return mt_device{MT_CPU, 0};
 }
 void mt_generator_free(mt_generator g) { delete g; }
 uint64_t mt_generator_seed(mt_generator g) { return g->gen.current_seed(); }

@@ -3,7 +3,7 @@
 //
 //   checkpoints/step_000500/model.safetensors      model state dict (PyTorch names)
 //                          /optimizer.safetensors  AdamW moments and step counts, hyper-parameters in metadata
-//                          /rng.safetensors        generator states (data, eval, global CPU)
+//                          /rng.safetensors        generator states (data, eval, sample, global CPU, global CUDA on CUDA)
 //                          /state.json             step to run next, best val loss, elapsed time
 //   checkpoints/latest                              name of the newest complete checkpoint
 //

@@ -101,7 +101,9 @@ public final class Trainer {
             : LinearWarmupSchedule(lr: config.learningRate, warmupSteps: config.warmupIters)
         dataGenerator = Generator(seed: UInt64(config.seed))
         evalGenerator = Generator(seed: UInt64(config.seed) &+ 1)
-        sampleGenerator = Generator(seed: UInt64(config.seed) &+ 2)
+        // Batches are drawn on the CPU (the same windows on every device); sampling draws on the model's device,
+        // whose multinomial accepts only a generator of its own device.
+        sampleGenerator = Generator(seed: UInt64(config.seed) &+ 2, device: device)
 
         let metricsPath = "\(runDirectory)/metrics.jsonl"
         if resuming {
@@ -109,7 +111,7 @@ public final class Trainer {
                 throw ConfigError("\(runDirectory) has no complete checkpoint to resume from")
             }
             state = try Checkpoint.load(folder: folder, model: model, optimizer: optimizer,
-                                        generators: ["data": dataGenerator, "eval": evalGenerator, "sample": sampleGenerator])
+                                        generators: Trainer.checkpointed(dataGenerator, evalGenerator, sampleGenerator, device))
             try Trainer.dropMetrics(from: state.step, path: metricsPath)
         } else {
             try writeAtomically(config.jsonData(), to: "\(runDirectory)/config.json")
@@ -128,7 +130,14 @@ public final class Trainer {
         _ = try? log.seekToEnd()
     }
 
-    var generators: [String: Generator] { ["data": dataGenerator, "eval": evalGenerator, "sample": sampleGenerator] }
+    /// Every stream a checkpoint keeps; on CUDA also the device's default generator (dropout draws from it).
+    var generators: [String: Generator] { Trainer.checkpointed(dataGenerator, evalGenerator, sampleGenerator, device) }
+
+    static func checkpointed(_ data: Generator, _ eval: Generator, _ sample: Generator, _ device: Device) -> [String: Generator] {
+        var all = ["data": data, "eval": eval, "sample": sample]
+        if case .cuda = device { all["global_cuda"] = Generator.defaultGenerator(for: device) }
+        return all
+    }
 
     /// Removes metric lines the resumed run will write again: training lines from `step` on and evaluation
     /// lines after it (the evaluation at `step` ran before its checkpoint was taken).

@@ -9,6 +9,18 @@ public final class Generator {
         guard let h = mt_generator_new(seed, device.raw) else { fatalError("torch: Generator: \(lastErrorMessage())") }
         handle = h
     }
+
+    private init(handle: OpaquePointer) { self.handle = handle }
+
+    /// The default generator of `device` (the one ops use when given none): torch.default_generator, or
+    /// torch.cuda.default_generators[i].
+    public static func defaultGenerator(for device: Device) -> Generator {
+        guard let h = mt_default_generator(device.raw) else { fatalError("torch: default generator: \(lastErrorMessage())") }
+        return Generator(handle: h)
+    }
+
+    /// The device whose random streams this generator drives; sampling ops need it on their tensors' device.
+    public var device: Device { Device(raw: mt_generator_device(handle)) }
     deinit { mt_generator_free(handle) }
 
     public var seed: UInt64 { mt_generator_seed(handle) }

@@ -10,6 +10,30 @@ public enum Runtime {
     public static var cudaIsAvailable: Bool { mt_cuda_is_available() }
     public static var cudaDeviceCount: Int { Int(mt_cuda_device_count()) }
     public static func cudaSynchronize() { mt_cuda_synchronize() }
+    /// How the CUDA backend was found at start-up: "loaded /…/libtorch_cuda.so", "no libtorch_cuda.so in /…",
+    /// or the loader's error (a CPU-only machine). One binary runs on both; `MNEMO_CUDA=0` keeps it on the CPU.
+    public static var cudaBackendStatus: String { String(cString: mt_cuda_backend_status()) }
+
+    /// The CUDA caching allocator's figures for one device (torch.cuda.memory_allocated & co.), in bytes.
+    public struct CUDAMemory: Sendable {
+        public var allocated: Int
+        public var peakAllocated: Int
+        public var reserved: Int
+        public var peakReserved: Int
+    }
+
+    /// Memory figures of CUDA device `index`; throws when there is no CUDA.
+    public static func cudaMemory(device index: Int = 0) throws -> CUDAMemory {
+        var raw = mt_cuda_memory()
+        guard mt_cuda_memory_stats(Int32(index), &raw) == MT_OK else { throw TorchError(lastErrorMessage()) }
+        return CUDAMemory(allocated: Int(raw.allocated), peakAllocated: Int(raw.peak_allocated),
+                          reserved: Int(raw.reserved), peakReserved: Int(raw.peak_reserved))
+    }
+
+    /// Starts the peak figures of `cudaMemory` afresh (torch.cuda.reset_peak_memory_stats).
+    public static func resetCUDAPeakMemory(device index: Int = 0) throws {
+        guard mt_cuda_reset_peak_memory(Int32(index)) == MT_OK else { throw TorchError(lastErrorMessage()) }
+    }
 
     /// Intra-op threads libtorch uses (torch.get_num_threads / set_num_threads).
     public static var threads: Int {

@@ -10,6 +10,7 @@ struct Mnemo: ParsableCommand {
         abstract: "Train, measure and compare small GPT-style language models on libtorch.",
         subcommands: [
             Inspect.self,
+            Check.self,
             TokenizerCommand.self,
             DataCommand.self,
             Demo.self,

@@ -6,6 +6,7 @@
 // generator with the same seed, which no other test can disturb.
 import Testing
 @testable import Torch
+import TorchChecks
 
 @Suite(.serialized) struct RandomFixtureTests {
     static let file = "random"

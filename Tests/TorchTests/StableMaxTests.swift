@@ -11,80 +11,13 @@ import Testing
 @testable import Torch
 @testable import TorchNN
 @testable import TorchOptim
+import TorchChecks
 
 @Suite struct StableMaxFixtureTests {
     static let file = "stablemax"
 
-    /// One ⊥AdamW run as in the fixture: [fc.weight, fc.bias, weight grads…, bias grads…] → parameters after.
-    static func orthoAdamW(_ inputs: [Tensor]) -> [Tensor] {
-        let steps = (inputs.count - 2) / 2
-        let w = inputs[0].clone().detached().requiringGrad(), b = inputs[1].clone().detached().requiringGrad()
-        let base = AdamW(groups: [ParameterGroup(params: [w, b], names: ["fc.weight", "fc.bias"], lr: 1e-2,
-                                                 weightDecay: 0.1, betas: (0.9, 0.99), eps: 1e-25)])
-        let optimizer = orthogonalized(base, skipSubstrings: ["bias"])
-        for k in 0..<steps {
-            w.grad = inputs[2 + k].clone()
-            b.grad = inputs[2 + steps + k].clone()
-            optimizer.step()
-        }
-        return [w.detached(), b.detached()]
-    }
-
-    static func orthoSGD(_ inputs: [Tensor]) -> [Tensor] {
-        let w = inputs[0].clone().detached().requiringGrad(), b = inputs[1].clone().detached().requiringGrad()
-        let base = SGD(groups: [ParameterGroup(params: [w, b], names: ["w", "b"], lr: 0.1, weightDecay: 0.01)],
-                       momentum: 0.9)
-        let optimizer = orthogonalized(base, skipOneDimensional: true)
-        for k in 0..<3 {
-            w.grad = inputs[2 + k].clone()
-            b.grad = inputs[5 + k].clone()
-            optimizer.step()
-        }
-        return [w.detached(), b.detached()]
-    }
-
-    static let ops: [String: FixtureOp] = [
-        "s_f32": { [stableMaxS($0[0])] },
-        "s_f64": { [stableMaxS($0[0])] },
-        "log_s_f32": { [stableMaxLogS($0[0])] },
-        "log_s_f64": { [stableMaxLogS($0[0])] },
-        "stablemax_f32": { [stableMax($0[0])] },
-        "stablemax_f64": { [stableMax($0[0])] },
-        "log_stablemax_f32": { [logStableMax($0[0])] },
-        "log_stablemax_f64": { [logStableMax($0[0])] },
-        "stablemax_dim0_f32": { [stableMax($0[0], dim: 0)] },
-        "stablemax_ce_f32": { [stableMaxCrossEntropy($0[0], $0[1])] },
-        "stablemax_ce_f64": { [stableMaxCrossEntropy($0[0], $0[1])] },
-        "stablemax_ce_ignore_ls_f32": { [stableMaxCrossEntropy($0[0], $0[1], ignoreIndex: -100, labelSmoothing: 0.1)] },
-        "stablemax_ce_ignore_ls_f64": { [stableMaxCrossEntropy($0[0], $0[1], ignoreIndex: -100, labelSmoothing: 0.1)] },
-        "stablemax_ce_sum_f32": { [stableMaxCrossEntropy($0[0], $0[1], reduction: .sum)] },
-        "stablemax_ce_none_f32": { [stableMaxCrossEntropy($0[0], $0[1], reduction: .none)] },
-        "stablemax_ce_3d_f32": { [stableMaxCrossEntropy($0[0], $0[1])] },
-        "stablemax_ce_compute_f32": { [stableMaxCrossEntropy($0[0], $0[1], computeDType: .float32)] },
-        "collapse_softmax_ce_f32": { [crossEntropy($0[0], $0[1])] },
-        "collapse_stablemax_ce_f32": { [stableMaxCrossEntropy($0[0], $0[1])] },
-        "margin15_f32": { x in
-            [crossEntropy(x[0], x[1], reduction: .none), (x[0] - x[0].amax(dims: [-1], keepDim: true)).exp().sum(dims: [-1])]
-        },
-        "margin18_f32": { x in
-            [crossEntropy(x[0], x[1], reduction: .none), (x[0] - x[0].amax(dims: [-1], keepDim: true)).exp().sum(dims: [-1])]
-        },
-        "ortho_grad_f32": { [orthogonalGradient($0[0], $0[1])] },
-        "ortho_grad_f64": { [orthogonalGradient($0[0], $0[1])] },
-        "ortho_adamw_1step_f32": { orthoAdamW($0) },
-        "ortho_adamw_3steps_f32": { orthoAdamW($0) },
-        "ortho_adamw_3steps_f64": { orthoAdamW($0) },
-        "ortho_sgd_3steps_f32": { orthoSGD($0) },
-    ]
-
-    static func tolerance(_ name: String) -> Tolerance? {
-        if name.hasPrefix("collapse_softmax") { return .exact }
-        if name.hasPrefix("collapse_stablemax") { return Tolerance(atol: 1e-9, rtol: 1e-5) }  // gradients ~5e-4
-        if name.hasPrefix("ortho_") && name.contains("step") {
-            return name.hasSuffix("f64") ? Tolerance(atol: 1e-12, rtol: 1e-10) : Tolerance(atol: 1e-6, rtol: 1e-5)
-        }
-        return nil
-    }
+    static let ops = OpFixtures.stablemax.ops   // the Swift expressions live in TorchChecks
+    static func tolerance(_ name: String) -> Tolerance? { OpFixtures.stablemax.tolerance(name) }
 
     @Test func tableCoversEveryCase() throws { try checkFixtureCoverage(Self.file, Self.ops) }
 

@@ -41,6 +41,15 @@ const char *mt_runtime_config(void);        // at::show_config()
 bool mt_cuda_is_available(void);
 int64_t mt_cuda_device_count(void);
 void mt_cuda_synchronize(void);
+// How the CUDA backend was found: the shim links libtorch_cpu only and, when the program loads, opens
+// libtorch_cuda.so from the folder the loaded libtorch_cpu.so came from (MNEMO_CUDA=0 skips it). The text says
+// what happened ("loaded /…/libtorch_cuda.so", "no libtorch_cuda.so in /…", or the loader's error).
+const char *mt_cuda_backend_status(void);
+// The CUDA caching allocator's figures for one device, in bytes (torch.cuda.memory_allocated,
+// max_memory_allocated, memory_reserved, max_memory_reserved). MT_ERROR when there is no CUDA.
+typedef struct { int64_t allocated, peak_allocated, reserved, peak_reserved; } mt_cuda_memory;
+mt_status mt_cuda_memory_stats(int32_t device, mt_cuda_memory *out);
+mt_status mt_cuda_reset_peak_memory(int32_t device);
 int32_t mt_get_num_threads(void);
 void mt_set_num_threads(int32_t n);
 
@@ -81,6 +90,8 @@ int64_t mt_item_int64(mt_tensor t);
 
 void mt_manual_seed(uint64_t seed);          // CPU and every CUDA device
 mt_generator mt_generator_new(uint64_t seed, mt_device device);
+mt_generator mt_default_generator(mt_device device);   // a handle to the device's default generator
+mt_device mt_generator_device(mt_generator g);
 void mt_generator_free(mt_generator g);
 uint64_t mt_generator_seed(mt_generator g);
 mt_tensor mt_generator_get_state(mt_generator g);      // NULL g = default CPU generator
