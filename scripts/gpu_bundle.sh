@@ -107,5 +107,5 @@ grep "all:" "$tmp/check.txt" >&2
   --set gradient_accumulation_steps=1 --set max_iters=3 --set eval_interval=0 --set eval_iters=1 \
   --set warmup_iters=1 --set lr_decay_iters=3 --set dtype=float32 --out "$tmp/run" --quiet >"$tmp/train.txt" \
   || { cat "$tmp/train.txt" >&2; die "a 3-step training run failed"; }
-tail -n 1 "$tmp/train.txt" >&2
+echo "3-step GPT-2 BPE run: $(grep '^step' "$tmp/run/log.txt" | tail -n 1)" >&2
 say "ready: the bundle runs here against torch $TORCH_VERSION's CPU libraries"

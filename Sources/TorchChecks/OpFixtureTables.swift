@@ -12,10 +12,14 @@ public struct OpFixtureTable: Sendable {
     /// A case's own tolerance where the per-dtype default does not fit (nil: the default).
     public let tolerance: @Sendable (String) -> Tolerance?
 
-    init(_ file: String, _ ops: [String: FixtureOp], tolerance: @escaping @Sendable (String) -> Tolerance? = { _ in nil }) {
+    public init(file: String, ops: [String: FixtureOp], tolerance: @escaping @Sendable (String) -> Tolerance? = { _ in nil }) {
         self.file = file
         self.ops = ops
         self.tolerance = tolerance
+    }
+
+    init(_ file: String, _ ops: [String: FixtureOp], tolerance: @escaping @Sendable (String) -> Tolerance? = { _ in nil }) {
+        self.init(file: file, ops: ops, tolerance: tolerance)
     }
 }
 

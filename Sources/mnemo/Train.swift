@@ -16,7 +16,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a setting: --set key=value (repeatable).") var overrides: [String] = []
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "Continue the run in this folder from its latest checkpoint.") var resume: String?
-    @Flag(help: "Benchmark mode: log every step and finish with one `mnemo ms_per_step=… tok_per_s=… peak_rss_mb=… final_loss=…` line.")
+    @Flag(help: "Benchmark mode: log every step and finish with one `mnemo ms_per_step=… tok_per_s=… peak_rss_mb=… final_loss=…` line (on CUDA also peak_alloc_mb=… peak_reserved_mb=…).")
     var bench = false
     @Flag(help: "Print only evaluations, not every log line.") var quiet = false
 
@@ -49,8 +49,13 @@ struct Train: ParsableCommand {
             try trainer.run()
             if bench, !stepSeconds.isEmpty {
                 let mean = stepSeconds.reduce(0, +) / Double(stepSeconds.count)
-                print(String(format: "mnemo ms_per_step=%.2f tok_per_s=%.0f peak_rss_mb=%.1f final_loss=%.4f",
-                             mean * 1000, tokensPerStep / mean, peakResidentMegabytes(), lastLoss))
+                var line = String(format: "mnemo ms_per_step=%.2f tok_per_s=%.0f peak_rss_mb=%.1f final_loss=%.4f",
+                                  mean * 1000, tokensPerStep / mean, peakResidentMegabytes(), lastLoss)
+                if case .cuda(let index) = trainer.device, let memory = try? Runtime.cudaMemory(device: index) {
+                    line += String(format: " peak_alloc_mb=%.0f peak_reserved_mb=%.0f",
+                                   Double(memory.peakAllocated) / 1048576, Double(memory.peakReserved) / 1048576)
+                }
+                print(line)
             }
         } catch let error as ValidationError {
             throw error
