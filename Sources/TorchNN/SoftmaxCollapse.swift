@@ -57,15 +57,19 @@ public enum SoftmaxCollapse {
     }
 
     /// Per-sample margins (N) float64: target logit minus the largest other logit; logits (N, C), targets (N).
+    /// The largest other logit is the best of the top two that is not the target's class, so no (N, C) copy is
+    /// made (a 65,536 × 50,304 float64 copy would be 26 GB); float32 → float64 is exact, so the result equals the
+    /// subtraction done on float64 logits.
     public static func margins(_ logits: Tensor, _ targets: Tensor) -> Tensor {
         precondition(logits.ndim == 2 && targets.shape == [logits.size(0)],
                      "margins: logits (N, C) and targets (N), got \(logits.shape) and \(targets.shape)")
-        let z = logits.detached().double()
-        let index = targets.unsqueeze(1)                                    // (N, 1)
-        let target = z.gather(dim: 1, index: index).squeeze(1)              // (N)
-        let minusInfinity = Tensor.full([z.size(0), 1], -.infinity, dtype: .float64, device: z.device)
-        let others = z.scatter(dim: 1, index: index, src: minusInfinity)    // target masked out
-        return target - others.amax(dims: [1])
+        let z = logits.detached()
+        let target = z.gather(dim: 1, index: targets.unsqueeze(1)).squeeze(1).double()   // (N)
+        guard z.size(1) > 1 else { return Tensor.full([z.size(0)], .infinity, dtype: .float64, device: z.device) }
+        let top = z.topk(2, dim: 1, largest: true, sorted: true)                          // (N, 2) values, classes
+        let best = top.values[.all, 0].double(), second = top.values[.all, 1].double()    // (N) each
+        let targetIsBest = top.indices[.all, 0] .== targets                               // (N) bool
+        return target - Torch.where(targetIsBest, second, best)
     }
 
     /// Median margin (lower middle for an even count, as torch.median); NaN for no samples.

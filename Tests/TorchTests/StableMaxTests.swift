@@ -229,3 +229,29 @@ import TorchChecks
         #expect(stats.count == 3 && stats.medianMargin == 4 && stats.zeroLossFraction == nil)
     }
 }
+
+/// Margins from the top two logits equal the float64 reference (target − max over the other classes), ties
+/// included, without an (N, C) float64 copy.
+@Suite struct SoftmaxMarginTests {
+    static func reference(_ logits: [[Float]], _ targets: [Int]) -> [Double] {
+        zip(logits, targets).map { row, t in
+            let others = row.enumerated().filter { $0.offset != t }.map { Double($0.element) }
+            return Double(row[t]) - (others.max() ?? .infinity)
+        }
+    }
+
+    @Test func equalTheFloat64Definition() {
+        let g = Generator(seed: 11)
+        let logits = Tensor.randn([64, 50], generator: g) * 5
+        let targets = Tensor.randint(0, 50, [64], generator: g)
+        // Rows where the target is the best class, and exact ties with another class.
+        logits[0, 7] = Tensor(100 as Float); targets[0] = Tensor(7 as Int64)
+        logits[1, 3] = Tensor(100 as Float); logits[1, 9] = Tensor(100 as Float); targets[1] = Tensor(9 as Int64)
+        let rows = (0..<64).map { logits[$0].toArray(Float.self) }
+        let want = Self.reference(rows, targets.toArray(Int64.self).map { Int($0) })
+        let got = SoftmaxCollapse.margins(logits, targets).toArray(Double.self)
+        #expect(got == want)
+        #expect(got[1] == 0 && got[0] > 0)
+        #expect(SoftmaxCollapse.margins(Tensor([[2]] as [[Float]]), Tensor([0] as [Int64])).toArray(Double.self) == [.infinity])
+    }
+}
