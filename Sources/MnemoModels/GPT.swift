@@ -62,6 +62,18 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     }
 }
 
+extension GPTConfig: ModelConfiguration {
+    /// nanoGPT's names. The defaults of a run file that sets nothing are nanoGPT's small char-level model
+    /// (configs/shakespeare-char-cpu.toml); `GPTConfig()` itself is GPT-2 small.
+    public static let schema = SettingsSchema<GPTConfig>([
+        .int("n_layer", \.nLayer), .int("n_head", \.nHead), .int("n_embd", \.nEmbd), .int("block_size", \.blockSize),
+        .int("vocab_size", \.vocabSize), .double("dropout", \.dropout), .bool("bias", \.bias),
+        .bool("gelu_approximate", \.geluApproximate),
+    ])
+    public static let defaults = GPTConfig(blockSize: 64, vocabSize: 0, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false)
+    public var contextLength: Int { blockSize }
+}
+
 final class CausalSelfAttention: Module {
     let c_attn: Linear   // key, query, value projections for all heads, in a batch
     let c_proj: Linear   // output projection
@@ -188,8 +200,8 @@ public final class GPT: Module {
         parameterCount - (nonEmbedding ? transformer.wpe.weight.count : 0)
     }
 
-    /// Logits for every position: idx (B, T) int64 → (B, T, vocab_size).
-    public func callAsFunction(_ idx: Tensor) -> Tensor {
+    /// The final hidden states: idx (B, T) int64 → (B, T, n_embd), after ln_f.
+    func hidden(_ idx: Tensor) -> Tensor {
         let t = idx.size(1)
         precondition(t <= config.blockSize, "Cannot forward sequence of length \(t), block size is only \(config.blockSize)")
         let pos = Tensor.arange(t, device: idx.device)           // (T)
@@ -197,8 +209,12 @@ public final class GPT: Module {
         let posEmb = transformer.wpe(pos)                        // position embeddings (T, n_embd)
         var x = transformer.drop(tokEmb + posEmb)
         for block in transformer.h { x = block(x) }
-        x = transformer.ln_f(x)
-        return lm_head(x)                                        // (B, T, vocab_size)
+        return transformer.ln_f(x)
+    }
+
+    /// Logits for every position: idx (B, T) int64 → (B, T, vocab_size).
+    public func callAsFunction(_ idx: Tensor) -> Tensor {
+        lm_head(hidden(idx))                                     // (B, T, vocab_size)
     }
 
     /// Mean cross-entropy of next-token prediction; targets (B, T), -1 ignored.
@@ -206,31 +222,19 @@ public final class GPT: Module {
         let logits = self(idx)
         return crossEntropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignoreIndex: -1)
     }
+}
 
-    /// Samples `maxNewTokens` continuations of idx (B, T), feeding predictions back in (model in eval mode).
-    /// `topK` keeps only the k most likely tokens; `probabilities` turns last-position logits into the
-    /// sampling distribution (softmax by default; StableMax models pass theirs).
-    public func generate(_ idx: Tensor, maxNewTokens: Int, temperature: Double = 1, topK: Int? = nil,
-                         generator: Generator? = nil,
-                         probabilities: (Tensor) -> Tensor = { $0.softmax(dim: -1) }) -> Tensor {
-        var idx = idx
-        withNoGrad {
-            for _ in 0..<maxNewTokens {
-                // if the sequence context is growing too long we must crop it at block_size
-                let t = idx.size(1)
-                let context = t <= config.blockSize ? idx : idx.narrow(dim: 1, start: t - config.blockSize, length: config.blockSize)
-                var logits = self(context).select(dim: 1, index: -1) / temperature   // (B, vocab)
-                if let k = topK {
-                    let kk = Swift.min(k, logits.size(-1))
-                    let kth = logits.topk(kk).values.narrow(dim: 1, start: kk - 1, length: 1)  // (B, 1)
-                    logits = logits.maskedFill(logits .< kth, -Double.infinity)
-                }
-                let next = probabilities(logits).multinomial(1, generator: generator)     // (B, 1)
-                idx = cat([idx, next], dim: 1)
-            }
-        }
-        return idx
+extension GPT: LanguageModel {
+    public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput { ModelOutput(logits: self(idx)) }
+
+    /// The head on the last position only (nanoGPT's inference path): (B, vocab_size).
+    public func lastLogits(_ idx: Tensor) -> Tensor {
+        let x = hidden(idx)
+        return lm_head(x.select(dim: 1, index: -1))              // (B, vocab_size)
     }
+
+    public var contextLength: Int { config.blockSize }
+    public var outputWeight: Tensor? { lm_head.weight }
 }
 
 extension GPT {

@@ -1,33 +1,32 @@
-// RunLoader.swift — a trained model back from a run folder: its config, tokenizer and latest weights
-// (for `mnemo sample` and `mnemo eval`).
+// RunLoader.swift — a trained model back from a run folder: its config, tokenizer and latest weights, for any
+// registered model (for `mnemo sample` and `mnemo eval`), on the device asked for.
 import Foundation
 import MnemoData
 import MnemoModels
 import Torch
+import TorchNN
 
 public struct LoadedRun {
     public let config: TrainConfig
-    public let model: GPT
+    public let model: any LanguageModel
     public let tokenizer: any Tokenizer
     public let step: Int
+    public let device: Device
+    /// How the run turns logits into probabilities (softmax, or StableMax for StableMax-trained runs).
+    public var lossKind: LossKind { LossKind(rawValue: config.loss) ?? .softmax }
 
-    public init(runDirectory: String) throws {
+    /// Loads `runDirectory`'s latest checkpoint onto `device` (nil: the run's own device when it is available,
+    /// else the CPU).
+    public init(runDirectory: String, device: Device? = nil) throws {
         let configPath = "\(runDirectory)/config.json"
         guard FileManager.default.fileExists(atPath: configPath) else {
             throw ConfigError("\(runDirectory) is not a run folder (no config.json); give the --out folder of `mnemo train`")
         }
         config = try TrainConfig.load(configPath)
-        if FileManager.default.fileExists(atPath: "\(runDirectory)/tokenizer.spec"),
-           let spec = try? String(contentsOfFile: "\(runDirectory)/tokenizer.spec", encoding: .utf8) {
-            tokenizer = try TokenData.tokenizer(spec: spec.trimmingCharacters(in: .whitespacesAndNewlines))
-        } else if config.tokenizer == "char" {
-            tokenizer = try TokenData.tokenizer(spec: "char:\(runDirectory)/tokenizer.json")
-        } else {
-            tokenizer = try TokenData.tokenizer(spec: config.tokenizer)
-        }
-        var modelConfig = config.model
-        if modelConfig.vocabSize == 0 { modelConfig.vocabSize = tokenizer.vocabularySize }
-        model = GPT(modelConfig)
+        tokenizer = try RunTokenizer.load(run: runDirectory, configTokenizer: config.tokenizer)
+        var spec = config.model
+        if spec.configuration.vocabSize == 0 { spec.configuration.vocabSize = tokenizer.vocabularySize }
+        model = try spec.build()
         guard let folder = Checkpoint.latest(root: "\(runDirectory)/checkpoints") else {
             throw ConfigError("\(runDirectory) has no checkpoint yet")
         }
@@ -35,6 +34,13 @@ public struct LoadedRun {
         let state = try JSONDecoder().decode(CheckpointState.self,
                                              from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/state.json")))
         step = state.step
+        let runDevice = Device(config.device) ?? .cpu
+        let chosen = device ?? ((runDevice == .cpu || Runtime.cudaIsAvailable) ? runDevice : .cpu)
+        if case .cuda = chosen, !Runtime.cudaIsAvailable {
+            throw ConfigError("device \(chosen) asked for, but the loaded libtorch has no CUDA device (\(Runtime.cudaBackendStatus))")
+        }
+        self.device = chosen
+        if chosen != .cpu { model.to(chosen) }
         model.eval()
     }
 }

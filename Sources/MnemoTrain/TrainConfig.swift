@@ -1,24 +1,25 @@
 // TrainConfig.swift — every setting of a training run, with nanoGPT's names, read from TOML or JSON and
 // overridden by `--set key=value`. Unknown keys and wrong types stop with a message that says what to fix.
+//
+// The trainer's own settings are here; the model's are its configuration's (ModelRegistry): a run file names the
+// model (`model = "gpt"`, the default) and gives its keys either flat beside the trainer's (nanoGPT's habit:
+// `n_layer = 4`) or in a `[model]` table (`name = "gpt"` plus its keys). `--set n_layer=2` and
+// `--set model.n_layer=2` both reach the model; `--set model=mlp` switches to another model's defaults.
+// config.json, written into every run, is flat: the trainer's keys, "model", the model's keys.
 import Foundation
 import MnemoModels
 import TOMLKit
 import TorchNN
+
+public typealias ConfigError = MnemoModels.ConfigError
 
 public struct TrainConfig: Sendable, Equatable {
     // data
     public var data = ""                    // a text/jsonl file (tokenized on the fly, 90/10 split) or a folder from `mnemo data prepare`
     public var tokenizer = "char"           // for raw text: char | gpt2:DIR | hf:PATH/tokenizer.json
     public var valFraction = 0.1            // nanoGPT's last 10% for validation
-    // model (GPT)
-    public var nLayer = 4
-    public var nHead = 4
-    public var nEmbd = 128
-    public var blockSize = 64
-    public var vocabSize = 0                // 0: the tokenizer's vocabulary size
-    public var dropout = 0.0
-    public var bias = false
-    public var geluApproximate = false
+    // the model: its registry name and its own settings (GPT: n_layer, n_head, n_embd, block_size, vocab_size, …)
+    public var model: ModelSpec = try! ModelSpec("gpt")
     // optimisation
     public var batchSize = 12
     public var gradientAccumulationSteps = 1
@@ -27,7 +28,7 @@ public struct TrainConfig: Sendable, Equatable {
     public var minLR = 1e-4
     public var warmupIters = 100
     public var lrDecayIters = 2000
-    public var decayLR = true
+    public var decayLR = true               // false: a constant learning_rate (no warmup), as nanoGPT
     public var beta1 = 0.9
     public var beta2 = 0.99
     public var weightDecay = 0.1            // on ≥2-D parameters only (matmul weights, embeddings)
@@ -47,92 +48,71 @@ public struct TrainConfig: Sendable, Equatable {
     public var temperature = 0.8
     public var topK = 200
     // runtime
-    public var seed = 1337
+    public var seed = 1337                  // any integer (negative ones wrap to 64 bits, as torch.manual_seed)
     public var dtype = "float32"            // float32 | bfloat16 (autocast)
     public var device = "cpu"
     public var threads = 0                  // 0: libtorch's default
 
     public init() {}
 
-    public var model: GPTConfig {
-        GPTConfig(blockSize: blockSize, vocabSize: vocabSize, nLayer: nLayer, nHead: nHead, nEmbd: nEmbd,
-                  dropout: dropout, bias: bias, geluApproximate: geluApproximate)
+    /// The GPT settings when the model is GPT (the presets' model); setting it makes the model GPT.
+    public var gpt: GPTConfig {
+        get { model.configuration as? GPTConfig ?? GPTConfig.defaults }
+        set { model = ModelSpec(name: "gpt", newValue) }
+    }
+
+    /// The window the trainer cuts from the token stream: the model's context.
+    public var blockSize: Int { model.configuration.contextLength }
+
+    /// The seed as libtorch takes it (two's complement for negative values, as torch.manual_seed).
+    public var seedBits: UInt64 { UInt64(bitPattern: Int64(seed)) }
+
+    /// Tokens per optimizer step (batch × block × accumulation); nil when the product does not fit.
+    public var tokensPerIteration: Int? {
+        let (bt, o1) = batchSize.multipliedReportingOverflow(by: blockSize)
+        let (all, o2) = bt.multipliedReportingOverflow(by: gradientAccumulationSteps)
+        return o1 || o2 ? nil : all
     }
 }
 
-/// A configuration error: what is wrong and how to fix it.
-public struct ConfigError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
-// MARK: fields
+// MARK: the trainer's keys
 
 extension TrainConfig {
-    enum Kind: Sendable { case int, double, bool, string }
+    static let schema = SettingsSchema<TrainConfig>([
+        .string("data", \.data), .string("tokenizer", \.tokenizer), .double("val_fraction", \.valFraction),
+        .int("batch_size", \.batchSize), .int("gradient_accumulation_steps", \.gradientAccumulationSteps),
+        .int("max_iters", \.maxIters), .double("learning_rate", \.learningRate), .double("min_lr", \.minLR),
+        .int("warmup_iters", \.warmupIters), .int("lr_decay_iters", \.lrDecayIters), .bool("decay_lr", \.decayLR),
+        .double("beta1", \.beta1), .double("beta2", \.beta2), .double("weight_decay", \.weightDecay),
+        .double("grad_clip", \.gradClip), .string("loss", \.loss), .bool("orthogonal", \.orthogonal),
+        .string("orthogonal_skip", \.orthogonalSkip), .bool("orthogonal_skip_1d", \.orthogonalSkip1D),
+        .int("eval_interval", \.evalInterval), .int("eval_iters", \.evalIters), .bool("eval_full", \.evalFull),
+        .int("log_interval", \.logInterval), .int("checkpoint_interval", \.checkpointInterval),
+        .int("keep_checkpoints", \.keepCheckpoints), .int("sample_tokens", \.sampleTokens),
+        .double("temperature", \.temperature), .int("top_k", \.topK),
+        .int("seed", \.seed), .string("dtype", \.dtype), .string("device", \.device), .int("threads", \.threads),
+    ])
 
-    struct Field: Sendable {
-        let key: String
-        let kind: Kind
-        let get: @Sendable (TrainConfig) -> Any
-        let set: @Sendable (inout TrainConfig, Any) -> Void
-    }
+    /// The trainer's keys, "model", and the current model's keys.
+    public var keys: [String] { Self.schema.keys + ["model"] + model.keys }
 
-    static func int(_ key: String, _ path: WritableKeyPath<TrainConfig, Int> & Sendable) -> Field {
-        Field(key: key, kind: .int, get: { $0[keyPath: path] }, set: { $0[keyPath: path] = $1 as! Int })
-    }
-    static func double(_ key: String, _ path: WritableKeyPath<TrainConfig, Double> & Sendable) -> Field {
-        Field(key: key, kind: .double, get: { $0[keyPath: path] }, set: { $0[keyPath: path] = $1 as! Double })
-    }
-    static func bool(_ key: String, _ path: WritableKeyPath<TrainConfig, Bool> & Sendable) -> Field {
-        Field(key: key, kind: .bool, get: { $0[keyPath: path] }, set: { $0[keyPath: path] = $1 as! Bool })
-    }
-    static func string(_ key: String, _ path: WritableKeyPath<TrainConfig, String> & Sendable) -> Field {
-        Field(key: key, kind: .string, get: { $0[keyPath: path] }, set: { $0[keyPath: path] = $1 as! String })
-    }
-
-    static let fields: [Field] = [
-        string("data", \.data), string("tokenizer", \.tokenizer), double("val_fraction", \.valFraction),
-        int("n_layer", \.nLayer), int("n_head", \.nHead), int("n_embd", \.nEmbd), int("block_size", \.blockSize),
-        int("vocab_size", \.vocabSize), double("dropout", \.dropout), bool("bias", \.bias),
-        bool("gelu_approximate", \.geluApproximate),
-        int("batch_size", \.batchSize), int("gradient_accumulation_steps", \.gradientAccumulationSteps),
-        int("max_iters", \.maxIters), double("learning_rate", \.learningRate), double("min_lr", \.minLR),
-        int("warmup_iters", \.warmupIters), int("lr_decay_iters", \.lrDecayIters), bool("decay_lr", \.decayLR),
-        double("beta1", \.beta1), double("beta2", \.beta2), double("weight_decay", \.weightDecay),
-        double("grad_clip", \.gradClip), string("loss", \.loss), bool("orthogonal", \.orthogonal),
-        string("orthogonal_skip", \.orthogonalSkip), bool("orthogonal_skip_1d", \.orthogonalSkip1D),
-        int("eval_interval", \.evalInterval), int("eval_iters", \.evalIters), bool("eval_full", \.evalFull),
-        int("log_interval", \.logInterval), int("checkpoint_interval", \.checkpointInterval),
-        int("keep_checkpoints", \.keepCheckpoints), int("sample_tokens", \.sampleTokens),
-        double("temperature", \.temperature), int("top_k", \.topK),
-        int("seed", \.seed), string("dtype", \.dtype), string("device", \.device), int("threads", \.threads),
-    ]
-
-    static var keys: [String] { fields.map(\.key) }
-
-    /// Sets one key from a parsed value (TOML/JSON) with type checking.
-    mutating func set(_ key: String, _ value: Any, source: String) throws {
-        guard let field = Self.fields.first(where: { $0.key == key }) else {
-            let near = Self.keys.filter { $0.contains(key) || key.contains($0) || editDistance($0, key) <= 3 }
-            throw ConfigError("\(source): unknown setting '\(key)'" + (near.isEmpty ? "" : " (did you mean \(near.map { "'\($0)'" }.joined(separator: " or "))?)")
-                + "; known settings: \(Self.keys.joined(separator: ", "))")
+    /// Sets one key from a parsed value (TOML/JSON) or `--set` text, with type checking. `model.KEY` names a
+    /// model key explicitly; `model` switches the model (to its defaults).
+    public mutating func set(_ key: String, _ value: Any, source: String) throws {
+        if key == "model" {
+            guard let name = value as? String else { throw ConfigError("\(source): 'model' must be a model name (\(ModelRegistry.names.joined(separator: ", "))), got \(value)") }
+            if name != model.name { model = try ModelSpec(name) }
+            return
         }
-        let converted: Any?
-        switch field.kind {
-        case .int:
-            if let v = value as? Int { converted = v }
-            else if let v = value as? Double, v == v.rounded(), Swift.abs(v) < 1e15 { converted = Int(v) }
-            else { converted = nil }
-        case .double:
-            if let v = value as? Double { converted = v } else if let v = value as? Int { converted = Double(v) } else { converted = nil }
-        case .bool: converted = value as? Bool
-        case .string: converted = value as? String
+        if key.hasPrefix("model.") {
+            let inner = String(key.dropFirst("model.".count))
+            if inner == "name" { return try set("model", value, source: source) }
+            guard model.has(inner) else { throw ConfigError(unknownSettingMessage(inner, source: source, known: model.keys)) }
+            return try model.set(inner, value, source: source)
         }
-        guard let v = converted else {
-            throw ConfigError("\(source): '\(key)' must be \(field.kind == .int ? "an integer" : field.kind == .double ? "a number" : field.kind == .bool ? "true or false" : "a string"), got \(value)")
-        }
-        field.set(&self, v)
+        if Self.schema.field(key) != nil { return try Self.schema.set(key, value, on: &self, source: source) }
+        if model.has(key) { return try model.set(key, value, source: source) }
+        throw ConfigError(unknownSettingMessage(key, source: source, known: keys))
     }
 
     /// Applies `key=value` (the value parsed by the key's type).
@@ -142,88 +122,112 @@ extension TrainConfig {
         }
         let key = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
         let raw = String(text[text.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
-        guard let field = Self.fields.first(where: { $0.key == key }) else {
-            try set(key, raw, source: "--set")  // throws the unknown-key message
-            return
-        }
-        let value: Any
-        switch field.kind {
-        case .int: value = Int(raw) ?? Double(raw).map { $0 as Any } ?? raw
-        case .double: value = Double(raw).map { $0 as Any } ?? raw
-        case .bool: value = ["true": true, "false": false][raw.lowercased()].map { $0 as Any } ?? raw
-        case .string: value = raw
-        }
-        try set(key, value, source: "--set \(key)")
+        try set(key, raw, source: "--set \(key)")
     }
 
-    /// Reads a TOML (`.toml`) or JSON file; keys not given keep their defaults.
+    /// Reads a TOML (`.toml`) or JSON file; keys not given keep their defaults (the model's defaults for its
+    /// keys). The model is chosen before any other key is read.
     public static func load(_ path: String) throws -> TrainConfig {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError("cannot read config file \(path): no such file or not UTF-8 text")
         }
-        var config = TrainConfig()
-        let values: [(String, Any)]
+        var values: [(String, Any)] = []
         if path.hasSuffix(".json") {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
                 throw ConfigError("\(path): not a JSON object")
             }
-            values = object.map { ($0.key, $0.value is NSNumber && CFGetTypeIDIsBool($0.value) ? (($0.value as! NSNumber).boolValue as Any) : $0.value) }
+            for (key, value) in object {
+                if let table = value as? [String: Any] {
+                    guard key == "model" else { throw ConfigError("\(path): '\(key)' must be a number, boolean or string") }
+                    for (k, v) in table { values.append(("model.\(k)", plain(v))) }
+                } else {
+                    values.append((key, plain(value)))
+                }
+            }
         } else {
             let table: TOMLTable
             do { table = try TOMLTable(string: text) } catch { throw ConfigError("\(path): invalid TOML: \(error)") }
-            values = try table.map { key, value in
-                if let v = value.int { return (key, v as Any) }
-                if let v = value.double { return (key, v as Any) }
-                if let v = value.bool { return (key, v as Any) }
-                if let v = value.string { return (key, v as Any) }
-                throw ConfigError("\(path): '\(key)' must be a number, boolean or string (tables and arrays are not settings)")
+            func scalar(_ key: String, _ value: TOMLValueConvertible) throws -> Any {
+                if let v = value.int { return v }
+                if let v = value.double { return v }
+                if let v = value.bool { return v }
+                if let v = value.string { return v }
+                throw ConfigError("\(path): '\(key)' must be a number, boolean or string (arrays are not settings)")
+            }
+            for (key, value) in table {
+                if let inner = value.table {
+                    guard key == "model" else { throw ConfigError("\(path): [\(key)] is not a settings table (only [model] is)") }
+                    for (k, v) in inner { values.append(("model.\(k)", try scalar("model.\(k)", v))) }
+                } else {
+                    values.append((key, try scalar(key, value)))
+                }
             }
         }
-        for (key, value) in values.sorted(by: { $0.0 < $1.0 }) { try config.set(key, value, source: path) }
+        // The model first (it decides which keys exist), then the rest in a fixed order.
+        func isModelName(_ key: String) -> Bool { key == "model" || key == "model.name" }
+        var config = TrainConfig()
+        for (key, value) in values where isModelName(key) { try config.set(key, value, source: path) }
+        for (key, value) in values.filter({ !isModelName($0.0) }).sorted(by: { $0.0 < $1.0 }) {
+            try config.set(key, value, source: path)
+        }
         return config
     }
 
-    /// Every setting by key, for config.json and reports.
+    /// Every setting by key, for config.json and reports: the trainer's, "model", the model's.
     public var dictionary: [String: Any] {
-        Dictionary(uniqueKeysWithValues: Self.fields.map { ($0.key, $0.get(self)) })
+        var out: [String: Any] = [:]
+        for (key, value) in Self.schema.values(of: self) { out[key] = value.any }
+        out["model"] = model.name
+        for (key, value) in model.values { out[key] = value.any }
+        return out
     }
 
     public func jsonData() -> Data {
         (try? JSONSerialization.data(withJSONObject: dictionary, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }
 
-    /// Problems that make the run impossible, as messages that say what to fix.
+    /// Problems that make the run impossible, as messages that say what to fix. Every number is range-checked
+    /// here, so a bad setting stops before any work (and never reaches libtorch as a NaN or an overflow).
     public func problems() -> [String] {
         var out: [String] = []
         if data.isEmpty { out.append("no training data: set data = \"path/to/text.txt\" (or --set data=...)") }
         for (name, v) in [("batch_size", batchSize), ("max_iters", maxIters), ("gradient_accumulation_steps", gradientAccumulationSteps),
-                          ("eval_iters", evalIters), ("log_interval", logInterval)] where v <= 0 {
+                          ("eval_iters", evalIters), ("log_interval", logInterval), ("keep_checkpoints", keepCheckpoints)] where v <= 0 {
             out.append("\(name) must be positive, got \(v)")
         }
+        for (name, v) in [("warmup_iters", warmupIters), ("lr_decay_iters", lrDecayIters), ("eval_interval", evalInterval),
+                          ("checkpoint_interval", checkpointInterval), ("sample_tokens", sampleTokens), ("top_k", topK),
+                          ("threads", threads)] where v < 0 {
+            out.append("\(name) must be 0 or more, got \(v)")
+        }
+        for (name, v) in [("learning_rate", learningRate), ("min_lr", minLR), ("weight_decay", weightDecay), ("grad_clip", gradClip)]
+            where !(v.isFinite && v >= 0) {
+            out.append("\(name) must be a finite number ≥ 0, got \(v)")
+        }
+        for (name, v) in [("beta1", beta1), ("beta2", beta2)] where !(v >= 0 && v < 1) {
+            out.append("\(name) must be in [0, 1), got \(v)")
+        }
+        if !(temperature.isFinite && temperature > 0) { out.append("temperature must be a finite number > 0, got \(temperature)") }
         if !["float32", "bfloat16"].contains(dtype) { out.append("dtype must be float32 or bfloat16, got \(dtype)") }
         if LossKind(rawValue: loss) == nil { out.append("loss must be softmax, stablemax or log_stablemax, got \(loss)") }
-        if !(0..<1).contains(valFraction) { out.append("val_fraction must be in [0, 1), got \(valFraction)") }
+        if !(valFraction >= 0 && valFraction < 1) { out.append("val_fraction must be in [0, 1), got \(valFraction)") }
         if warmupIters > lrDecayIters && decayLR { out.append("warmup_iters (\(warmupIters)) exceeds lr_decay_iters (\(lrDecayIters))") }
+        if batchSize > 0 && gradientAccumulationSteps > 0 && blockSize > 0 {
+            if let tokens = tokensPerIteration, tokens <= 1 << 40 {} else {
+                out.append("batch_size × block_size × gradient_accumulation_steps (\(batchSize) × \(blockSize) × \(gradientAccumulationSteps)) is too large")
+            }
+        }
+        if maxIters > 1 << 40 { out.append("max_iters must be at most 2^40, got \(maxIters)") }
+        out += model.configuration.problems().filter { !$0.hasPrefix("vocab_size") }   // 0 follows the tokenizer
         return out
     }
 }
 
-private func CFGetTypeIDIsBool(_ value: Any) -> Bool {
-    guard let n = value as? NSNumber else { return false }
-    return String(cString: n.objCType) == "c"
-}
-
-private func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    var row = Array(0...b.count)
-    for i in 1...Swift.max(a.count, 1) where !a.isEmpty {
-        var previous = row[0]
-        row[0] = i
-        for j in 1...Swift.max(b.count, 1) where !b.isEmpty {
-            let current = row[j]
-            row[j] = Swift.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-            previous = current
-        }
-    }
-    return row[b.count]
+/// JSON numbers arrive as NSNumber: booleans become Bool, integers Int, the rest Double.
+private func plain(_ value: Any) -> Any {
+    guard let n = value as? NSNumber else { return value }
+    let type = String(cString: n.objCType)
+    if type == "c" { return n.boolValue }
+    if type == "d" || type == "f" { return n.doubleValue }
+    return n.intValue
 }

@@ -1,6 +1,8 @@
-// Trainer.swift — the training loop, short and visible (nanoGPT's train.py): warmup + cosine learning rate,
-// gradient accumulation, clipping with the pre-clip norm logged, evaluation (random-batch estimate and an
-// optional full pass over val), samples, atomic checkpoints, and resume that continues exactly.
+// Trainer.swift — the training loop, short and visible (nanoGPT's train.py), for any `LanguageModel`: warmup +
+// cosine learning rate, gradient accumulation, the model's auxiliary losses added to the loss and logged with its
+// metrics, step hooks (TrainingHook.swift gives their order), clipping with the pre-clip norm logged,
+// evaluation (random-batch estimate and an optional full pass over val), samples, atomic checkpoints, and resume
+// that continues exactly.
 import Foundation
 import MnemoData
 import MnemoModels
@@ -12,8 +14,12 @@ public final class Trainer {
     public let config: TrainConfig
     public let runDirectory: String
     public let data: TokenData
-    public let model: GPT
+    public let model: any LanguageModel
     public let optimizer: any Optimizer
+    /// Each optimizer group's learning-rate multiplier (the model's `lrScale`), in group order.
+    let lrScales: [Double]
+    /// Step hooks, sorted by stage (stable: within a stage, in the order added).
+    public private(set) var hooks: [any TrainingHook] = []
     /// The loss of (logits, targets) chosen by `loss` (softmax / StableMax cross-entropy), targets -1 ignored.
     let lossFunction: (Tensor, Tensor) -> Tensor
     let lossKind: LossKind
@@ -38,10 +44,24 @@ public final class Trainer {
         try self.init(config: config, runDirectory: runDirectory, resuming: false)
     }
 
-    /// Continues the run in `runDirectory` from its latest checkpoint, with its saved config.
-    public static func resume(runDirectory: String) throws -> Trainer {
-        let config = try TrainConfig.load("\(runDirectory)/config.json")
-        return try Trainer(config: config, runDirectory: runDirectory, resuming: true)
+    /// Continues the run in `runDirectory` from its latest checkpoint, with its saved config and `overrides`
+    /// (`key=value`, as `--set`): more steps, another learning-rate floor or evaluation interval. Settings that
+    /// would change what the checkpoint means (the model, the data, the tokenizer, the loss, the seed, the device)
+    /// stop with a message naming them. The changed config is saved into the run.
+    public static func resume(runDirectory: String, overrides: [String] = []) throws -> Trainer {
+        let saved = try TrainConfig.load("\(runDirectory)/config.json")
+        var config = saved
+        for o in overrides { try config.apply(override: o) }
+        let frozen = Set(["data", "tokenizer", "val_fraction", "model", "loss", "orthogonal", "orthogonal_skip",
+                          "orthogonal_skip_1d", "seed", "device"] + saved.model.keys)
+        let before = saved.dictionary, after = config.dictionary
+        let changed = frozen.filter { key in "\(before[key] ?? "")" != "\(after[key] ?? "")" }.sorted()
+        guard changed.isEmpty else {
+            throw ConfigError("cannot change \(changed.joined(separator: ", ")) when resuming \(runDirectory): the checkpoint was made with \(changed.map { "\($0) = \(before[$0] ?? "")" }.joined(separator: ", ")); start a new run (--out) to change them")
+        }
+        let trainer = try Trainer(config: config, runDirectory: runDirectory, resuming: true)
+        if config != saved { try writeAtomically(config.jsonData(), to: "\(runDirectory)/config.json") }
+        return trainer
     }
 
     init(config: TrainConfig, runDirectory: String, resuming: Bool) throws {
@@ -57,16 +77,14 @@ public final class Trainer {
         try fm.createDirectory(atPath: "\(runDirectory)/samples", withIntermediateDirectories: true)
 
         if config.threads > 0 { Runtime.threads = config.threads }
-        Random.seed(UInt64(config.seed))
+        Random.seed(config.seedBits)
         data = try TokenData.load(config: config)
-        var modelConfig = config.model
+        var spec = config.model
         let vocab = data.tokenizer.vocabularySize
-        if modelConfig.vocabSize == 0 { modelConfig.vocabSize = vocab }
-        guard vocab <= modelConfig.vocabSize else {
-            throw ConfigError("the tokenizer has \(vocab) tokens but vocab_size is \(modelConfig.vocabSize); raise vocab_size to at least \(vocab) (or set it to 0 to follow the tokenizer)")
+        if spec.configuration.vocabSize == 0 { spec.configuration.vocabSize = vocab }
+        guard vocab <= spec.configuration.vocabSize else {
+            throw ConfigError("the tokenizer has \(vocab) tokens but vocab_size is \(spec.configuration.vocabSize); raise vocab_size to at least \(vocab) (or set it to 0 to follow the tokenizer)")
         }
-        let modelProblems = modelConfig.problems()
-        guard modelProblems.isEmpty else { throw ConfigError(modelProblems.joined(separator: "\n")) }
         for (name, split) in [("train", data.train), ("val", data.val)] where split.count <= config.blockSize {
             throw ConfigError("the \(name) split has \(split.count) tokens, not more than block_size \(config.blockSize); use more data or a smaller block_size")
         }
@@ -74,60 +92,68 @@ public final class Trainer {
             throw ConfigError("device '\(config.device)': use cpu, cuda or cuda:N")
         }
         if case .cuda = device, !Runtime.cudaIsAvailable {
-            throw ConfigError("device \(config.device) asked for, but the loaded libtorch has no CUDA device; point LIBTORCH at a CUDA libtorch (README) or set device = \"cpu\"")
+            throw ConfigError("device \(config.device) asked for, but the loaded libtorch has no CUDA device (\(Runtime.cudaBackendStatus)); point LIBTORCH at a CUDA libtorch (README) or set device = \"cpu\"")
         }
         self.device = device
-        model = GPT(modelConfig)
+        // Built inside withError: a model too large for memory is an error message, not a crash.
+        let built: any LanguageModel
+        do { built = try withError { try spec.build() } } catch let error as TorchError {
+            throw ConfigError("cannot build \(spec.name) with \(spec): \(error)")
+        }
+        model = built
         if device != .cpu { model.to(device) }
 
-        // Weight decay on ≥2-D tensors (matmul weights, embeddings) only; biases and norms are not decayed.
-        let named = model.namedParameters()
-        let decay = named.filter { $0.tensor.ndim >= 2 }, noDecay = named.filter { $0.tensor.ndim < 2 }
-        let adamW = AdamW(groups: [
-            ParameterGroup(params: decay.map(\.tensor), names: decay.map(\.name), lr: config.learningRate,
-                           weightDecay: config.weightDecay, betas: (config.beta1, config.beta2), label: "decay"),
-            ParameterGroup(params: noDecay.map(\.tensor), names: noDecay.map(\.name), lr: config.learningRate,
-                           weightDecay: 0, betas: (config.beta1, config.beta2), label: "no_decay"),
-        ])
-        optimizer = config.orthogonal
-            ? orthogonalized(adamW, skipSubstrings: config.orthogonalSkip.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
-                             skipOneDimensional: config.orthogonalSkip1D)
-            : adamW
+        // The model's groups (nanoGPT's: decay on ≥2-D tensors only), each with the run's betas and its own decay and lr scale.
+        let groups = model.parameterGroups().filter { !$0.parameters.isEmpty }
+        optimizer = AdamW(groups: groups.map { g in
+            ParameterGroup(params: g.parameters.map(\.tensor), names: g.parameters.map(\.name), lr: config.learningRate * g.lrScale,
+                           weightDecay: g.weightDecay ?? config.weightDecay, betas: (config.beta1, config.beta2), label: g.name)
+        })
+        lrScales = groups.map(\.lrScale)
         lossKind = LossKind(rawValue: config.loss) ?? .softmax
         lossFunction = TorchNN.lossFunction(lossKind, ignoreIndex: -1)
-        schedule = config.decayLR
-            ? WarmupCosineSchedule(lr: config.learningRate, minLR: config.minLR, warmupSteps: config.warmupIters,
+        schedule = !config.decayLR ? ConstantSchedule(config.learningRate)
+            : WarmupCosineSchedule(lr: config.learningRate, minLR: config.minLR, warmupSteps: config.warmupIters,
                                    decaySteps: config.lrDecayIters)
-            : LinearWarmupSchedule(lr: config.learningRate, warmupSteps: config.warmupIters)
-        dataGenerator = Generator(seed: UInt64(config.seed))
-        evalGenerator = Generator(seed: UInt64(config.seed) &+ 1)
+        dataGenerator = Generator(seed: config.seedBits)
+        evalGenerator = Generator(seed: config.seedBits &+ 1)
         // Batches are drawn on the CPU (the same windows on every device); sampling draws on the model's device,
         // whose multinomial accepts only a generator of its own device.
-        sampleGenerator = Generator(seed: UInt64(config.seed) &+ 2, device: device)
+        sampleGenerator = Generator(seed: config.seedBits &+ 2, device: device)
+        var builtIn: [any TrainingHook] = []
+        if config.orthogonal {
+            builtIn.append(OrthogonalGradientHook(
+                skipSubstrings: config.orthogonalSkip.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
+                skipOneDimensional: config.orthogonalSkip1D))
+        }
+        builtIn.append(SoftmaxCollapseHook(lossKind: lossKind))
+        hooks = Trainer.ordered(builtIn)
 
-        let metricsPath = "\(runDirectory)/metrics.jsonl"
         if resuming {
             guard let folder = Checkpoint.latest(root: "\(runDirectory)/checkpoints") else {
                 throw ConfigError("\(runDirectory) has no complete checkpoint to resume from")
             }
             state = try Checkpoint.load(folder: folder, model: model, optimizer: optimizer,
                                         generators: Trainer.checkpointed(dataGenerator, evalGenerator, sampleGenerator, device))
-            try Trainer.dropMetrics(from: state.step, path: metricsPath)
+            try Trainer.dropMetrics(from: state.step, path: "\(runDirectory)/metrics.jsonl")
         } else {
             try writeAtomically(config.jsonData(), to: "\(runDirectory)/config.json")
-            if data.tokenizerSpec == "char", let chars = data.tokenizer as? CharTokenizer {
-                try chars.save(to: "\(runDirectory)/tokenizer.json")
-            } else {
-                // where the tokenizer lives, for `mnemo sample` / `mnemo eval`
-                try writeAtomically(Data(data.tokenizerSpec.utf8), to: "\(runDirectory)/tokenizer.spec")
-            }
+            try RunTokenizer.save(data, into: runDirectory)
         }
+        let metricsPath = "\(runDirectory)/metrics.jsonl"
         metrics = try MetricsWriter(path: metricsPath, mode: .append)
         let logPath = "\(runDirectory)/log.txt"
         if !fm.fileExists(atPath: logPath) { fm.createFile(atPath: logPath, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: logPath) else { throw ConfigError("cannot write \(logPath)") }
         log = handle
         _ = try? log.seekToEnd()
+    }
+
+    /// Adds a step hook (see TrainingHook.swift for when each entry point runs).
+    public func addHook(_ hook: any TrainingHook) { hooks = Trainer.ordered(hooks + [hook]) }
+
+    static func ordered(_ hooks: [any TrainingHook]) -> [any TrainingHook] {
+        hooks.enumerated().sorted { ($0.element.stage, $0.offset) < ($1.element.stage, $1.offset) }.map(\.element)
     }
 
     /// Every stream a checkpoint keeps; on CUDA also the device's default generator (dropout draws from it).
@@ -169,12 +195,14 @@ public final class Trainer {
         model.eval()
         defer { model.train() }
         return withNoGrad {
+            let progress = ProgressReporter(label: "evaluating (estimate)", total: 2 * config.evalIters, output: emitIfProgress)
             func mean(_ split: TokenSplit) -> Double {
                 var total = 0.0
                 for _ in 0..<config.evalIters {
                     let (x, y) = split.randomBatch(batchSize: config.batchSize, blockSize: config.blockSize,
                                                    generator: evalGenerator, device: device)
-                    total += forwardLoss(x, y).item()
+                    total += computeLoss(x, y).task.item()
+                    progress.advance()
                 }
                 return total / Double(config.evalIters)
             }
@@ -186,34 +214,32 @@ public final class Trainer {
     public func fullValidationLoss() -> Double {
         model.eval()
         defer { model.train() }
-        return data.val.fullPassLoss(batchSize: config.batchSize, blockSize: config.blockSize, device: device,
-                                     forwardLoss)
+        let windows = Swift.max(1, (data.val.count - 1) / Swift.max(config.blockSize, 1))
+        let progress = ProgressReporter(label: "evaluating (full pass)", total: (windows + config.batchSize - 1) / config.batchSize,
+                                        output: emitIfProgress)
+        return data.val.fullPassLoss(batchSize: config.batchSize, blockSize: config.blockSize, device: device) { x, y in
+            defer { progress.advance() }
+            return computeLoss(x, y).task
+        }
     }
 
-    func forwardLoss(_ x: Tensor, _ y: Tensor) -> Tensor {
-        if config.dtype == "bfloat16" {
-            return withAutocast(device: device, dtype: .bfloat16) { lossFunction(model(x), y) }
-        }
-        return lossFunction(model(x), y)
+    /// One forward pass and its losses: the task loss (the run's loss kind on the model's logits), and the
+    /// total that is back-propagated (task + Σ weight · auxiliary). Under bf16 autocast when dtype = bfloat16.
+    struct StepLoss {
+        var task: Tensor
+        var total: Tensor
+        var output: ModelOutput
     }
 
-    /// Softmax-collapse diagnostics on one val batch (the grokking paper's): fraction of positions whose float32
-    /// softmax is exactly one-hot, fraction of exactly-zero losses, median logit margin, and the norm of the
-    /// output layer (the tied embedding).
-    func collapseDiagnostics() -> [String: Double] {
-        model.eval()
-        defer { model.train() }
-        return withNoGrad {
-            let (x, y) = data.val.randomBatch(batchSize: config.batchSize, blockSize: config.blockSize,
-                                              generator: evalGenerator, device: device)
-            let logits = model(x).float()
-            let flat = logits.reshape([-1, logits.size(-1)]), targets = y.reshape([-1])
-            let perSample = TorchNN.lossFunction(lossKind, reduction: .none)(flat, targets)
-            let stats = SoftmaxCollapse.stats(logits: flat, targets: targets, perSampleLosses: perSample)
-            return ["sc_fraction": stats.collapsedFraction, "zero_loss_fraction": stats.zeroLossFraction ?? .nan,
-                    "median_margin": stats.medianMargin,
-                    "head_weight_norm": SoftmaxCollapse.weightNorm([model.headWeight])]
+    func computeLoss(_ x: Tensor, _ y: Tensor) -> StepLoss {
+        func body() -> StepLoss {
+            let output = model.forward(x, targets: y)
+            let task = lossFunction(output.logits, y)
+            var total = task
+            for aux in output.auxiliaryLosses { total = total + aux.value * aux.weight }
+            return StepLoss(task: task, total: total, output: output)
         }
+        return config.dtype == "bfloat16" ? withAutocast(device: device, dtype: .bfloat16) { body() } : body()
     }
 
     /// A sample continuing a newline (or token 0), decoded.
@@ -227,6 +253,8 @@ public final class Trainer {
         return data.tokenizer.decode(out.toArray(Int64.self).map { Int($0) })
     }
 
+    func emitIfProgress(_ line: String) { if progress { emit(line) } }
+
     // MARK: the loop
 
     /// Trains from the current step to max_iters (inclusive, evaluating at the end as nanoGPT does).
@@ -235,7 +263,7 @@ public final class Trainer {
     @discardableResult
     public func run(stoppingAt stop: Int? = nil) throws -> Double? {
         let b = config.batchSize, t = config.blockSize, accumulation = config.gradientAccumulationSteps
-        let tokensPerIter = b * t * accumulation
+        let tokensPerIter = config.tokensPerIteration ?? 0
         say("mnemo train: \(model.parameterCount(nonEmbedding: true).formatted()) parameters (non-embedding), "
             + "\(data.train.count.formatted()) train / \(data.val.count.formatted()) val tokens, vocab \(data.tokenizer.vocabularySize), "
             + "\(tokensPerIter) tokens per iteration, libtorch \(Runtime.loadedVersion), \(Runtime.threads) threads")
@@ -251,7 +279,7 @@ public final class Trainer {
         while state.step <= config.maxIters {
             let step = state.step
             let lr = schedule(step)
-            optimizer.setLearningRate(lr)
+            for (group, scale) in zip(optimizer.groups, lrScales) { group.lr = lr * scale }
 
             let isEval = step % evalEvery == 0 || step == config.maxIters
             if isEval && !(step == resumedAt && step > 0) {
@@ -260,7 +288,16 @@ public final class Trainer {
                 values["train_loss_est"] = trainLoss
                 values["val_loss"] = valLoss
                 if config.evalFull { values["val_loss_full"] = fullValidationLoss() }
-                for (key, value) in collapseDiagnostics() { values[key] = value }
+                guard trainLoss.isFinite && valLoss.isFinite && (values["val_loss_full"]?.isFinite ?? true) else {
+                    try? metrics.write(step: step, values)
+                    throw ConfigError("evaluation at step \(step) gave train loss \(trainLoss), val loss \(valLoss): the weights are no longer finite; the last checkpoint is intact — lower learning_rate, weight_decay or beta2, or set grad_clip")
+                }
+                // hooks' metrics (softmax collapse, …) on one val batch
+                let (vx, vy) = data.val.randomBatch(batchSize: config.batchSize, blockSize: config.blockSize,
+                                                    generator: evalGenerator, device: device)
+                let context = StepContext(step: step, model: model, optimizer: optimizer, device: device,
+                                          evaluationBatch: (vx, vy), dtype: config.dtype)
+                for hook in hooks { for (key, value) in hook.atEvaluation(context) { values[key] = value } }
                 lastVal = valLoss
                 if valLoss < (state.bestValLoss ?? .infinity) { state.bestValLoss = valLoss }
                 values["lr"] = lr
@@ -283,19 +320,26 @@ public final class Trainer {
             if isEval { windowStart = Date(); windowTokens = 0 }  // throughput counts training time only
 
             // forward / backward over the micro-batches, gradients accumulating
-            var lossValue = 0.0
+            var lossValue = 0.0, totalValue = 0.0
+            var auxiliary: [String: Double] = [:], modelMetrics: [String: Tensor] = [:]
             for _ in 0..<accumulation {
                 let (x, y) = data.train.randomBatch(batchSize: b, blockSize: t, generator: dataGenerator, device: device)
-                let loss = forwardLoss(x, y) / Double(accumulation)
-                loss.backward()
-                lossValue += loss.item()
+                let loss = computeLoss(x, y)
+                (loss.total / Double(accumulation)).backward()
+                lossValue += loss.task.item() / Double(accumulation)
+                totalValue += loss.total.item() / Double(accumulation)
+                for aux in loss.output.auxiliaryLosses { auxiliary[aux.name, default: 0] += aux.value.item() / Double(accumulation) }
+                modelMetrics = loss.output.metrics     // the last micro-batch's
             }
-            guard lossValue.isFinite else {
-                throw ConfigError("the loss became \(lossValue) at step \(step); the last checkpoint is intact — lower learning_rate or set grad_clip")
+            guard totalValue.isFinite else {
+                throw ConfigError("the loss became \(totalValue) at step \(step); the last checkpoint is intact — lower learning_rate or set grad_clip")
             }
+            let context = StepContext(step: step, model: model, optimizer: optimizer, device: device)
+            for hook in hooks { hook.afterBackward(context) }
             let gradNorm = config.gradClip > 0 ? clipGradNorm(optimizer.allParameters, maxNorm: config.gradClip)
                                                : Kernels.totalNorm(optimizer.allParameters.compactMap(\.grad))
             optimizer.step()
+            for hook in hooks { hook.afterOptimizerStep(context) }
             optimizer.zeroGrad()
             state.tokensSeen += tokensPerIter
             windowTokens += tokensPerIter
@@ -307,8 +351,10 @@ public final class Trainer {
                 windowTokens = 0
                 windowStart = now
                 let elapsed = state.elapsedSeconds + now.timeIntervalSince(clock)
-                let values: [String: Double] = ["train_loss": lossValue, "lr": lr, "grad_norm": gradNorm,
+                var values: [String: Double] = ["train_loss": lossValue, "lr": lr, "grad_norm": gradNorm,
                                                 "tok_per_s": tokPerS, "elapsed_s": elapsed]
+                for (name, value) in auxiliary { values[name] = value }
+                for (name, value) in modelMetrics { values[name] = value.item() }
                 try metrics.write(step: step, values)
                 onLog?(step, values)
                 let remaining = Double(config.maxIters - step) * Double(tokensPerIter) / Swift.max(tokPerS, 1)

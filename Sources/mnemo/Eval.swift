@@ -10,17 +10,20 @@ struct Eval: ParsableCommand {
 
     @Argument(help: "Run folder (the --out of `mnemo train`).") var runFolder: String
     @Flag(help: "Also the full pass over train (slow for big corpora).") var train = false
+    @Option(help: "cpu, cuda or cuda:N (default: the run's device when available, else cpu).") var device: String?
 
     func run() throws {
         Runtime.checkVersion()
         do {
-            let loaded = try LoadedRun(runDirectory: runFolder)
+            let loaded = try LoadedRun(runDirectory: runFolder, device: try parseDevice(device))
             let data = try TokenData.load(config: loaded.config)
             let b = loaded.config.batchSize, t = loaded.config.blockSize
             // the run's own loss (softmax or StableMax cross-entropy), targets never ignored here
-            let lossFn = lossFunction(LossKind(rawValue: loaded.config.loss) ?? .softmax, ignoreIndex: -1)
+            let lossFn = lossFunction(loaded.lossKind, ignoreIndex: -1)
             func loss(_ split: TokenSplit) -> Double {
-                split.fullPassLoss(batchSize: b, blockSize: t) { x, y in lossFn(loaded.model(x), y) }
+                split.fullPassLoss(batchSize: b, blockSize: t, device: loaded.device) { x, y in
+                    lossFn(loaded.model.forward(x, targets: y).logits, y)
+                }
             }
             print(String(format: "step %d: val loss %.4f (%d tokens)", loaded.step, loss(data.val), data.val.count))
             if train { print(String(format: "step %d: train loss %.4f (%d tokens)", loaded.step, loss(data.train), data.train.count)) }

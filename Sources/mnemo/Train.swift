@@ -6,14 +6,14 @@ import Torch
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a GPT from a config file (TOML or JSON), writing a run folder.",
+        abstract: "Train a model (GPT by default; `model = \"…\"` picks another) from a config file (TOML or JSON), writing a run folder.",
         discussion: """
         The run folder gets config.json (the resolved settings), metrics.jsonl, log.txt, checkpoints/ and samples/.
         Example: mnemo train configs/shakespeare-char-cpu.toml --set data=../shared/data/tinyshakespeare.txt --out runs/sc
         """)
 
     @Argument(help: "Config file (.toml or .json). Not needed with --resume.") var config: String?
-    @Option(name: .customLong("set"), help: "Override a setting: --set key=value (repeatable).") var overrides: [String] = []
+    @Option(name: .customLong("set"), help: "Override a setting: --set key=value (repeatable; with --resume: settings that do not change the model, data or loss, e.g. max_iters).") var overrides: [String] = []
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "Continue the run in this folder from its latest checkpoint.") var resume: String?
     @Flag(help: "Benchmark mode: log every step and finish with one `mnemo ms_per_step=… tok_per_s=… peak_rss_mb=… final_loss=…` line (on CUDA also peak_alloc_mb=… peak_reserved_mb=…).")
@@ -25,7 +25,8 @@ struct Train: ParsableCommand {
         do {
             let trainer: Trainer
             if let resume {
-                trainer = try Trainer.resume(runDirectory: resume)
+                // --set on resume extends or adjusts the run (max_iters, min_lr, eval_interval, …)
+                trainer = try Trainer.resume(runDirectory: resume, overrides: overrides)
             } else {
                 guard let configPath = config else { throw ValidationError("give a config file, or --resume RUN") }
                 var settings = try TrainConfig.load(configPath)
@@ -71,4 +72,11 @@ func peakResidentMegabytes() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
+}
+
+/// A `--device` option's value; nil stays nil (the command's default).
+func parseDevice(_ text: String?) throws -> Device? {
+    guard let text else { return nil }
+    guard let device = Device(text) else { throw ValidationError("device '\(text)': use cpu, cuda or cuda:N") }
+    return device
 }

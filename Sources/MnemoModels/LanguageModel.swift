@@ -1,0 +1,111 @@
+// LanguageModel.swift — what every model of Mnemo is to the trainer, the sampler and the evaluator.
+//
+// A model maps token ids (B, T) to a `ModelOutput`: logits aligned with the targets, named auxiliary losses (each
+// with its weight; the trainer adds weight × value to the loss and logs each), and named scalar metrics (logged
+// to metrics.jsonl and drawn by the report). It owns its optimizer groups (nanoGPT's configure_optimizers lives
+// with the model), names the weight whose softmax the collapse diagnostics watch, and knows how long a context
+// it reads. Generation is one shared implementation on top of `lastLogits`.
+import Torch
+import TorchNN
+
+/// One forward pass.
+public struct ModelOutput {
+    /// (B, T', V) logits aligned with the targets (B, T'). Language models predict every position (T' = T); a
+    /// model may predict fewer (the grokking models answer once, at the last position: T' = 1).
+    public var logits: Tensor
+    /// Extra terms of the training loss: loss = task loss + Σ weight · value. Each 0-d, with autograd.
+    public var auxiliaryLosses: [AuxiliaryLoss] = []
+    /// Scalars to log (0-d tensors; read at logging steps only, so the step need not synchronise).
+    public var metrics: [String: Tensor] = [:]
+
+    public init(logits: Tensor, auxiliaryLosses: [AuxiliaryLoss] = [], metrics: [String: Tensor] = [:]) {
+        self.logits = logits
+        self.auxiliaryLosses = auxiliaryLosses
+        self.metrics = metrics
+    }
+}
+
+public struct AuxiliaryLoss {
+    public var name: String
+    public var weight: Double
+    public var value: Tensor
+    public init(_ name: String, weight: Double, _ value: Tensor) {
+        self.name = name
+        self.weight = weight
+        self.value = value
+    }
+}
+
+/// A named set of parameters with its own optimizer settings. `weightDecay` nil: the run's weight_decay;
+/// `lrScale` multiplies the run's learning rate (e.g. a memory bank that learns faster or slower).
+public struct ModelParameterGroup {
+    public var name: String
+    public var parameters: [(name: String, tensor: Tensor)]
+    public var weightDecay: Double?
+    public var lrScale: Double
+    public init(name: String, parameters: [(name: String, tensor: Tensor)], weightDecay: Double? = nil, lrScale: Double = 1) {
+        self.name = name
+        self.parameters = parameters
+        self.weightDecay = weightDecay
+        self.lrScale = lrScale
+    }
+}
+
+public protocol LanguageModel: Module {
+    /// idx (B, T) int64 → logits (and, given targets, any auxiliary losses and metrics).
+    func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput
+    /// The logits of the last position only, (B, V): generation's step. A model should compute its head on
+    /// the last position only (the default runs `forward` and selects it).
+    func lastLogits(_ idx: Tensor) -> Tensor
+    /// The longest context the model reads (generation crops to it; the trainer's windows have this length).
+    var contextLength: Int { get }
+    /// The output layer's weight, watched by the softmax-collapse diagnostics (nil: none to watch).
+    var outputWeight: Tensor? { get }
+    /// The optimizer's groups (default: nanoGPT's — weight decay on tensors of two or more dimensions only).
+    func parameterGroups() -> [ModelParameterGroup]
+    /// Parameters as the model reports them (nanoGPT leaves out position embeddings).
+    func parameterCount(nonEmbedding: Bool) -> Int
+}
+
+extension LanguageModel {
+    public func lastLogits(_ idx: Tensor) -> Tensor {
+        forward(idx, targets: nil).logits.select(dim: 1, index: -1)     // (B, V)
+    }
+
+    public var outputWeight: Tensor? { nil }
+
+    public func parameterGroups() -> [ModelParameterGroup] { Self.decayGroups(namedParameters()) }
+
+    public func parameterCount(nonEmbedding: Bool) -> Int { parameterCount }
+
+    /// nanoGPT's configure_optimizers: matmul weights and embeddings (≥ 2-D) decay, biases and norm gains do not.
+    public static func decayGroups(_ named: [(name: String, tensor: Tensor)]) -> [ModelParameterGroup] {
+        [ModelParameterGroup(name: "decay", parameters: named.filter { $0.tensor.ndim >= 2 }),
+         ModelParameterGroup(name: "no_decay", parameters: named.filter { $0.tensor.ndim < 2 }, weightDecay: 0)]
+    }
+
+    /// Samples `maxNewTokens` continuations of idx (B, T), feeding predictions back in, without gradients.
+    /// The context is cropped to `contextLength`; `topK` keeps the k most likely tokens; `probabilities` turns
+    /// the scaled last-position logits into the sampling distribution (softmax; StableMax for models trained
+    /// with it). `generator` must live on idx's device.
+    public func generate(_ idx: Tensor, maxNewTokens: Int, temperature: Double = 1, topK: Int? = nil,
+                         generator: Generator? = nil,
+                         probabilities: (Tensor) -> Tensor = { $0.softmax(dim: -1) }) -> Tensor {
+        var idx = idx
+        withNoGrad {
+            for _ in 0..<maxNewTokens {
+                let t = idx.size(1)
+                let context = t <= contextLength ? idx : idx.narrow(dim: 1, start: t - contextLength, length: contextLength)
+                var logits = lastLogits(context) / temperature                                 // (B, V)
+                if let k = topK {
+                    let kk = Swift.min(k, logits.size(-1))
+                    let kth = logits.topk(kk).values.narrow(dim: 1, start: kk - 1, length: 1)    // (B, 1)
+                    logits = logits.maskedFill(logits .< kth, -Double.infinity)
+                }
+                let next = probabilities(logits).multinomial(1, generator: generator)          // (B, 1)
+                idx = cat([idx, next], dim: 1)
+            }
+        }
+        return idx
+    }
+}
