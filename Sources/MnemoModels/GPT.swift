@@ -57,7 +57,11 @@ public struct GPTConfig: Codable, Sendable, Equatable {
                           ("n_embd", nEmbd)] where v <= 0 {
             out.append("\(name) must be positive, got \(v)")
         }
-        if !(0..<1).contains(dropout) { out.append("dropout must be in [0, 1), got \(dropout)") }
+        if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
+        // 12·L·C² for the blocks, (V + T)·C for the embeddings, in floating point so no size can overflow
+        let (l, c, v, t) = (Double(nLayer), Double(nEmbd), Double(vocabSize), Double(blockSize))
+        let estimate = 12 * l * c * c + (v + t) * c
+        if out.isEmpty && estimate > 1e11 { out.append("the model would have about \(estimate) parameters; n_layer, n_embd, vocab_size or block_size is too large") }
         return out
     }
 }

@@ -23,6 +23,8 @@ public struct MLPLanguageModelConfig: Sendable, Equatable {
         }
         if vocabSize < 0 { out.append("vocab_size must be positive (or 0 to follow the tokenizer), got \(vocabSize)") }
         if !(zLoss >= 0 && zLoss.isFinite) { out.append("z_loss must be a finite number ≥ 0, got \(zLoss)") }
+        let (v, e, n, h) = (Double(vocabSize), Double(nEmbd), Double(context), Double(nHidden))
+        if out.isEmpty && v * e + n * e * h + h * v > 1e11 { out.append("the model is too large; lower vocab_size, n_embd, context or n_hidden") }
         return out
     }
 }

@@ -218,6 +218,14 @@ extension TrainConfig {
             }
         }
         if maxIters > 1 << 40 { out.append("max_iters must be at most 2^40, got \(maxIters)") }
+        // Loop lengths and sizes that can only be typos (they would run for ages or exhaust memory, not fail).
+        for (name, v, limit) in [("eval_iters", evalIters, 1_000_000), ("sample_tokens", sampleTokens, 1_000_000),
+                                 ("threads", threads, 4096)] where v > limit {
+            out.append("\(name) must be at most \(limit), got \(v)")
+        }
+        if batchSize > 0, blockSize > 0, batchSize.multipliedReportingOverflow(by: blockSize).overflow || batchSize * blockSize > 1 << 24 {
+            out.append("batch_size × block_size (\(batchSize) × \(blockSize)) is over 2^24 tokens per micro-batch; use gradient_accumulation_steps for bigger batches")
+        }
         out += model.configuration.problems().filter { !$0.hasPrefix("vocab_size") }   // 0 follows the tokenizer
         return out
     }

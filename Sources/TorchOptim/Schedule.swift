@@ -21,7 +21,9 @@ public struct LinearWarmupSchedule: LearningRateSchedule {
     }
 }
 
-/// nanoGPT's schedule: linear warmup, cosine decay to `minLR` at `decaySteps`, then `minLR`.
+/// nanoGPT's schedule: linear warmup, cosine decay to `minLR` at `decaySteps`, then `minLR`. When the decay has
+/// no length (`decaySteps` ≤ `warmupSteps`, e.g. both 0), the rate is `minLR` from the end of the warmup on —
+/// nanoGPT's formula would divide 0 by 0 there.
 public struct WarmupCosineSchedule: LearningRateSchedule {
     public let lr: Double
     public let minLR: Double
@@ -35,7 +37,7 @@ public struct WarmupCosineSchedule: LearningRateSchedule {
     }
     public func callAsFunction(_ step: Int) -> Double {
         if step < warmupSteps { return lr * Double(step + 1) / Double(warmupSteps + 1) }
-        if step > decaySteps { return minLR }
+        if step > decaySteps || decaySteps <= warmupSteps { return minLR }
         let ratio = Double(step - warmupSteps) / Double(decaySteps - warmupSteps)
         let coefficient = 0.5 * (1 + cos(Double.pi * ratio))  // 1 → 0
         return minLR + coefficient * (lr - minLR)
