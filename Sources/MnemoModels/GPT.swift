@@ -52,7 +52,7 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     /// Problems that make the configuration unusable, as messages that say what to fix.
     public func problems() -> [String] {
         var out: [String] = []
-        if nEmbd % nHead != 0 { out.append("n_embd (\(nEmbd)) must be divisible by n_head (\(nHead))") }
+        if nHead > 0 && nEmbd % nHead != 0 { out.append("n_embd (\(nEmbd)) must be divisible by n_head (\(nHead))") }
         for (name, v) in [("block_size", blockSize), ("vocab_size", vocabSize), ("n_layer", nLayer), ("n_head", nHead),
                           ("n_embd", nEmbd)] where v <= 0 {
             out.append("\(name) must be positive, got \(v)")

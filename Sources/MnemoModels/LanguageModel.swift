@@ -97,7 +97,7 @@ extension LanguageModel {
                 let t = idx.size(1)
                 let context = t <= contextLength ? idx : idx.narrow(dim: 1, start: t - contextLength, length: contextLength)
                 var logits = lastLogits(context) / temperature                                 // (B, V)
-                if let k = topK {
+                if let k = topK, k > 0 {   // 0 or less: no filtering (top_k = 0 in a config)
                     let kk = Swift.min(k, logits.size(-1))
                     let kth = logits.topk(kk).values.narrow(dim: 1, start: kk - 1, length: 1)    // (B, 1)
                     logits = logits.maskedFill(logits .< kth, -Double.infinity)
