@@ -26,7 +26,7 @@ test: setup
 
 demo: setup
 	$(SWIFT_RELEASE) --product mnemo
-	.build/release/mnemo grok --suite demo --out runs/grok-demo
+	.build/release/mnemo demo --out runs/grok-demo
 
 python-env:
 	@scripts/setup_python_env.sh >/dev/null

@@ -28,3 +28,15 @@ public final class GrokMLP: Module, UnaryLayer {
         return h
     }
 }
+
+extension GrokMLP: LanguageModel {
+    /// As a language model: tokens (N, 2) = (a, b) → the answer's logits at the last position, (N, 1, p). The
+    /// one-hot encoding is done here (the study feeds one-hot pairs to `callAsFunction` directly).
+    public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput {
+        let p = outputLayer.weight.size(0)
+        let oneHot = idx.oneHot(numClasses: p).float().reshape([idx.size(0), -1])   // (N, 2p)
+        return ModelOutput(logits: self(oneHot).unsqueeze(1))                       // (N, 1, p)
+    }
+    public var contextLength: Int { layers[0].weight.size(1) / outputLayer.weight.size(0) }
+    public var outputWeight: Tensor? { outputLayer.weight }
+}

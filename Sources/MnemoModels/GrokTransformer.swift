@@ -79,3 +79,13 @@ public final class GrokTransformer: Module {
         return head(block.lastPosition(x))                   // (N, p)
     }
 }
+
+extension GrokTransformer: LanguageModel {
+    /// As a language model: tokens (N, T) → the answer's logits at the last position, (N, 1, p).
+    public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput {
+        ModelOutput(logits: self(idx).unsqueeze(1))
+    }
+    public func lastLogits(_ idx: Tensor) -> Tensor { self(idx) }           // (N, p)
+    public var contextLength: Int { position.weight.size(0) }
+    public var outputWeight: Tensor? { outputLayer.weight }
+}

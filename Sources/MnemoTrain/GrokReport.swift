@@ -103,7 +103,7 @@ public enum GrokReport {
             + thresholds.map { "<th>≥ \(Int($0 * 100))%<br><small>first step</small></th>" }.joined()
             + "<th>train acc<br><small>final</small></th><th>test acc<br><small>final</small></th>"
             + "<th>SC<br><small>final</small></th><th>median margin<br><small>final</small></th>"
-            + "<th>time</th><th>steps/s</th><th>independent implementation (issue 4)</th></tr></thead>\n<tbody>\n"
+            + "<th>time</th><th>steps/s</th><th>expected (paper and reference implementation)</th></tr></thead>\n<tbody>\n"
         for (i, r) in results.enumerated() {
             out += "<tr><td>\(swatch(i)) <b>\(esc(r.arm.name))</b></td><td>\(esc(r.arm.summary))</td>"
                 + num(String(r.arm.steps)) + num(String(format: "%.0f%%", r.arm.trainFraction * 100))

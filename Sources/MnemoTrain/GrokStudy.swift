@@ -31,7 +31,7 @@ public struct GrokArm: Codable, Sendable {
     public var group: String
     /// What the arm shows, in a few words.
     public var summary: String
-    /// What an independent implementation measured for it (issue 4), shown beside the result; "" if nothing.
+    /// What the paper and its reference implementation report for it, shown beside the result; "" if nothing.
     public var expectation: String = ""
 
     public var model: GrokModelKind = .mlp

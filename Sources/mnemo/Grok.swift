@@ -1,8 +1,8 @@
 // Grok.swift — `mnemo grok [--suite demo|full] [--out DIR] [--eval-every N] [--jobs N] [--only ARM]...`: the grokking
 // study (GrokStudy.swift). Arms run as child processes of this same executable (`--arm NAME`), `--jobs` at a time,
-// longest first, each with `cores / jobs` libtorch threads: small full-batch matmuls gain little from a second
-// thread, so two one-thread arms side by side finish sooner than two two-thread arms in a row. Then it prints the
-// table and writes DIR/report.html.
+// longest first, each with one libtorch thread (`--threads` changes it): an arm's arithmetic then does not depend on
+// how many arms run beside it — a figure reproduces with `--only ARM` as inside `make demo` — and small full-batch
+// matmuls gain little from a second thread anyway. Then it prints the table and writes DIR/report.html.
 import ArgumentParser
 import Foundation
 import MnemoTrain
@@ -28,7 +28,8 @@ struct Grok: ParsableCommand {
     @Option(help: "Override the seed of the initial weights (default 42).") var seed: UInt64?
     @Option(help: "Override the seed of the train/test split (default 0).") var splitSeed: UInt64?
     @Option(help: .hidden) var arm: String?
-    @Option(help: .hidden) var threads: Int?
+    @Option(help: "libtorch threads per arm (default 1, so that every arm computes the same whatever runs beside it).")
+    var threads: Int?
 
     func validate() throws {
         guard GrokSuite(rawValue: suite) != nil else {
@@ -36,6 +37,7 @@ struct Grok: ParsableCommand {
         }
         if let evalEvery, evalEvery < 0 { throw ValidationError("--eval-every must be 0 or more") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let threads, threads < 1 || threads > 4096 { throw ValidationError("--threads must be between 1 and 4096") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         let names = GrokSuite(rawValue: suite)!.arms.map(\.name)
         for name in only + (arm.map { [$0] } ?? []) where !names.contains(name) {
@@ -60,7 +62,7 @@ struct Grok: ParsableCommand {
     func run() throws {
         Runtime.checkVersion()
         if let name = arm {  // a child: one arm, in this process
-            if let threads { Runtime.threads = threads }
+            Runtime.threads = threads ?? 1
             let chosen = arms.first { $0.name == name }!
             let directory = "\(folder)/\(name)"
             let timing = try GrokTrainer.run(chosen, directory: directory) { line in emit(line) }
@@ -76,7 +78,7 @@ struct Grok: ParsableCommand {
         let selected = arms
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let parallel = min(jobs ?? cores, selected.count)
-        let perArm = threads ?? max(1, cores / parallel)
+        let perArm = threads ?? 1
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         emit("mnemo grok: suite \(suite), \(selected.count) arms, \(parallel) at a time with \(perArm) libtorch "
               + "thread\(perArm == 1 ? "" : "s") each (\(cores) cores), writing \(folder)/")
@@ -137,5 +139,18 @@ struct Grok: ParsableCommand {
             }
         }
         return failed
+    }
+}
+
+/// `mnemo demo`: Mnemo's main job, what `make demo` runs — the grokking study's demo suite (`mnemo grok --suite demo`).
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mnemo's main job (what `make demo` runs): the grokking study's demo suite, its table and HTML report.")
+
+    @Option(help: "Output folder.") var out = "runs/grok-demo"
+
+    func run() throws {
+        var grok = try Grok.parse(["--suite", "demo", "--out", out])
+        try grok.run()
     }
 }

@@ -14,6 +14,7 @@ struct Mnemo: ParsableCommand {
             TokenizerCommand.self,
             DataCommand.self,
             Demo.self,
+            Smoke.self,
             ReportCommand.self,
             Train.self,
             Sample.self,

@@ -1,14 +1,14 @@
-// Demo.swift — `mnemo demo`: trains a small MLP on a generated task (three interleaved spirals) and prints
-// its loss falling. Needs no data files. (Later issues make the demo Mnemo's main job.)
+// Smoke.swift — `mnemo smoke`: a few seconds' proof that libtorch trains here: a small MLP on a generated task
+// (three interleaved spirals), its loss falling. Needs no data files. (`mnemo demo` is Mnemo's main job.)
 import ArgumentParser
 import Foundation
 import Torch
 import TorchNN
 import TorchOptim
 
-struct Demo: ParsableCommand {
+struct Smoke: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a small MLP on generated spirals and print its loss falling (no data needed).")
+        abstract: "A few seconds' check that libtorch trains: a small MLP on generated spirals, its loss falling (no data needed).")
 
     @Option(help: "Training steps.") var steps = 600
     @Option(help: "Random seed.") var seed: UInt64 = 1337
@@ -36,11 +36,11 @@ struct Demo: ParsableCommand {
         Runtime.checkVersion()
         Random.seed(seed)
         let generator = Generator(seed: seed)
-        let (x, y) = Demo.spirals(perClass: 300, generator: generator)
+        let (x, y) = Smoke.spirals(perClass: 300, generator: generator)
         let model = MLP()
         let optimizer = AdamW(model.parameters(), lr: 1e-2, weightDecay: 1e-4)
         let schedule = WarmupCosineSchedule(lr: 1e-2, minLR: 1e-3, warmupSteps: 30, decaySteps: steps)
-        print("mnemo demo: MLP 2→64→64→3 (\(model.parameterCount) parameters) on \(x.size(0)) spiral points, libtorch \(Runtime.loadedVersion)")
+        print("mnemo smoke: MLP 2→64→64→3 (\(model.parameterCount) parameters) on \(x.size(0)) spiral points, libtorch \(Runtime.loadedVersion)")
         let start = Date()
         for step in 0..<steps {
             optimizer.setLearningRate(schedule(step))
