@@ -15,10 +15,17 @@ public struct GPT2Tokenizer: Tokenizer {
     let encoder: ByteLevelEncoder
     public let endOfText: Int?
 
-    /// Loads `encoder.json` and `vocab.bpe` from a folder.
+    /// Loads `encoder.json` and `vocab.bpe` (OpenAI's names) from a folder, or `vocab.json` and `merges.txt` (the
+    /// same two files as a Hugging Face GPT-2 folder names them) when the first pair is absent.
     public init(directory: String) throws {
         let folder = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        try self.init(encoderJSON: folder + "/encoder.json", vocabBPE: folder + "/vocab.bpe")
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: folder + "/encoder.json"), fm.fileExists(atPath: folder + "/vocab.json"),
+           fm.fileExists(atPath: folder + "/merges.txt") {
+            try self.init(encoderJSON: folder + "/vocab.json", vocabBPE: folder + "/merges.txt")
+        } else {
+            try self.init(encoderJSON: folder + "/encoder.json", vocabBPE: folder + "/vocab.bpe")
+        }
     }
 
     public init(encoderJSON: String, vocabBPE: String) throws {

@@ -18,6 +18,10 @@ public struct LoadedRun {
     /// Loads `runDirectory`'s latest checkpoint onto `device` (nil: the run's own device when it is available,
     /// else the CPU).
     public init(runDirectory: String, device: Device? = nil) throws {
+        if HuggingFaceFolder.isModelFolder(runDirectory) {
+            self = try LoadedRun(huggingFaceFolder: runDirectory, device: device)
+            return
+        }
         let configPath = "\(runDirectory)/config.json"
         guard FileManager.default.fileExists(atPath: configPath) else {
             throw ConfigError("\(runDirectory) is not a run folder (no config.json); give the --out folder of `mnemo train`")
@@ -40,6 +44,33 @@ public struct LoadedRun {
             throw ConfigError("device \(chosen) asked for, but the loaded libtorch has no CUDA device (\(Runtime.cudaBackendStatus))")
         }
         self.device = chosen
+        if chosen != .cpu { model.to(chosen) }
+        model.eval()
+    }
+
+    /// A Hugging Face GPT-2 folder (config.json, model.safetensors or its shards, and tokenizer.json or
+    /// vocab.json + merges.txt), for `mnemo sample DIR` as nanoGPT's `init_from='gpt2'` sampling.
+    init(huggingFaceFolder folder: String, device: Device?) throws {
+        let gpt = try GPT.fromHuggingFace(folder)
+        var settings = TrainConfig()
+        settings.gpt = gpt.config
+        settings.initFrom = folder
+        config = settings
+        let fm = FileManager.default
+        if fm.fileExists(atPath: "\(folder)/vocab.json") || fm.fileExists(atPath: "\(folder)/encoder.json") {
+            tokenizer = try TokenData.tokenizer(spec: "gpt2:\(folder)")
+        } else if fm.fileExists(atPath: "\(folder)/tokenizer.json") {
+            tokenizer = try TokenData.tokenizer(spec: "hf:\(folder)/tokenizer.json")
+        } else {
+            throw ConfigError("\(folder) has no tokenizer: expected vocab.json + merges.txt (or encoder.json + vocab.bpe) or tokenizer.json")
+        }
+        step = 0
+        let chosen = device ?? .cpu
+        if case .cuda = chosen, !Runtime.cudaIsAvailable {
+            throw ConfigError("device \(chosen) asked for, but the loaded libtorch has no CUDA device (\(Runtime.cudaBackendStatus))")
+        }
+        self.device = chosen
+        model = gpt
         if chosen != .cpu { model.to(chosen) }
         model.eval()
     }

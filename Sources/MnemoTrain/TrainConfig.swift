@@ -20,6 +20,7 @@ public struct TrainConfig: Sendable, Equatable {
     public var valFraction = 0.1            // nanoGPT's last 10% for validation
     // the model: its registry name and its own settings (GPT: n_layer, n_head, n_embd, block_size, vocab_size, …)
     public var model: ModelSpec = try! ModelSpec("gpt")
+    public var initFrom = ""                // a Hugging Face GPT-2 folder to start from (nanoGPT's init_from); "": scratch
     // optimisation
     public var batchSize = 12
     public var gradientAccumulationSteps = 1
@@ -80,6 +81,7 @@ public struct TrainConfig: Sendable, Equatable {
 extension TrainConfig {
     static let schema = SettingsSchema<TrainConfig>([
         .string("data", \.data), .string("tokenizer", \.tokenizer), .double("val_fraction", \.valFraction),
+        .string("init_from", \.initFrom),
         .int("batch_size", \.batchSize), .int("gradient_accumulation_steps", \.gradientAccumulationSteps),
         .int("max_iters", \.maxIters), .double("learning_rate", \.learningRate), .double("min_lr", \.minLR),
         .int("warmup_iters", \.warmupIters), .int("lr_decay_iters", \.lrDecayIters), .bool("decay_lr", \.decayLR),

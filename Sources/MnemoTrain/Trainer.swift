@@ -52,7 +52,7 @@ public final class Trainer {
         let saved = try TrainConfig.load("\(runDirectory)/config.json")
         var config = saved
         for o in overrides { try config.apply(override: o) }
-        let frozen = Set(["data", "tokenizer", "val_fraction", "model", "loss", "orthogonal", "orthogonal_skip",
+        let frozen = Set(["data", "tokenizer", "val_fraction", "model", "init_from", "loss", "orthogonal", "orthogonal_skip",
                           "orthogonal_skip_1d", "seed", "device"] + saved.model.keys)
         let before = saved.dictionary, after = config.dictionary
         let changed = frozen.filter { key in "\(before[key] ?? "")" != "\(after[key] ?? "")" }.sorted()
@@ -64,7 +64,14 @@ public final class Trainer {
         return trainer
     }
 
-    init(config: TrainConfig, runDirectory: String, resuming: Bool) throws {
+    init(config given: TrainConfig, runDirectory: String, resuming: Bool) throws {
+        var config = given
+        // Starting from a Hugging Face GPT-2 folder: its config.json gives the model's shape (the run's dropout kept);
+        // the saved config.json then describes the model as it is, so resume and sampling rebuild it.
+        if !config.initFrom.isEmpty && !resuming {
+            config.gpt = try GPT.huggingFaceConfig(HuggingFaceFolder.config(config.initFrom), dropout: config.gpt.dropout,
+                                                   source: "\(config.initFrom)/config.json")
+        }
         let problems = config.problems()
         guard problems.isEmpty else { throw ConfigError(problems.joined(separator: "\n")) }
         self.config = config
@@ -101,6 +108,13 @@ public final class Trainer {
             throw ConfigError("cannot build \(spec.name) with \(spec): \(error)")
         }
         model = built
+        if !config.initFrom.isEmpty && !resuming, let gpt = model as? GPT {
+            do { try gpt.loadHuggingFaceGPT2(try HuggingFaceFolder.tensors(config.initFrom)) } catch let error as ConfigError {
+                throw error
+            } catch {
+                throw ConfigError("init_from \(config.initFrom): the weights do not fit \(config.model): \(error)")
+            }
+        }
         if device != .cpu { model.to(device) }
 
         // The model's groups (nanoGPT's: decay on ≥2-D tensors only), each with the run's betas and its own decay and lr scale.

@@ -8,7 +8,7 @@ import TorchNN
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Generate text from a run's latest checkpoint.")
 
-    @Argument(help: "Run folder (the --out of `mnemo train`).") var runFolder: String
+    @Argument(help: "Run folder (the --out of `mnemo train`), or a Hugging Face GPT-2 folder (config.json, model.safetensors, vocab.json + merges.txt).") var runFolder: String
     @Option(help: "Text to continue (default: a newline).") var start = "\n"
     @Option(help: "Number of samples.") var samples = 1
     @Option(help: "Tokens per sample.") var tokens = 500

@@ -185,3 +185,58 @@ func sharedDataPath(_ name: String) -> String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../../shared/data/\(name)").standardized.path
 }
+
+/// `mnemo train --init-from DIR` (nanoGPT's init_from) and `mnemo sample DIR` for a Hugging Face GPT-2 folder.
+@Suite(.serialized) struct InitFromHuggingFaceTests {
+    /// The transformers fixture (Tests/MnemoModelsTests/Fixtures/gpt2_hf) as a Hugging Face folder with GPT-2's
+    /// tokenizer files under their Hugging Face names.
+    static func folder(in dir: String) throws -> (String, [String: Tensor]) {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../MnemoModelsTests/Fixtures/gpt2_hf.safetensors").standardized.path
+        let (f, meta) = try SafeTensorsIO.loadWithMetadata(fixture)
+        let folder = "\(dir)/hf"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var config = try JSONSerialization.jsonObject(with: Data(meta["config"]!.utf8)) as! [String: Any]
+        config["model_type"] = "gpt2"
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: "\(folder)/config.json"))
+        let weights = f.filter { $0.key.hasPrefix("param.") }
+        try SafeTensorsIO.save(Dictionary(uniqueKeysWithValues: weights.map { (String($0.key.dropFirst(6)), $0.value) }),
+                               to: "\(folder)/model.safetensors")
+        let gpt2 = sharedDataPath("gpt2")
+        try FileManager.default.copyItem(atPath: "\(gpt2)/encoder.json", toPath: "\(folder)/vocab.json")
+        try FileManager.default.copyItem(atPath: "\(gpt2)/vocab.bpe", toPath: "\(folder)/merges.txt")
+        return (folder, f)
+    }
+
+    @Test func trainingStartsFromTheFoldersWeightsAndShape() throws {
+        let dir = try temporaryFolder("initfrom")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (folder, f) = try Self.folder(in: dir)
+        var c = tinyConfig(data: try writeCorpus(in: dir))   // char vocabulary (< 100 tokens) fits the fixture's 100
+        c.initFrom = folder
+        c.maxIters = 3; c.evalInterval = 3
+        let trainer = try Trainer(config: c, runDirectory: "\(dir)/run")
+        trainer.progress = false
+        let weights = trainer.model.stateDict()
+        #expect((weights["transformer.h.0.attn.c_attn.weight"]! - f["param.transformer.h.0.attn.c_attn.weight"]!.T).abs().max().item() == 0)
+        #expect(trainer.config.gpt.nEmbd == 32 && trainer.config.blockSize == 16 && trainer.config.gpt.bias)
+        try trainer.run()
+        let saved = try TrainConfig.load("\(dir)/run/config.json")
+        #expect(saved.gpt.nLayer == 2 && saved.gpt.vocabSize == 100 && saved.initFrom == folder)
+        let more = try Trainer.resume(runDirectory: "\(dir)/run", overrides: ["max_iters=4"])   // rebuilt from config.json
+        more.progress = false
+        try more.run()
+
+        // sampling straight from the folder, with its tokenizer (vocab.json + merges.txt)
+        let loaded = try LoadedRun(runDirectory: folder)
+        #expect(loaded.model is GPT && loaded.tokenizer.vocabularySize == 50257)
+        let logits = (loaded.model as! GPT)(f["idx"]!)
+        #expect((logits - f["logits"]!).abs().max().item() < 1e-4)
+
+        var wrong = tinyConfig(data: try writeCorpus(in: dir))
+        wrong.initFrom = "\(dir)/nothing"
+        do { _ = try Trainer(config: wrong, runDirectory: "\(dir)/run2"); Issue.record("a missing folder must be refused") } catch {
+            #expect("\(error)".contains("not a Hugging Face model folder"))
+        }
+    }
+}

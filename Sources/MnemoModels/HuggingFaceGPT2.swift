@@ -1,0 +1,91 @@
+// HuggingFaceGPT2.swift — a GPT from a Hugging Face model folder, as nanoGPT's `init_from='gpt2'`: config.json
+// (model_type "gpt2") gives the shape, model.safetensors — or the shards listed by model.safetensors.index.json —
+// the weights (Conv1D weights transposed by `loadHuggingFaceGPT2`).
+import Foundation
+import Torch
+import TorchNN
+
+public enum HuggingFaceFolder {
+    /// config.json of a Hugging Face model folder, as a JSON object.
+    public static func config(_ folder: String) throws -> [String: Any] {
+        let path = "\(folder)/config.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("\(folder) is not a Hugging Face model folder: no config.json")
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw ConfigError("\(path) is not a JSON object")
+        }
+        return object
+    }
+
+    /// Whether `folder` looks like a Hugging Face model folder (config.json naming a model_type).
+    public static func isModelFolder(_ folder: String) -> Bool {
+        ((try? config(folder))?["model_type"] as? String) != nil
+    }
+
+    /// Every tensor of the folder's weights: model.safetensors, or the shards of model.safetensors.index.json.
+    public static func tensors(_ folder: String) throws -> [String: Tensor] {
+        let fm = FileManager.default
+        let single = "\(folder)/model.safetensors", index = "\(folder)/model.safetensors.index.json"
+        if fm.fileExists(atPath: single) { return try SafeTensorsIO.load(single) }
+        guard let data = fm.contents(atPath: index) else {
+            throw ConfigError("\(folder) has no weights: neither model.safetensors nor model.safetensors.index.json "
+                              + "(only the safetensors format is read; convert pytorch_model.bin with transformers' save_pretrained)")
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              let map = object["weight_map"] as? [String: String] else {
+            throw ConfigError("\(index) has no \"weight_map\" object of tensor name → shard file")
+        }
+        var out: [String: Tensor] = [:]
+        for shard in Set(map.values).sorted() {
+            guard !shard.contains("/") else { throw ConfigError("\(index) names a shard outside the folder: \(shard)") }
+            let tensors = try SafeTensorsIO.load("\(folder)/\(shard)")
+            for (name, file) in map where file == shard {
+                guard let t = tensors[name] else { throw ConfigError("\(folder)/\(shard) lacks \(name), which the index puts there") }
+                out[name] = t
+            }
+        }
+        return out
+    }
+}
+
+extension GPT {
+    /// The GPTConfig of a Hugging Face GPT-2 config.json; `dropout` replaces its dropouts (nanoGPT's override_args).
+    public static func huggingFaceConfig(_ json: [String: Any], dropout: Double? = nil, source: String = "config.json") throws -> GPTConfig {
+        let type = json["model_type"] as? String ?? "(none)"
+        guard type == "gpt2" else {
+            throw ConfigError("\(source): model_type '\(type)' is not a GPT-2; `gpt` loads model_type \"gpt2\" (GPT2LMHeadModel) only")
+        }
+        func int(_ keys: String...) throws -> Int {
+            for key in keys { if let v = json[key] as? Int { return v } }
+            throw ConfigError("\(source): no integer \(keys.joined(separator: " or "))")
+        }
+        let activation = json["activation_function"] as? String ?? "gelu_new"
+        guard ["gelu_new", "gelu_pytorch_tanh", "gelu"].contains(activation) else {
+            throw ConfigError("\(source): activation_function '\(activation)' is not supported (gelu_new, gelu_pytorch_tanh or gelu)")
+        }
+        if let eps = json["layer_norm_epsilon"] as? Double, Swift.abs(eps - 1e-5) > 1e-12 {
+            throw ConfigError("\(source): layer_norm_epsilon \(eps) differs from GPT's 1e-5")
+        }
+        if let tied = json["tie_word_embeddings"] as? Bool, !tied {
+            throw ConfigError("\(source): tie_word_embeddings = false; `gpt` ties its head to the token embedding")
+        }
+        return GPTConfig(blockSize: try int("n_positions", "n_ctx"), vocabSize: try int("vocab_size"),
+                         nLayer: try int("n_layer"), nHead: try int("n_head"), nEmbd: try int("n_embd"),
+                         dropout: dropout ?? (json["resid_pdrop"] as? Double ?? 0), bias: true,
+                         geluApproximate: activation != "gelu")
+    }
+
+    /// A GPT with the shape and weights of a Hugging Face GPT-2 folder. Missing or wrongly shaped tensors stop
+    /// with the names.
+    public static func fromHuggingFace(_ folder: String, dropout: Double? = nil) throws -> GPT {
+        let config = try huggingFaceConfig(HuggingFaceFolder.config(folder), dropout: dropout, source: "\(folder)/config.json")
+        let model = GPT(config)
+        do { try model.loadHuggingFaceGPT2(try HuggingFaceFolder.tensors(folder)) } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError("\(folder): the weights do not fit GPT-2 of \(config): \(error)")
+        }
+        return model
+    }
+}
