@@ -12,33 +12,57 @@ public final class Tensor {
 
     // MARK: metadata
 
-    public var ndim: Int { Int(mt_ndim(handle)) }
+    // A failed metadata call (an undefined tensor: see mt_undefined_tensor) is reported like a failed op; inside
+    // `withError` the answer is then that of an empty 0-d tensor, so code after it does not trap on a bad count.
+    public var ndim: Int { dimensionCount("ndim") }
     public var shape: [Int] {
-        let n = ndim
+        let n = dimensionCount("shape")
         if n == 0 { return [] }
         var dims = [Int64](repeating: 0, count: n)
-        mt_shape(handle, &dims)
+        if mt_shape(handle, &dims) != MT_OK { fail("shape"); return [] }
         return dims.map(Int.init)
     }
     public var strides: [Int] {
-        let n = ndim
+        let n = dimensionCount("strides")
         if n == 0 { return [] }
         var s = [Int64](repeating: 0, count: n)
-        mt_strides(handle, &s)
+        if mt_strides(handle, &s) != MT_OK { fail("strides"); return [] }
         return s.map(Int.init)
     }
     /// Size of one dimension; negative counts from the end.
     public func size(_ dim: Int) -> Int {
         let s = shape
-        return s[dim < 0 ? dim + s.count : dim]
+        let d = dim < 0 ? dim + s.count : dim
+        guard s.indices.contains(d) else {
+            report(TorchError("size(\(dim)): no such dimension in shape \(s)"))
+            return 0
+        }
+        return s[d]
     }
-    public var count: Int { Int(mt_numel(handle)) }
+    public var count: Int {
+        let n = mt_numel(handle)
+        if n < 0 { fail("count"); return 0 }
+        return Int(n)
+    }
     public var dtype: DType { DType(raw: mt_get_dtype(handle)) }
-    public var device: Device { Device(raw: mt_get_device(handle)) }
-    public var isContiguous: Bool { mt_is_contiguous(handle) }
+    public var device: Device {
+        let raw = mt_get_device(handle)
+        if raw.index < 0 { fail("device"); return .cpu }
+        return Device(raw: raw)
+    }
+    public var isContiguous: Bool { checked(mt_is_contiguous(handle), "isContiguous") }
     public var byteCount: Int { count * dtype.itemSize }
     /// True when both handles name the same tensor (not merely equal values).
-    public func isSame(_ other: Tensor) -> Bool { mt_same_tensor(handle, other.handle) }
+    public func isSame(_ other: Tensor) -> Bool { checked(mt_same_tensor(handle, other.handle), "isSame") }
+    /// False for the handle of an undefined tensor, which every op refuses.
+    var isDefined: Bool { mt_defined(handle) }
+
+    /// ndim, with failures reported as `what` (the accessor the caller asked for).
+    private func dimensionCount(_ what: @autoclosure () -> String) -> Int {
+        let n = mt_ndim(handle)
+        if n < 0 { fail(what()); return 0 }
+        return Int(n)
+    }
 }
 
 // MARK: creation
@@ -125,8 +149,12 @@ extension Tensor {
         return v
     }
     public func item<T: TensorElement>(_ type: T.Type) -> T {
-        precondition(count == 1, "item(): tensor has \(count) elements, not 1")
-        return toArray(T.self)[0]
+        let n = count
+        guard n == 1 else {
+            report(TorchError("item(\(T.self)): tensor has \(n) elements, not 1"))
+            return T.zeroValue
+        }
+        return toArray(T.self).first ?? T.zeroValue
     }
     public func itemInt() -> Int {
         let v = mt_item_int64(handle)

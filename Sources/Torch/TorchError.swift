@@ -35,9 +35,16 @@ func lastErrorMessage() -> String {
     return String(cString: c)
 }
 
-/// Reports a failure: traps outside `withError`, records inside it.
-func fail(_ what: String) {
-    let error = TorchError("\(what): \(lastErrorMessage())")
+/// Reports the shim's last failure as `what: message`: traps outside `withError`, records inside it.
+/// The message is read before `what` is built: building it may ask the shim for an operand's `shape`, and
+/// every shim call clears the per-thread message.
+func fail(_ what: @autoclosure () -> String) {
+    let message = lastErrorMessage()
+    report(TorchError("\(what()): \(message)"))
+}
+
+/// Reports a failure found on the Swift side (no shim message): traps outside `withError`, records inside it.
+func report(_ error: TorchError) {
     guard let scope = ErrorScope.current else { fatalError("torch: \(error.message)") }
     if scope.first == nil { scope.first = error }
 }
@@ -49,8 +56,8 @@ func wrap(_ handle: OpaquePointer?, _ what: @autoclosure () -> String) -> Tensor
 }
 
 /// Reports a failed call and returns the handle of an empty tensor to stand in for its result.
-func failedHandle(_ what: String) -> OpaquePointer {
-    fail(what)
+func failedHandle(_ what: @autoclosure () -> String) -> OpaquePointer {
+    fail(what())
     return mt_empty(nil, 0, MT_FLOAT32, Device.cpu.raw)!
 }
 
@@ -58,4 +65,11 @@ func failedHandle(_ what: String) -> OpaquePointer {
 @inline(__always)
 func check(_ status: mt_status, _ what: @autoclosure () -> String) {
     if status != MT_OK { fail(what()) }
+}
+
+/// Checks a predicate of the shim, which answers false when it fails: a false with a message set is a failure.
+@inline(__always)
+func checked(_ answer: Bool, _ what: @autoclosure () -> String) -> Bool {
+    if !answer, mt_last_error() != nil { fail(what()) }
+    return answer
 }
