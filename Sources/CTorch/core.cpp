@@ -46,6 +46,7 @@ at::ScalarType mt::scalar_type(mt_dtype d) {
     case MT_BOOL: return at::kBool;
     case MT_INT16: return at::kShort;
     case MT_INT8: return at::kChar;
+    case MT_DTYPE_UNKNOWN: break;
   }
   TORCH_CHECK(false, "unknown mt_dtype ", static_cast<int>(d));
 }
@@ -62,7 +63,7 @@ mt_dtype mt::to_mt(at::ScalarType s) {
     case at::kBool: return MT_BOOL;
     case at::kShort: return MT_INT16;
     case at::kChar: return MT_INT8;
-    default: TORCH_CHECK(false, "dtype ", s, " is not supported by Mnemo");
+    default: TORCH_CHECK(false, "libtorch dtype ", s, " has no Mnemo DType");
   }
 }
 
@@ -145,7 +146,7 @@ mt_status mt_strides(mt_tensor t, int64_t *out) {
   })
 }
 int64_t mt_numel(mt_tensor t) { MT_GUARD(-1, return T(t).numel();) }
-mt_dtype mt_get_dtype(mt_tensor t) { MT_GUARD(MT_FLOAT32, return to_mt(T(t).scalar_type());) }
+mt_dtype mt_get_dtype(mt_tensor t) { MT_GUARD(MT_DTYPE_UNKNOWN, return to_mt(T(t).scalar_type());) }
 mt_device mt_get_device(mt_tensor t) {
   MT_GUARD(no_device, {
     auto d = T(t).device();

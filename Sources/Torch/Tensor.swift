@@ -44,7 +44,12 @@ public final class Tensor {
         if n < 0 { fail("count"); return 0 }
         return Int(n)
     }
-    public var dtype: DType { DType(raw: mt_get_dtype(handle)) }
+    /// A libtorch dtype with no DType (complex, uint16, float8 … made inside libtorch) is a failure naming it,
+    /// never a guess: reading its bytes as float32 would be garbage.
+    public var dtype: DType {
+        guard let dtype = DType(raw: mt_get_dtype(handle)) else { fail("dtype"); return .float32 }
+        return dtype
+    }
     public var device: Device {
         let raw = mt_get_device(handle)
         if raw.index < 0 { fail("device"); return .cpu }

@@ -15,6 +15,7 @@ import Testing
         ("shape", { _ = $0.shape }),
         ("strides", { _ = $0.strides }),
         ("count", { _ = $0.count }),
+        ("dtype", { _ = $0.dtype }),
         ("device", { _ = $0.device }),
         ("isContiguous", { _ = $0.isContiguous }),
         ("requiresGrad", { _ = $0.requiresGrad }),

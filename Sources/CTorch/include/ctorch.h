@@ -27,7 +27,10 @@ typedef struct mt_generator_s *mt_generator;
 
 typedef enum { MT_OK = 0, MT_ERROR = 1 } mt_status;
 
+// MT_DTYPE_UNKNOWN is mt_get_dtype's failure value: an undefined tensor, or a libtorch dtype with no value here
+// (complex, uint16/32/64, float8 …; the message names it). No function accepts it.
 typedef enum {
+  MT_DTYPE_UNKNOWN = -1,
   MT_FLOAT32 = 0, MT_FLOAT64 = 1, MT_BFLOAT16 = 2, MT_FLOAT16 = 3,
   MT_INT64 = 4, MT_INT32 = 5, MT_UINT8 = 6, MT_BOOL = 7, MT_INT16 = 8, MT_INT8 = 9,
 } mt_dtype;
@@ -68,7 +71,7 @@ int64_t mt_ndim(mt_tensor t);
 mt_status mt_shape(mt_tensor t, int64_t *out);    // out has mt_ndim entries
 mt_status mt_strides(mt_tensor t, int64_t *out);
 int64_t mt_numel(mt_tensor t);
-mt_dtype mt_get_dtype(mt_tensor t);
+mt_dtype mt_get_dtype(mt_tensor t);         // MT_DTYPE_UNKNOWN on failure
 mt_device mt_get_device(mt_tensor t);       // index -1 on failure
 bool mt_is_contiguous(mt_tensor t);
 bool mt_defined(mt_tensor t);               // false for NULL and undefined tensors; never fails
