@@ -12,8 +12,9 @@ public final class Tensor {
 
     // MARK: metadata
 
-    // A failed metadata call (an undefined tensor: see mt_undefined_tensor) is reported like a failed op; inside
-    // `withError` the answer is then that of an empty 0-d tensor, so code after it does not trap on a bad count.
+    // A failed metadata call (on an undefined tensor: a failed op's stand-in) is reported like a failed op; inside
+    // `withError` the answer is then a placeholder (no dimensions, no elements, float32, cpu, false) that no code
+    // after it can trap on, such as a negative count.
     public var ndim: Int { dimensionCount("ndim") }
     public var shape: [Int] {
         let n = dimensionCount("shape")
@@ -147,10 +148,11 @@ extension Tensor {
         return out
     }
 
-    /// The single value of a one-element tensor.
+    /// The single value of a one-element tensor. NaN when it fails (inside `withError`), so that a failed read
+    /// cannot pass for a value: the shim answers 0.0, which looks like one.
     public func item() -> Double {
         let v = mt_item_double(handle)
-        if mt_last_error() != nil { fail("item()") }
+        if mt_last_error() != nil { fail("item()"); return .nan }
         return v
     }
     public func item<T: TensorElement>(_ type: T.Type) -> T {
@@ -199,6 +201,8 @@ extension Tensor {
 
 extension Tensor: CustomStringConvertible {
     public var description: String {
+        // A stand-in is described without asking the shim, which would report (or trap) for each question.
+        guard isDefined else { return "Tensor(undefined: the stand-in result of a failed op)" }
         let head = "Tensor(shape: \(shape), dtype: \(dtype), device: \(device)"
         guard count <= 64 else { return head + ")" }
         let values: String

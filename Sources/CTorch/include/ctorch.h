@@ -65,7 +65,8 @@ void mt_set_num_threads(int32_t n);
 void mt_free(mt_tensor t);
 mt_tensor mt_shallow_clone(mt_tensor t);     // a new handle to the same tensor (shares storage and autograd)
 // A handle to an undefined tensor (libtorch's `at::Tensor()`, no storage, no dtype): every function that reads a
-// tensor fails when given one. mt_defined tells it apart.
+// tensor fails when given one. mt_defined tells it apart. The Swift side returns one as the result of a failed
+// call inside withError: unlike any tensor with values, nothing can compute with it.
 mt_tensor mt_undefined_tensor(void);
 int64_t mt_ndim(mt_tensor t);
 mt_status mt_shape(mt_tensor t, int64_t *out);    // out has mt_ndim entries
