@@ -91,8 +91,19 @@ let package = Package(
         ),
         .executableTarget(name: "mnemo-bench", dependencies: ["Torch", "TorchNN", "TorchOptim"], path: "bench/swift"),
         .executableTarget(name: "mnemo-bench-tokenizer", dependencies: ["MnemoData"], path: "bench/tokenizer"),
+        // Tests only: tensors that no Mnemo op makes (dtypes without a DType), built against the shim's internals
+        // (internal.h, found by path: a dependency on CTorch would make ctorch.h a module header it cannot include).
+        // The test binary links CTorch through Torch.
+        .target(
+            name: "CTorchTestSupport",
+            path: "Tests/CTorchTestSupport",
+            cxxSettings: [
+                .unsafeFlags(torchIncludes + ["-I\(packageRoot)/Sources/CTorch", "-I\(packageRoot)/Sources/CTorch/include",
+                                              "-O2", "-g0", "-Wno-deprecated-declarations"]),
+            ]
+        ),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MnemoSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "TorchChecks"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "TorchChecks", "CTorchTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "Torch"]),
         .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels", "Torch", "TorchNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoTrainTests", dependencies: ["MnemoTrain", "MnemoModels", "MnemoData", "Torch", "TorchNN", "TorchOptim"]),

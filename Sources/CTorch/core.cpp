@@ -46,6 +46,7 @@ at::ScalarType mt::scalar_type(mt_dtype d) {
     case MT_BOOL: return at::kBool;
     case MT_INT16: return at::kShort;
     case MT_INT8: return at::kChar;
+    case MT_DTYPE_UNKNOWN: break;
   }
   TORCH_CHECK(false, "unknown mt_dtype ", static_cast<int>(d));
 }
@@ -62,7 +63,7 @@ mt_dtype mt::to_mt(at::ScalarType s) {
     case at::kBool: return MT_BOOL;
     case at::kShort: return MT_INT16;
     case at::kChar: return MT_INT8;
-    default: TORCH_CHECK(false, "dtype ", s, " is not supported by Mnemo");
+    default: TORCH_CHECK(false, "libtorch dtype ", s, " has no Mnemo DType");
   }
 }
 
@@ -85,6 +86,11 @@ int64_t mt::reduction(mt_reduction r) {
 }
 
 using namespace mt;
+
+namespace {
+// What mt_get_device and mt_generator_device return on failure: no device has index -1.
+constexpr mt_device no_device{MT_CPU, -1};
+}  // namespace
 
 extern "C" {
 
@@ -116,39 +122,49 @@ const char *mt_runtime_config(void) {
   return config.c_str();
 }
 
-int32_t mt_get_num_threads(void) { return at::get_num_threads(); }
+int32_t mt_get_num_threads(void) { MT_GUARD(-1, return at::get_num_threads();) }
 void mt_set_num_threads(int32_t n) { MT_GUARD(, at::set_num_threads(n);) }
 
 // MARK: lifetime and metadata
 
 void mt_free(mt_tensor t) { delete reinterpret_cast<at::Tensor *>(t); }
 mt_tensor mt_shallow_clone(mt_tensor t) { MT_GUARD(nullptr, return wrap(T(t));) }
-int64_t mt_ndim(mt_tensor t) { return T(t).dim(); }
-void mt_shape(mt_tensor t, int64_t *out) {
-  auto s = T(t).sizes();
-  std::copy(s.begin(), s.end(), out);
+mt_tensor mt_undefined_tensor(void) { MT_GUARD(nullptr, return wrap(at::Tensor());) }
+int64_t mt_ndim(mt_tensor t) { MT_GUARD(-1, return T(t).dim();) }
+mt_status mt_shape(mt_tensor t, int64_t *out) {
+  MT_GUARD(MT_ERROR, {
+    auto s = T(t).sizes();
+    std::copy(s.begin(), s.end(), out);
+    return MT_OK;
+  })
 }
-void mt_strides(mt_tensor t, int64_t *out) {
-  auto s = T(t).strides();
-  std::copy(s.begin(), s.end(), out);
+mt_status mt_strides(mt_tensor t, int64_t *out) {
+  MT_GUARD(MT_ERROR, {
+    auto s = T(t).strides();
+    std::copy(s.begin(), s.end(), out);
+    return MT_OK;
+  })
 }
-int64_t mt_numel(mt_tensor t) { return T(t).numel(); }
-mt_dtype mt_get_dtype(mt_tensor t) { MT_GUARD(MT_FLOAT32, return to_mt(T(t).scalar_type());) }
+int64_t mt_numel(mt_tensor t) { MT_GUARD(-1, return T(t).numel();) }
+mt_dtype mt_get_dtype(mt_tensor t) { MT_GUARD(MT_DTYPE_UNKNOWN, return to_mt(T(t).scalar_type());) }
 mt_device mt_get_device(mt_tensor t) {
-  auto d = T(t).device();
-  if (d.is_cuda()) return mt_device{MT_CUDA, d.index()};
-  return mt_device{MT_CPU, 0};
+  MT_GUARD(no_device, {
+    auto d = T(t).device();
+    if (d.is_cuda()) return mt_device{MT_CUDA, d.index()};
+    return mt_device{MT_CPU, 0};
+  })
 }
-bool mt_is_contiguous(mt_tensor t) { return T(t).is_contiguous(); }
-bool mt_defined(mt_tensor t) { return T(t).defined(); }
+bool mt_is_contiguous(mt_tensor t) { MT_GUARD(false, return T(t).is_contiguous();) }
+// The one function that looks at a handle without T(): telling an undefined tensor apart is its purpose.
+bool mt_defined(mt_tensor t) { return t != nullptr && reinterpret_cast<const at::Tensor *>(t)->defined(); }
 const void *mt_data_ptr(mt_tensor t) {
   MT_GUARD(nullptr, {
     if (!T(t).device().is_cpu()) return nullptr;
     return T(t).const_data_ptr();
   })
 }
-int64_t mt_element_size(mt_dtype dtype) { MT_GUARD(0, return c10::elementSize(scalar_type(dtype));) }
-bool mt_same_tensor(mt_tensor a, mt_tensor b) { return T(a).is_same(T(b)); }
+int64_t mt_element_size(mt_dtype dtype) { MT_GUARD(-1, return c10::elementSize(scalar_type(dtype));) }
+bool mt_same_tensor(mt_tensor a, mt_tensor b) { MT_GUARD(false, return T(a).is_same(T(b));) }
 
 // MARK: creation
 
@@ -255,12 +271,20 @@ mt_generator mt_default_generator(mt_device dev) {
   })
 }
 mt_device mt_generator_device(mt_generator g) {
-  auto d = g->gen.device();
-  if (d.is_cuda()) return mt_device{MT_CUDA, d.index()};
-  return mt_device{MT_CPU, 0};
+  MT_GUARD(no_device, {
+    TORCH_CHECK(g != nullptr, "NULL generator handle");
+    auto d = g->gen.device();
+    if (d.is_cuda()) return mt_device{MT_CUDA, d.index()};
+    return mt_device{MT_CPU, 0};
+  })
 }
 void mt_generator_free(mt_generator g) { delete g; }
-uint64_t mt_generator_seed(mt_generator g) { return g->gen.current_seed(); }
+uint64_t mt_generator_seed(mt_generator g) {
+  MT_GUARD(0, {
+    TORCH_CHECK(g != nullptr, "NULL generator handle");
+    return g->gen.current_seed();
+  })
+}
 
 mt_tensor mt_generator_get_state(mt_generator g) {
   MT_GUARD(nullptr, {
@@ -315,7 +339,7 @@ mt_tensor mt_dropout(mt_tensor t, double p, bool train) {
 
 // MARK: autograd
 
-bool mt_requires_grad(mt_tensor t) { return T(t).requires_grad(); }
+bool mt_requires_grad(mt_tensor t) { MT_GUARD(false, return T(t).requires_grad();) }
 mt_status mt_set_requires_grad(mt_tensor t, bool on) {
   MT_GUARD(MT_ERROR, {
     T(t).set_requires_grad(on);
@@ -348,9 +372,9 @@ mt_status mt_set_data(mt_tensor t, mt_tensor src) {
     return MT_OK;
   })
 }
-bool mt_is_leaf(mt_tensor t) { return T(t).is_leaf(); }
-bool mt_grad_enabled(void) { return at::GradMode::is_enabled(); }
-void mt_set_grad_enabled(bool enabled) { at::GradMode::set_enabled(enabled); }
+bool mt_is_leaf(mt_tensor t) { MT_GUARD(false, return T(t).is_leaf();) }
+bool mt_grad_enabled(void) { MT_GUARD(false, return at::GradMode::is_enabled();) }
+void mt_set_grad_enabled(bool enabled) { MT_GUARD(, at::GradMode::set_enabled(enabled);) }
 
 mt_status mt_register_hook(mt_tensor t, mt_hook_fn fn, void *context, void (*release)(void *)) {
   MT_GUARD(MT_ERROR, {
@@ -360,9 +384,10 @@ mt_status mt_register_hook(mt_tensor t, mt_hook_fn fn, void *context, void (*rel
       mt_tensor out = fn(owner.get(), in);
       mt_free(in);
       if (out == nullptr) return at::Tensor();
-      at::Tensor result = T(out);
-      mt_free(out);
-      return result;
+      // Taken over without T(): an undefined result keeps the gradient, as NULL does, and must not throw
+      // before the handle is freed.
+      std::unique_ptr<at::Tensor> result(reinterpret_cast<at::Tensor *>(out));
+      return *result;
     });
     return MT_OK;
   })
@@ -375,7 +400,7 @@ mt_status mt_register_hook(mt_tensor t, mt_hook_fn fn, void *context, void (*rel
 extern "C" {
 
 bool mt_autocast_enabled(mt_device_type device) {
-  return at::autocast::is_autocast_enabled(device == MT_CUDA ? at::kCUDA : at::kCPU);
+  MT_GUARD(false, return at::autocast::is_autocast_enabled(device == MT_CUDA ? at::kCUDA : at::kCPU);)
 }
 void mt_set_autocast(mt_device_type device, bool enabled, mt_dtype dtype) {
   MT_GUARD(, {

@@ -13,7 +13,15 @@ namespace mt {
 void set_error(const char *message);
 void clear_error();
 
-inline at::Tensor &T(mt_tensor h) { return *reinterpret_cast<at::Tensor *>(h); }
+// The tensor behind a handle. NULL and undefined tensors are refused here, once for every function: libtorch
+// throws from metadata calls on an undefined tensor and may read through it in a kernel, so a function given one
+// fails (inside MT_GUARD) with this message before libtorch sees it. Only mt_defined looks at a handle without T.
+inline at::Tensor &T(mt_tensor h) {
+  TORCH_CHECK(h != nullptr, "NULL tensor handle");
+  auto &t = *reinterpret_cast<at::Tensor *>(h);
+  TORCH_CHECK(t.defined(), "undefined tensor (it holds no data)");
+  return t;
+}
 inline mt_tensor wrap(at::Tensor &&t) { return reinterpret_cast<mt_tensor>(new at::Tensor(std::move(t))); }
 inline mt_tensor wrap(const at::Tensor &t) { return reinterpret_cast<mt_tensor>(new at::Tensor(t)); }
 inline std::optional<at::Tensor> optional(mt_tensor h) {
@@ -35,7 +43,11 @@ int64_t reduction(mt_reduction r);
 }  // namespace mt
 
 // The one exception boundary: every exported function body runs inside MT_GUARD. A C++ exception becomes
-// `fail` plus a per-thread message (libtorch's text without its C++ backtrace).
+// `fail` plus a per-thread message (libtorch's text without its C++ backtrace). The only exceptions are the
+// functions that cannot throw (mt_free, mt_generator_free, mt_defined, mt_last_error, the version and backend
+// strings) and mt_cuda_is_available / mt_cuda_device_count, which answer "no CUDA" to any failure on purpose.
+// An extern "C" function that lets an exception escape does not return an error: the exception unwinds into Swift
+// frames, which cannot catch it, and the process ends in std::terminate.
 #define MT_GUARD(fail, ...)                                      \
   try {                                                          \
     mt::clear_error();                                           \

@@ -4,7 +4,7 @@ import CTorch
 extension Tensor {
     /// Whether operations on this tensor are recorded for differentiation.
     public var requiresGrad: Bool {
-        get { mt_requires_grad(handle) }
+        get { checked(mt_requires_grad(handle), "requiresGrad") }
         set { check(mt_set_requires_grad(handle, newValue), "requiresGrad") }
     }
     /// Sets requiresGrad and returns self, for chaining: `Tensor.randn([3]).requiringGrad()`.
@@ -21,7 +21,7 @@ extension Tensor {
         set { check(mt_set_grad(handle, newValue?.handle), "set grad") }
     }
 
-    public var isLeaf: Bool { mt_is_leaf(handle) }
+    public var isLeaf: Bool { checked(mt_is_leaf(handle), "isLeaf") }
 
     /// Makes self hold `source`'s data (storage, dtype, device) while staying the same tensor object —
     /// what Module.to(device) needs so that optimizers and views keep pointing at it.

@@ -23,7 +23,8 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    init(raw: mt_dtype) {
+    /// nil for MT_DTYPE_UNKNOWN (mt_get_dtype's failure value) and any value the shim does not define.
+    init?(raw: mt_dtype) {
         switch raw {
         case MT_FLOAT32: self = .float32
         case MT_FLOAT64: self = .float64
@@ -34,7 +35,8 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
         case MT_INT16: self = .int16
         case MT_INT8: self = .int8
         case MT_UINT8: self = .uint8
-        default: self = .bool
+        case MT_BOOL: self = .bool
+        default: return nil
         }
     }
 

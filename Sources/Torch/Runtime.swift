@@ -37,8 +37,15 @@ public enum Runtime {
 
     /// Intra-op threads libtorch uses (torch.get_num_threads / set_num_threads).
     public static var threads: Int {
-        get { Int(mt_get_num_threads()) }
-        set { mt_set_num_threads(Int32(newValue)) }
+        get {
+            let n = mt_get_num_threads()
+            if n < 0 { fail("threads") }
+            return Int(n)
+        }
+        set {
+            mt_set_num_threads(Int32(newValue))
+            if mt_last_error() != nil { fail("threads = \(newValue)") }
+        }
     }
 
     /// Checks that the loaded libtorch is the version the headers came from; returns a message naming

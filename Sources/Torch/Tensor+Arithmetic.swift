@@ -109,9 +109,9 @@ extension Tensor {
     public func isfinite() -> Tensor { unary(MT_ISFINITE, "isfinite") }
 
     /// True when shapes and every value are equal.
-    public func equal(_ other: Tensor) -> Bool { mt_equal(handle, other.handle) }
+    public func equal(_ other: Tensor) -> Bool { checked(mt_equal(handle, other.handle), "equal") }
     public func allClose(_ other: Tensor, rtol: Double = 1e-5, atol: Double = 1e-8, equalNaN: Bool = false) -> Bool {
-        mt_allclose(handle, other.handle, rtol, atol, equalNaN)
+        checked(mt_allclose(handle, other.handle, rtol, atol, equalNaN), "allClose")
     }
 
     // MARK: element-wise functions

@@ -116,14 +116,14 @@ extension Tensor {
     public func topk(_ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true) -> (values: Tensor, indices: Tensor) {
         var v: OpaquePointer?, i: OpaquePointer?
         if mt_topk(handle, Int64(k), Int64(dim), largest, sorted, &v, &i) != MT_OK {
-            fail("topk(\(k)) of \(shape)"); return (.empty([0]), .empty([0]))
+            fail("topk(\(k)) of \(shape)"); return (.standIn(), .standIn())
         }
         return (Tensor(handle: v!), Tensor(handle: i!))
     }
     public func sort(dim: Int = -1, descending: Bool = false, stable: Bool = false) -> (values: Tensor, indices: Tensor) {
         var v: OpaquePointer?, i: OpaquePointer?
         if mt_sort(handle, Int64(dim), descending, stable, &v, &i) != MT_OK {
-            fail("sort of \(shape)"); return (.empty([0]), .empty([0]))
+            fail("sort of \(shape)"); return (.standIn(), .standIn())
         }
         return (Tensor(handle: v!), Tensor(handle: i!))
     }
@@ -133,7 +133,7 @@ extension Tensor {
     /// Distinct values (sorted) and how often each occurs.
     public func unique(sorted: Bool = true) -> (values: Tensor, counts: Tensor) {
         var v: OpaquePointer?, c: OpaquePointer?
-        if mt_unique(handle, sorted, &v, &c) != MT_OK { fail("unique"); return (.empty([0]), .empty([0])) }
+        if mt_unique(handle, sorted, &v, &c) != MT_OK { fail("unique"); return (.standIn(), .standIn()) }
         return (Tensor(handle: v!), Tensor(handle: c!))
     }
     /// Counts of each non-negative integer value (torch.bincount).

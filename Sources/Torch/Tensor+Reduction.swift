@@ -48,13 +48,13 @@ extension Tensor {
     public func max(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: Tensor) {
         var v: OpaquePointer?, i: OpaquePointer?
         let status = mt_max_dim(handle, Int64(dim), keepDim, &v, &i)
-        if status != MT_OK { fail("max(dim: \(dim)) of \(shape)"); return (.empty([0]), .empty([0])) }
+        if status != MT_OK { fail("max(dim: \(dim)) of \(shape)"); return (.standIn(), .standIn()) }
         return (Tensor(handle: v!), Tensor(handle: i!))
     }
     public func min(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: Tensor) {
         var v: OpaquePointer?, i: OpaquePointer?
         let status = mt_min_dim(handle, Int64(dim), keepDim, &v, &i)
-        if status != MT_OK { fail("min(dim: \(dim)) of \(shape)"); return (.empty([0]), .empty([0])) }
+        if status != MT_OK { fail("min(dim: \(dim)) of \(shape)"); return (.standIn(), .standIn()) }
         return (Tensor(handle: v!), Tensor(handle: i!))
     }
     /// Index of the largest value along `dim`, or in the flattened tensor when `dim` is nil.

@@ -12,33 +12,63 @@ public final class Tensor {
 
     // MARK: metadata
 
-    public var ndim: Int { Int(mt_ndim(handle)) }
+    // A failed metadata call (on an undefined tensor: a failed op's stand-in) is reported like a failed op; inside
+    // `withError` the answer is then a placeholder (no dimensions, no elements, float32, cpu, false) that no code
+    // after it can trap on, such as a negative count.
+    public var ndim: Int { dimensionCount("ndim") }
     public var shape: [Int] {
-        let n = ndim
+        let n = dimensionCount("shape")
         if n == 0 { return [] }
         var dims = [Int64](repeating: 0, count: n)
-        mt_shape(handle, &dims)
+        if mt_shape(handle, &dims) != MT_OK { fail("shape"); return [] }
         return dims.map(Int.init)
     }
     public var strides: [Int] {
-        let n = ndim
+        let n = dimensionCount("strides")
         if n == 0 { return [] }
         var s = [Int64](repeating: 0, count: n)
-        mt_strides(handle, &s)
+        if mt_strides(handle, &s) != MT_OK { fail("strides"); return [] }
         return s.map(Int.init)
     }
     /// Size of one dimension; negative counts from the end.
     public func size(_ dim: Int) -> Int {
         let s = shape
-        return s[dim < 0 ? dim + s.count : dim]
+        let d = dim < 0 ? dim + s.count : dim
+        guard s.indices.contains(d) else {
+            report(TorchError("size(\(dim)): no such dimension in shape \(s)"))
+            return 0
+        }
+        return s[d]
     }
-    public var count: Int { Int(mt_numel(handle)) }
-    public var dtype: DType { DType(raw: mt_get_dtype(handle)) }
-    public var device: Device { Device(raw: mt_get_device(handle)) }
-    public var isContiguous: Bool { mt_is_contiguous(handle) }
+    public var count: Int {
+        let n = mt_numel(handle)
+        if n < 0 { fail("count"); return 0 }
+        return Int(n)
+    }
+    /// A libtorch dtype with no DType (complex, uint16, float8 … made inside libtorch) is a failure naming it,
+    /// never a guess: reading its bytes as float32 would be garbage.
+    public var dtype: DType {
+        guard let dtype = DType(raw: mt_get_dtype(handle)) else { fail("dtype"); return .float32 }
+        return dtype
+    }
+    public var device: Device {
+        let raw = mt_get_device(handle)
+        if raw.index < 0 { fail("device"); return .cpu }
+        return Device(raw: raw)
+    }
+    public var isContiguous: Bool { checked(mt_is_contiguous(handle), "isContiguous") }
     public var byteCount: Int { count * dtype.itemSize }
     /// True when both handles name the same tensor (not merely equal values).
-    public func isSame(_ other: Tensor) -> Bool { mt_same_tensor(handle, other.handle) }
+    public func isSame(_ other: Tensor) -> Bool { checked(mt_same_tensor(handle, other.handle), "isSame") }
+    /// False for the handle of an undefined tensor, which every op refuses.
+    var isDefined: Bool { mt_defined(handle) }
+
+    /// ndim, with failures reported as `what` (the accessor the caller asked for).
+    private func dimensionCount(_ what: @autoclosure () -> String) -> Int {
+        let n = mt_ndim(handle)
+        if n < 0 { fail(what()); return 0 }
+        return Int(n)
+    }
 }
 
 // MARK: creation
@@ -118,15 +148,20 @@ extension Tensor {
         return out
     }
 
-    /// The single value of a one-element tensor.
+    /// The single value of a one-element tensor. NaN when it fails (inside `withError`), so that a failed read
+    /// cannot pass for a value: the shim answers 0.0, which looks like one.
     public func item() -> Double {
         let v = mt_item_double(handle)
-        if mt_last_error() != nil { fail("item()") }
+        if mt_last_error() != nil { fail("item()"); return .nan }
         return v
     }
     public func item<T: TensorElement>(_ type: T.Type) -> T {
-        precondition(count == 1, "item(): tensor has \(count) elements, not 1")
-        return toArray(T.self)[0]
+        let n = count
+        guard n == 1 else {
+            report(TorchError("item(\(T.self)): tensor has \(n) elements, not 1"))
+            return T.zeroValue
+        }
+        return toArray(T.self).first ?? T.zeroValue
     }
     public func itemInt() -> Int {
         let v = mt_item_int64(handle)
@@ -166,6 +201,8 @@ extension Tensor {
 
 extension Tensor: CustomStringConvertible {
     public var description: String {
+        // A stand-in is described without asking the shim, which would report (or trap) for each question.
+        guard isDefined else { return "Tensor(undefined: the stand-in result of a failed op)" }
         let head = "Tensor(shape: \(shape), dtype: \(dtype), device: \(device)"
         guard count <= 64 else { return head + ")" }
         let values: String

@@ -1,8 +1,11 @@
 // TorchError.swift — how libtorch failures reach Swift.
 //
 // Ops do not throw: a failing op stops the program with libtorch's message (as a Python script would stop
-// with its exception). Inside `withError { }` failures are recorded instead, the failing op returns an empty
-// tensor, and the scope throws the first error when its body returns — for callers who want to recover.
+// with its exception). Inside `withError { }` failures are recorded instead and the scope throws the first
+// error when its body returns — for callers who want to recover. Until then the failing op returns a stand-in:
+// an undefined tensor, which every later op refuses (recorded too, behind the first error). A stand-in with
+// values (the empty 0-d tensor this used to be) broadcasts into arithmetic and in-place updates, so the code
+// after a failure would silently compute with garbage and write it into real tensors before the scope throws.
 import CTorch
 import Foundation
 
@@ -35,27 +38,52 @@ func lastErrorMessage() -> String {
     return String(cString: c)
 }
 
-/// Reports a failure: traps outside `withError`, records inside it.
-func fail(_ what: String) {
-    let error = TorchError("\(what): \(lastErrorMessage())")
+/// Reports the shim's last failure as `what: message`: traps outside `withError`, records inside it.
+/// The message is read before `what` is built: building it may ask the shim for an operand's `shape`, and
+/// every shim call clears the per-thread message.
+func fail(_ what: @autoclosure () -> String) {
+    let message = lastErrorMessage()
+    report(TorchError("\(what()): \(message)"))
+}
+
+/// Reports a failure found on the Swift side (no shim message): traps outside `withError`, records inside it.
+func report(_ error: TorchError) {
     guard let scope = ErrorScope.current else { fatalError("torch: \(error.message)") }
     if scope.first == nil { scope.first = error }
 }
 
-/// Takes ownership of a handle returned by the shim; on failure reports and returns an empty tensor.
+/// Takes ownership of a handle returned by the shim; on failure reports and returns the stand-in.
 @inline(__always)
 func wrap(_ handle: OpaquePointer?, _ what: @autoclosure () -> String) -> Tensor {
     Tensor(handle: handle ?? failedHandle(what()))
 }
 
-/// Reports a failed call and returns the handle of an empty tensor to stand in for its result.
-func failedHandle(_ what: String) -> OpaquePointer {
-    fail(what)
-    return mt_empty(nil, 0, MT_FLOAT32, Device.cpu.raw)!
+/// Reports a failed call and returns the handle of a stand-in for its result.
+func failedHandle(_ what: @autoclosure () -> String) -> OpaquePointer {
+    fail(what())
+    return standInHandle()
+}
+
+/// A fresh handle to an undefined tensor: the stand-in result of a failed call.
+func standInHandle() -> OpaquePointer {
+    guard let handle = mt_undefined_tensor() else { fatalError("torch: stand-in: \(lastErrorMessage())") }
+    return handle
+}
+
+extension Tensor {
+    /// The stand-in result of a failed call, for results that are not a single handle (pairs, lists).
+    static func standIn() -> Tensor { Tensor(handle: standInHandle()) }
 }
 
 /// Checks a status result of the shim.
 @inline(__always)
 func check(_ status: mt_status, _ what: @autoclosure () -> String) {
     if status != MT_OK { fail(what()) }
+}
+
+/// Checks a predicate of the shim, which answers false when it fails: a false with a message set is a failure.
+@inline(__always)
+func checked(_ answer: Bool, _ what: @autoclosure () -> String) -> Bool {
+    if !answer, mt_last_error() != nil { fail(what()) }
+    return answer
 }

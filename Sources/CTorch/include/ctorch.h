@@ -4,8 +4,12 @@
 // - Pure C. Tensors are opaque handles (`mt_tensor`), each one a fresh heap object owned by the caller and
 //   released with mt_free. Handles may move between threads but must not be used from two at once.
 // - No C++ exception ever crosses this boundary. A function that fails returns NULL (handle results),
-//   -1 (counts) or MT_ERROR (status results), and the error message (libtorch's, without the C++ backtrace)
-//   is kept per thread: read it with mt_last_error() straight after the failing call.
+//   -1 (counts and sizes), MT_ERROR (status results), false (predicates) or the failure value its comment
+//   names, and the error message (libtorch's, without the C++ backtrace) is kept per thread: read it with
+//   mt_last_error() straight after the failing call. Every call that can fail clears it first, so where the
+//   failure value is also a valid answer (false, 0.0) a set message is what tells a failure apart.
+// - A NULL handle, where the comment does not allow one, or a handle to an undefined tensor (mt_undefined_tensor)
+//   fails the call ("undefined tensor"): metadata included, so no handle can make a call throw.
 // - dtype and device are this header's own enums, not c10's.
 #ifndef CTORCH_H
 #define CTORCH_H
@@ -23,7 +27,10 @@ typedef struct mt_generator_s *mt_generator;
 
 typedef enum { MT_OK = 0, MT_ERROR = 1 } mt_status;
 
+// MT_DTYPE_UNKNOWN is mt_get_dtype's failure value: an undefined tensor, or a libtorch dtype with no value here
+// (complex, uint16/32/64, float8 …; the message names it). No function accepts it.
 typedef enum {
+  MT_DTYPE_UNKNOWN = -1,
   MT_FLOAT32 = 0, MT_FLOAT64 = 1, MT_BFLOAT16 = 2, MT_FLOAT16 = 3,
   MT_INT64 = 4, MT_INT32 = 5, MT_UINT8 = 6, MT_BOOL = 7, MT_INT16 = 8, MT_INT8 = 9,
 } mt_dtype;
@@ -50,21 +57,25 @@ const char *mt_cuda_backend_status(void);
 typedef struct { int64_t allocated, peak_allocated, reserved, peak_reserved; } mt_cuda_memory;
 mt_status mt_cuda_memory_stats(int32_t device, mt_cuda_memory *out);
 mt_status mt_cuda_reset_peak_memory(int32_t device);
-int32_t mt_get_num_threads(void);
+int32_t mt_get_num_threads(void);          // -1 on failure
 void mt_set_num_threads(int32_t n);
 
 // MARK: lifetime and metadata
 
 void mt_free(mt_tensor t);
 mt_tensor mt_shallow_clone(mt_tensor t);     // a new handle to the same tensor (shares storage and autograd)
+// A handle to an undefined tensor (libtorch's `at::Tensor()`, no storage, no dtype): every function that reads a
+// tensor fails when given one. mt_defined tells it apart. The Swift side returns one as the result of a failed
+// call inside withError: unlike any tensor with values, nothing can compute with it.
+mt_tensor mt_undefined_tensor(void);
 int64_t mt_ndim(mt_tensor t);
-void mt_shape(mt_tensor t, int64_t *out);   // out has mt_ndim entries
-void mt_strides(mt_tensor t, int64_t *out);
+mt_status mt_shape(mt_tensor t, int64_t *out);    // out has mt_ndim entries
+mt_status mt_strides(mt_tensor t, int64_t *out);
 int64_t mt_numel(mt_tensor t);
-mt_dtype mt_get_dtype(mt_tensor t);
-mt_device mt_get_device(mt_tensor t);
+mt_dtype mt_get_dtype(mt_tensor t);         // MT_DTYPE_UNKNOWN on failure
+mt_device mt_get_device(mt_tensor t);       // index -1 on failure
 bool mt_is_contiguous(mt_tensor t);
-bool mt_defined(mt_tensor t);
+bool mt_defined(mt_tensor t);               // false for NULL and undefined tensors; never fails
 const void *mt_data_ptr(mt_tensor t);       // CPU tensors only; NULL otherwise
 int64_t mt_element_size(mt_dtype dtype);
 bool mt_same_tensor(mt_tensor a, mt_tensor b);
@@ -91,9 +102,9 @@ int64_t mt_item_int64(mt_tensor t);
 void mt_manual_seed(uint64_t seed);          // CPU and every CUDA device
 mt_generator mt_generator_new(uint64_t seed, mt_device device);
 mt_generator mt_default_generator(mt_device device);   // a handle to the device's default generator
-mt_device mt_generator_device(mt_generator g);
+mt_device mt_generator_device(mt_generator g);          // index -1 on failure
 void mt_generator_free(mt_generator g);
-uint64_t mt_generator_seed(mt_generator g);
+uint64_t mt_generator_seed(mt_generator g);             // 0 on failure: check mt_last_error
 mt_tensor mt_generator_get_state(mt_generator g);      // NULL g = default CPU generator
 mt_status mt_generator_set_state(mt_generator g, mt_tensor state);
 mt_tensor mt_randn(const int64_t *shape, int64_t ndim, mt_dtype dtype, mt_device device, mt_generator g);
