@@ -15,7 +15,8 @@
 #      peak memory; the table is written last
 #                                                                                         → gpt2.log
 #   4. the shakespeare-char CPU preset on CUDA, 2,000 steps: its losses (CPU reference: val 1.89–1.91) and
-#      a sample drawn on the GPU                                                          → shakespeare.log
+#      a sample drawn on the GPU; then `mnemo eval`/`sample --device cuda` of that run and a resume to 2,250
+#      steps (the checkpointed CUDA generator)                                  → shakespeare.log, eval.txt, sample.txt
 # Each part has a time limit; the whole takes about 5 minutes on an H100/H200. Exit status 1 if a part failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -99,6 +100,17 @@ if [[ -n "$last_sample" ]]; then
 else
   fail "no sample was written"
 fi
+note '```'
+note ""
+note "The run again on CUDA: \`mnemo eval\` and \`mnemo sample\` on the GPU, and \`--resume --set max_iters=2250\` (the"
+note "checkpointed CUDA generator restored):"
+note '```'
+timeout 60 "$MNEMO" eval /tmp/sc-cuda --device cuda >"$OUT/eval.txt" 2>&1 || fail "mnemo eval --device cuda (exit $?)"
+cat "$OUT/eval.txt" >>"$R"
+timeout 60 "$MNEMO" sample /tmp/sc-cuda --device cuda --tokens 80 --seed 7 >"$OUT/sample.txt" 2>&1 || fail "mnemo sample --device cuda (exit $?)"
+head -c 200 "$OUT/sample.txt" >>"$R"; note ""
+timeout 90 "$MNEMO" train --resume /tmp/sc-cuda --set max_iters=2250 --quiet >>"$S" 2>&1 || fail "resume on CUDA (exit $?)"
+grep -E '^step 2250' /tmp/sc-cuda/log.txt | tee -a "$R" >/dev/null
 note '```'
 cp /tmp/sc-cuda/metrics.jsonl "$OUT/shakespeare-metrics.jsonl" 2>/dev/null || true
 note ""
