@@ -10,8 +10,20 @@ What it does
 
     Benchmark mode (default): trains --steps optimizer steps; the first --warmup-steps are not timed.
     The last line of stdout is machine-readable:
-        pytorch ms_per_step=<timed ms / step> tok_per_s=<batch*block / s> peak_rss_mb=<ru_maxrss> final_loss=<loss of the last step>
-    bench/bench_train.sh compares it with `mnemo train ... --bench`, which prints the same fields.
+        <label> ms_per_step=<timed ms / step> tok_per_s=<batch*block / s> peak_rss_mb=<ru_maxrss> final_loss=<loss of the last step>
+    where <label> is --label, by default `pytorch`, `pytorch-compile`, `pytorch-fused` or
+    `pytorch-compile-fused` after the flags below. bench/bench_train.sh compares it with
+    `mnemo train ... --bench`, which prints the same fields.
+
+    Speed options (both off by default, so the default is nanoGPT's CPU loop as it is):
+      --fused    AdamW(fused=True): one fused kernel for the whole update (on CPU since torch 2.4).
+      --compile  model = torch.compile(model) (TorchInductor; on CPU it needs a C++ compiler, g++).
+                 The first step compiles forward and backward (on a 2-core machine about 20 s cold,
+                 1.5 s from Inductor's cache); later steps run at full speed, so the default 10 untimed
+                 steps already leave it out (bench/bench_train.sh uses 20 for a margin). Inductor
+                 caches kernels in TORCHINDUCTOR_CACHE_DIR (default $TMPDIR/torchinductor_$USER) and
+                 precompiled headers in $TMPDIR/torchinductor_$USER.
+    `--compile --fused` is what a PyTorch user picks for speed: bench/bench_train.sh's second reference.
 
     Eval mode (--eval-every K): as nanoGPT, before the step of every iteration divisible by K and once
     after the last step, prints "step N: train loss X, val loss Y", each the mean of --eval-iters random
@@ -20,12 +32,13 @@ What it does
         bench/train_pytorch.py --steps 2000 --eval-every 2000
 
 What it does not do
-    No GPU, no torch.compile, no mixed precision, no checkpoints, no sampling: it is a timing and
-    loss reference for one small CPU config.
+    No GPU, no mixed precision, no checkpoints, no sampling: it is a timing and loss reference for one
+    small CPU config.
 
 Usage
     "$(scripts/setup_python_env.sh --print-python)" bench/train_pytorch.py [--steps 200] [--warmup-steps 10]
         [--threads N] [--seed 1337] [--data PATH] [--eval-every K] [--eval-iters 200] [--log-every K]
+        [--compile] [--fused] [--label NAME]
 """
 
 import argparse
@@ -69,16 +82,19 @@ def get_lr(it):
     return MIN_LR + coeff * (LEARNING_RATE - MIN_LR)
 
 
-def configure_optimizers(model, device_type="cpu"):
+def configure_optimizers(model, device_type="cpu", fused=False):
     """AdamW with weight decay on every parameter with two or more dimensions (matmul weights and
     embeddings) and none on the rest (biases, LayerNorm gains). As nanoGPT, fused=True is asked for on
     CUDA only; on CPU no implementation is named, so torch picks its default (for CPU tensors that is
-    the single-tensor loop: foreach kernels are CUDA-only)."""
+    the single-tensor loop: foreach kernels are CUDA-only). fused=True (--fused) asks for the fused
+    kernel on CPU too."""
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": WEIGHT_DECAY}, {"params": no_decay, "weight_decay": 0.0}]
-    use_fused = "fused" in inspect.signature(torch.optim.AdamW).parameters and device_type == "cuda"
+    use_fused = "fused" in inspect.signature(torch.optim.AdamW).parameters and (device_type == "cuda" or fused)
+    if fused and not use_fused:
+        sys.exit(f"--fused: torch {torch.__version__} has no fused AdamW")
     extra = {"fused": True} if use_fused else {}
     return torch.optim.AdamW(groups, lr=LEARNING_RATE, betas=BETAS, **extra)
 
@@ -126,7 +142,16 @@ def parse_args():
     p.add_argument("--eval-every", type=int, default=0, help="evaluate every K iterations and at the end (0: never)")
     p.add_argument("--eval-iters", type=int, default=200, help="batches per split in an evaluation")
     p.add_argument("--log-every", type=int, default=0, help="print the training loss every K steps (0: never)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the model (compiles in the first steps: raise --warmup-steps)")
+    p.add_argument("--fused", action="store_true", help="fused AdamW (AdamW(fused=True)) on CPU")
+    p.add_argument("--label", default=None,
+                   help="first word of the result line (default: pytorch[-compile][-fused] after the flags)")
     args = p.parse_args()
+    if args.label is None:
+        args.label = "pytorch" + ("-compile" if args.compile else "") + ("-fused" if args.fused else "")
+    if not args.label or any(c.isspace() for c in args.label):
+        p.error(f"--label must be one word, got {args.label!r}")
     if args.steps <= args.warmup_steps:
         p.error(f"--steps ({args.steps}) must be larger than --warmup-steps ({args.warmup_steps})")
     if not args.data.is_file():
@@ -145,11 +170,14 @@ def main():
                        n_embd=N_EMBD, dropout=DROPOUT, bias=BIAS)
     model = GPT(config)
     model.train()
-    optimizer = configure_optimizers(model)
+    optimizer = configure_optimizers(model, fused=args.fused)  # on the parameters, before any compile
     n_params = sum(p.numel() for p in model.parameters())
+    if args.compile:
+        model = torch.compile(model)  # shares the parameters; compiles at the first forward / backward
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, vocab {vocab_size}, "
           f"params {n_params:,} (wpe included), train {len(train_data):,} / val {len(val_data):,} chars, "
-          f"steps {args.steps} ({args.warmup_steps} untimed)", flush=True)
+          f"steps {args.steps} ({args.warmup_steps} untimed), compile {args.compile}, fused AdamW {args.fused}",
+          flush=True)
 
     splits = {"train": train_data, "val": val_data}
     timed_seconds = 0.0
@@ -184,7 +212,7 @@ def main():
     ms_per_step = 1000.0 * timed_seconds / timed_steps
     tok_per_s = BATCH_SIZE * BLOCK_SIZE * timed_steps / timed_seconds
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
-    print(f"pytorch ms_per_step={ms_per_step:.3f} tok_per_s={tok_per_s:.1f} "
+    print(f"{args.label} ms_per_step={ms_per_step:.3f} tok_per_s={tok_per_s:.1f} "
           f"peak_rss_mb={peak_rss_mb:.1f} final_loss={last_loss:.4f}", flush=True)
 
 
