@@ -99,6 +99,8 @@ public enum ModelRegistry {
     /// Every model a run may name. One line per model.
     public static let all: [RegisteredModel] = [
         RegisteredModel("gpt", summary: "GPT-2 architecture (nanoGPT's model.py)", GPTConfig.self) { GPT($0) },
+        RegisteredModel("minimind", summary: "MiniMind: Llama-family decoder (RMSNorm, RoPE, GQA, SwiGLU, optional MoE)",
+                        MiniMindConfig.self) { MiniMind($0) },
         RegisteredModel("mlp", summary: "Bengio-style MLP language model (a model with an auxiliary loss and a metric)",
                         MLPLanguageModelConfig.self) { MLPLanguageModel($0) },
     ]

@@ -9,6 +9,12 @@ public final class Embedding: Module {
         super.init()
     }
 
+    /// An embedding over an existing matrix (count, dim) — e.g. a language model's head, for tied weights.
+    public init(weight: Tensor) {
+        self.weight = weight
+        super.init()
+    }
+
     public func callAsFunction(_ indices: Tensor) -> Tensor {  // (…) int64 → (…, dim)
         embedding(indices, weight: weight)
     }

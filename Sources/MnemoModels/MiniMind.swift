@@ -1,0 +1,378 @@
+// MiniMind.swift — MiniMind (jingyaogong/minimind), the small Llama-family LM, read top to bottom like its
+// model.py: a pre-norm decoder with RMSNorm (in float32, cast back), rotary position embeddings (θ from the config,
+// in MiniMind2's interleaved-pair layout or the rotate-half layout of Hugging Face Llama/Qwen2 and later MiniMind),
+// grouped-query attention through causal SDPA, a SwiGLU feed-forward `down(silu(gate x) · up x)` — or MiniMind's
+// mixture of experts — and a head tied to the token embedding (or not, as Qwen2-style checkpoints).
+//
+// Parameter names are Hugging Face Llama's (`model.layers.0.self_attn.q_proj.weight`, `mlp.gate_proj`, …), so
+// Llama/Qwen2 folders load by name; MiniMind2's own names (`tok_embeddings`, `layers.0.attention.wq`,
+// `feed_forward.w1`, …) are mapped by `MiniMind.hfName(fromMiniMind:)`.
+//
+// Shapes: B batch, T sequence, C = dim, H query heads, K key/value heads, D = C / H head size, F feed-forward width,
+// E routed experts, k experts per token.
+import Foundation
+import Torch
+import TorchNN
+
+public struct MiniMindConfig: Sendable, Equatable {
+    public var dim = 512
+    public var nLayers = 8
+    public var nHeads = 8
+    public var nKVHeads = 2              // grouped-query attention: each key/value head serves nHeads / nKVHeads queries
+    public var vocabSize = 6400          // 0: the tokenizer's
+    public var hiddenDim = 0             // 0: MiniMind's rule, 4·dim·2/3 rounded up to a multiple of `multipleOf`
+    public var multipleOf = 64
+    public var normEps = 1e-5
+    public var ropeTheta = 1e6
+    public var ropeLayout = "interleaved"   // interleaved (MiniMind2, Feb–Apr 2025) | rotate_half (HF Llama, Qwen2)
+    public var maxSeqLen = 512           // the longest context (the trainer's window)
+    public var dropout = 0.0
+    public var tieEmbeddings = true
+    public var qkvBias = false           // Qwen2 has biases on q, k and v
+    // mixture of experts (MiniMind2-MoE: 4 routed, top-2, 1 shared)
+    public var useMoE = false
+    public var nRoutedExperts = 4
+    public var numExpertsPerTok = 2
+    public var nSharedExperts = 1
+    public var auxLossAlpha = 0.1
+    public var seqAux = true             // the balance loss per sequence (MiniMind's default) or over the whole batch
+    public var normTopkProb = true       // renormalise the k chosen probabilities to sum to 1
+
+    public init() {}
+
+    /// The feed-forward width: `hiddenDim`, or MiniMind's rule (1408 at dim 512).
+    public var feedForwardDim: Int {
+        if hiddenDim > 0 { return hiddenDim }
+        let raw = 4 * dim * 2 / 3
+        return multipleOf * ((raw + multipleOf - 1) / multipleOf)
+    }
+    public var headDim: Int { dim / Swift.max(nHeads, 1) }
+
+    public func problems() -> [String] {
+        var out: [String] = []
+        for (name, v) in [("dim", dim), ("n_layers", nLayers), ("n_heads", nHeads), ("n_kv_heads", nKVHeads),
+                          ("vocab_size", vocabSize), ("multiple_of", multipleOf), ("max_seq_len", maxSeqLen)] where v <= 0 {
+            out.append("\(name) must be positive, got \(v)")
+        }
+        if hiddenDim < 0 { out.append("hidden_dim must be 0 (MiniMind's rule) or positive, got \(hiddenDim)") }
+        if nHeads > 0 && dim % nHeads != 0 { out.append("dim (\(dim)) must be divisible by n_heads (\(nHeads))") }
+        if nHeads > 0 && nKVHeads > 0 && nHeads % nKVHeads != 0 { out.append("n_heads (\(nHeads)) must be a multiple of n_kv_heads (\(nKVHeads))") }
+        if nHeads > 0 && dim % nHeads == 0 && headDim % 2 != 0 { out.append("the head size dim / n_heads (\(headDim)) must be even for RoPE") }
+        if !["interleaved", "rotate_half"].contains(ropeLayout) { out.append("rope_layout must be interleaved or rotate_half, got \(ropeLayout)") }
+        if !(normEps > 0 && normEps.isFinite) { out.append("norm_eps must be a finite number > 0, got \(normEps)") }
+        if !(ropeTheta > 1 && ropeTheta.isFinite) { out.append("rope_theta must be a finite number > 1, got \(ropeTheta)") }
+        if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
+        if useMoE {
+            if nRoutedExperts <= 0 { out.append("n_routed_experts must be positive, got \(nRoutedExperts)") }
+            if !(1...Swift.max(nRoutedExperts, 1)).contains(numExpertsPerTok) {
+                out.append("num_experts_per_tok must be in 1...n_routed_experts (\(nRoutedExperts)), got \(numExpertsPerTok)")
+            }
+            if nSharedExperts < 0 { out.append("n_shared_experts must be 0 or more, got \(nSharedExperts)") }
+            if !(auxLossAlpha >= 0 && auxLossAlpha.isFinite) { out.append("aux_loss_alpha must be a finite number ≥ 0, got \(auxLossAlpha)") }
+        }
+        let (c, l, f, v) = (Double(dim), Double(nLayers), Double(Swift.max(hiddenDim, 4 * dim * 2 / 3)), Double(vocabSize))
+        let experts = useMoE ? Double(nRoutedExperts + nSharedExperts) : 1
+        if out.isEmpty && l * (4 * c * c + 3 * c * f * experts) + v * c > 1e11 {
+            out.append("the model would be too large; lower dim, n_layers, hidden_dim, the experts or vocab_size")
+        }
+        return out
+    }
+}
+
+extension MiniMindConfig: ModelConfiguration {
+    /// MiniMind's LMConfig names.
+    public static let schema = SettingsSchema<MiniMindConfig>([
+        .int("dim", \.dim), .int("n_layers", \.nLayers), .int("n_heads", \.nHeads), .int("n_kv_heads", \.nKVHeads),
+        .int("vocab_size", \.vocabSize), .int("hidden_dim", \.hiddenDim), .int("multiple_of", \.multipleOf),
+        .double("norm_eps", \.normEps), .double("rope_theta", \.ropeTheta), .string("rope_layout", \.ropeLayout),
+        .int("max_seq_len", \.maxSeqLen), .double("dropout", \.dropout), .bool("tie_embeddings", \.tieEmbeddings),
+        .bool("qkv_bias", \.qkvBias), .bool("use_moe", \.useMoE), .int("n_routed_experts", \.nRoutedExperts),
+        .int("num_experts_per_tok", \.numExpertsPerTok), .int("n_shared_experts", \.nSharedExperts),
+        .double("aux_loss_alpha", \.auxLossAlpha), .bool("seq_aux", \.seqAux), .bool("norm_topk_prob", \.normTopkProb),
+    ])
+    public static let defaults = MiniMindConfig()
+    public var contextLength: Int { maxSeqLen }
+}
+
+// MARK: layers
+
+/// MiniMind's RMSNorm: normalised in float32, cast back to the input's dtype, then scaled.
+final class MiniMindRMSNorm: Module {
+    let weight: Tensor   // (C), ones
+    let eps: Double
+    init(_ dim: Int, eps: Double) {
+        weight = Tensor.ones([dim]).requiringGrad()
+        self.eps = eps
+        super.init()
+    }
+    func callAsFunction(_ x: Tensor) -> Tensor {     // (…, C)
+        weight * rmsNorm(x.float(), normalizedShape: [weight.size(0)], eps: eps).to(x.dtype)
+    }
+}
+
+/// Rotary position embeddings: the cos/sin tables (T, D/2) for positions 0..<maxSeqLen, and their application.
+final class RotaryEmbedding: Module {
+    @Buffer(persistent: false) var cos = Tensor.zeros([0])     // (maxSeqLen, D/2)
+    @Buffer(persistent: false) var sin = Tensor.zeros([0])     // (maxSeqLen, D/2)
+    let interleaved: Bool
+
+    init(headDim: Int, maxSeqLen: Int, theta: Double, interleaved: Bool) {
+        // freq_i = θ^(−2i/D), angle(t, i) = t · freq_i
+        let exponents = Tensor.arange(0, Double(headDim), step: 2, dtype: .float64) / Double(headDim)   // (D/2)
+        let frequencies = 1.0 / (theta ** exponents)
+        let angles = Tensor.arange(0, Double(maxSeqLen), dtype: .float64).unsqueeze(1) * frequencies.unsqueeze(0)
+        cos = angles.cos().float()
+        sin = angles.sin().float()
+        self.interleaved = interleaved
+        super.init()
+    }
+
+    /// x (B, heads, T, D) at positions start..<start+T → rotated, same shape and dtype.
+    func callAsFunction(_ x: Tensor, start: Int = 0) -> Tensor {
+        let t = x.size(2), d = x.size(3)
+        let c = cos.narrow(dim: 0, start: start, length: t).to(x.dtype)     // (T, D/2)
+        let s = sin.narrow(dim: 0, start: start, length: t).to(x.dtype)
+        if interleaved {
+            // pairs (2i, 2i+1) are complex numbers multiplied by e^{i·angle} (MiniMind2's view_as_complex)
+            let pairs = x.reshape([x.size(0), x.size(1), t, d / 2, 2])
+            let re = pairs.select(dim: -1, index: 0), im = pairs.select(dim: -1, index: 1)   // (B, h, T, D/2)
+            return stack([re * c - im * s, re * s + im * c], dim: -1).reshape(x.shape)
+        }
+        // rotate-half: the first and second halves are the real and imaginary parts
+        let first = x.narrow(dim: -1, start: 0, length: d / 2), second = x.narrow(dim: -1, start: d / 2, length: d / 2)
+        return cat([first * c - second * s, second * c + first * s], dim: -1)
+    }
+}
+
+final class MiniMindAttention: Module {
+    let q_proj: Linear    // C → H·D
+    let k_proj: Linear    // C → K·D
+    let v_proj: Linear    // C → K·D
+    let o_proj: Linear    // H·D → C
+    let resid_dropout: Dropout
+    let nHeads: Int, nKVHeads: Int, headDim: Int, dropout: Double
+
+    init(_ config: MiniMindConfig) {
+        let (c, d) = (config.dim, config.headDim)
+        q_proj = Linear(c, config.nHeads * d, bias: config.qkvBias)
+        k_proj = Linear(c, config.nKVHeads * d, bias: config.qkvBias)
+        v_proj = Linear(c, config.nKVHeads * d, bias: config.qkvBias)
+        o_proj = Linear(config.nHeads * d, c, bias: false)
+        resid_dropout = Dropout(config.dropout)
+        (nHeads, nKVHeads, headDim, dropout) = (config.nHeads, config.nKVHeads, d, config.dropout)
+        super.init()
+    }
+
+    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding) -> Tensor {
+        let (b, t) = (x.size(0), x.size(1))
+        let q = rope(q_proj(x).view(b, t, nHeads, headDim).transpose(1, 2))     // (B, H, T, D)
+        let k = rope(k_proj(x).view(b, t, nKVHeads, headDim).transpose(1, 2))   // (B, K, T, D)
+        let v = v_proj(x).view(b, t, nKVHeads, headDim).transpose(1, 2)         // (B, K, T, D)
+        // each key/value head serves H / K query heads (MiniMind's repeat_kv), inside SDPA
+        let y = scaledDotProductAttention(query: q, key: k, value: v, dropout: training ? dropout : 0, isCausal: true,
+                                          enableGQA: nKVHeads != nHeads)         // (B, H, T, D)
+        return resid_dropout(o_proj(y.transpose(1, 2).contiguous().view(b, t, nHeads * headDim)))
+    }
+}
+
+/// SwiGLU: down(silu(gate x) · up x) — MiniMind's w2(silu(w1 x) · w3 x).
+final class SwiGLU: Module {
+    let gate_proj: Linear   // C → F  (w1)
+    let up_proj: Linear     // C → F  (w3)
+    let down_proj: Linear   // F → C  (w2)
+    let dropout: Dropout
+
+    init(dim: Int, hidden: Int, dropout: Double) {
+        gate_proj = Linear(dim, hidden, bias: false)
+        up_proj = Linear(dim, hidden, bias: false)
+        down_proj = Linear(hidden, dim, bias: false)
+        self.dropout = Dropout(dropout)
+        super.init()
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {   // (…, C)
+        dropout(down_proj(gate_proj(x).silu() * up_proj(x)))
+    }
+}
+
+/// MiniMind's mixture of experts: a softmax gate routes each token to its top-k experts (probabilities renormalised),
+/// shared experts see every token, and a balance loss α · Σ_e load_e · mean_t p_te keeps the experts in use.
+/// Experts run once each on the tokens routed to them (sorted by expert and gathered), so the cost grows with k,
+/// not with the number of experts.
+final class MixtureOfExperts: Module {
+    let gate: Linear              // C → E (no bias)
+    let experts: [SwiGLU]
+    let shared_experts: [SwiGLU]
+    let config: MiniMindConfig
+    /// The balance loss of the last training forward (0-d), nil in evaluation or with α = 0.
+    var auxLoss: Tensor?
+    /// The fraction of routed slots the busiest expert took in the last forward (1/E is perfect balance).
+    var maxLoad: Tensor?
+
+    init(_ config: MiniMindConfig) {
+        let f = config.feedForwardDim
+        gate = Linear(config.dim, config.nRoutedExperts, bias: false)
+        experts = (0..<config.nRoutedExperts).map { _ in SwiGLU(dim: config.dim, hidden: f, dropout: config.dropout) }
+        shared_experts = (0..<config.nSharedExperts).map { _ in SwiGLU(dim: config.dim, hidden: f, dropout: config.dropout) }
+        self.config = config
+        super.init()
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {   // (B, T, C)
+        let (b, t, c) = (x.size(0), x.size(1), x.size(2))
+        let k = config.numExpertsPerTok, e = config.nRoutedExperts
+        let flat = x.reshape([b * t, c])                                               // (N, C)
+        let scores = gate(flat).float().softmax(dim: -1)                               // (N, E)
+        var (weights, chosen) = scores.topk(k, dim: -1, largest: true, sorted: false)  // (N, k) each
+        if k > 1 && config.normTopkProb { weights = weights / (weights.sum(dim: -1, keepDim: true) + 1e-20) }
+
+        // group the N·k (token, expert) slots by expert; each expert runs once on its tokens
+        let slotExpert = chosen.reshape([-1])                                          // (N·k)
+        let slotToken = Tensor.arange(b * t, device: x.device).unsqueeze(1).expand([b * t, k]).reshape([-1])
+        let order = slotExpert.argsort(stable: true)                                   // slots sorted by expert
+        let counts = slotExpert.bincount(minLength: e).to(.cpu).toArray(Int64.self)    // (E) on the host
+        let slotWeight = weights.reshape([-1]).indexSelect(dim: 0, index: order)        // (N·k)
+        let sortedTokens = slotToken.indexSelect(dim: 0, index: order)
+        var out = Tensor.zeros([b * t, c], dtype: flat.dtype, device: x.device)
+        var start = 0
+        for (i, expert) in experts.enumerated() where counts[i] > 0 {
+            let n = Int(counts[i])
+            let tokens = sortedTokens.narrow(dim: 0, start: start, length: n)          // (n)
+            let y = expert(flat.indexSelect(dim: 0, index: tokens))                    // (n, C)
+            let w = slotWeight.narrow(dim: 0, start: start, length: n).unsqueeze(1).to(y.dtype)
+            out = out.indexAdd(dim: 0, index: tokens, source: y * w)
+            start += n
+        }
+        var result = out.reshape([b, t, c])
+        for shared in shared_experts { result = result + shared(x) }
+
+        maxLoad = withNoGrad { Tensor(counts.map { Float($0) }).max() / Double(b * t * k) }
+        auxLoss = nil
+        if training && config.auxLossAlpha > 0 {
+            if config.seqAux {
+                // per sequence: load_e = (slots of e) / (T·k/E), against the mean probability of e over the sequence
+                let load = Tensor.zeros([b, e], device: x.device)
+                    .scatterAdd(dim: 1, index: chosen.reshape([b, t * k]), src: Tensor.ones([b, t * k], device: x.device))
+                    / (Double(t * k) / Double(e))                                       // (B, E)
+                let meanScore = scores.reshape([b, t, e]).mean(dim: 1)                  // (B, E)
+                auxLoss = (load * meanScore).sum(dim: 1).mean() * config.auxLossAlpha
+            } else {
+                let load = chosen.reshape([-1]).oneHot(numClasses: e).float().mean(dim: 0) * Double(e)   // (E)
+                auxLoss = (scores.mean(dim: 0) * load).sum() * config.auxLossAlpha
+            }
+        }
+        return result
+    }
+}
+
+final class MiniMindBlock: Module {
+    let input_layernorm: MiniMindRMSNorm
+    let self_attn: MiniMindAttention
+    let post_attention_layernorm: MiniMindRMSNorm
+    let mlp: Module       // SwiGLU, or MixtureOfExperts
+
+    init(_ config: MiniMindConfig) {
+        input_layernorm = MiniMindRMSNorm(config.dim, eps: config.normEps)
+        self_attn = MiniMindAttention(config)
+        post_attention_layernorm = MiniMindRMSNorm(config.dim, eps: config.normEps)
+        mlp = config.useMoE ? MixtureOfExperts(config) : SwiGLU(dim: config.dim, hidden: config.feedForwardDim, dropout: config.dropout)
+        super.init()
+    }
+
+    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding) -> Tensor {   // (B, T, C)
+        let h = x + self_attn(input_layernorm(x), rope: rope)
+        let normed = post_attention_layernorm(h)
+        let ffn = (mlp as? MixtureOfExperts).map { $0(normed) } ?? (mlp as! SwiGLU)(normed)
+        return h + ffn
+    }
+}
+
+/// Hugging Face's `model` (LlamaModel): embeddings, blocks, final norm.
+final class MiniMindBody: Module {
+    let embed_tokens: Embedding   // (V, C)
+    let layers: [MiniMindBlock]
+    let norm: MiniMindRMSNorm
+    let rotary: RotaryEmbedding
+    let dropout: Dropout
+
+    init(_ config: MiniMindConfig, embedding: Embedding) {
+        embed_tokens = embedding
+        layers = (0..<config.nLayers).map { _ in MiniMindBlock(config) }
+        norm = MiniMindRMSNorm(config.dim, eps: config.normEps)
+        rotary = RotaryEmbedding(headDim: config.headDim, maxSeqLen: config.maxSeqLen, theta: config.ropeTheta,
+                                 interleaved: config.ropeLayout == "interleaved")
+        dropout = Dropout(config.dropout)
+        super.init()
+    }
+}
+
+public final class MiniMind: Module, LanguageModel {
+    public let config: MiniMindConfig
+    let model: MiniMindBody
+    let lm_head: Linear   // (V, C); with tied embeddings the same tensor as model.embed_tokens.weight
+
+    public init(_ config: MiniMindConfig) {
+        precondition(config.problems().isEmpty, "MiniMindConfig: " + config.problems().joined(separator: "; "))
+        self.config = config
+        // No custom init, as MiniMind: Linear's kaiming-uniform; tied, the embedding shares the head's matrix.
+        let head = Linear(config.dim, config.vocabSize, bias: false)
+        let embedding = config.tieEmbeddings ? Embedding(weight: head.weight) : Embedding(config.vocabSize, config.dim)
+        model = MiniMindBody(config, embedding: embedding)
+        lm_head = head
+        super.init()
+    }
+
+    /// Final hidden states: idx (B, T) → (B, T, C).
+    func hidden(_ idx: Tensor) -> Tensor {
+        let t = idx.size(1)
+        precondition(t <= config.maxSeqLen, "Cannot forward sequence of length \(t), max_seq_len is only \(config.maxSeqLen)")
+        var x = model.dropout(model.embed_tokens(idx))                      // (B, T, C)
+        for layer in model.layers { x = layer(x, rope: model.rotary) }
+        return model.norm(x)
+    }
+
+    public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput {
+        var output = ModelOutput(logits: lm_head(hidden(idx)))             // (B, T, V)
+        let moe = model.layers.compactMap { $0.mlp as? MixtureOfExperts }
+        if !moe.isEmpty {
+            let losses = moe.compactMap(\.auxLoss)
+            if targets != nil, let first = losses.first {
+                // MiniMind adds the layers' balance losses (α is inside each) to the cross-entropy
+                output.auxiliaryLosses.append(AuxiliaryLoss("moe_aux_loss", weight: 1, losses.dropFirst().reduce(first, +)))
+            }
+            let loads = moe.compactMap(\.maxLoad)
+            if let first = loads.first { output.metrics["moe_max_load"] = loads.dropFirst().reduce(first, +) / Double(loads.count) }
+        }
+        return output
+    }
+
+    public func lastLogits(_ idx: Tensor) -> Tensor {
+        lm_head(hidden(idx).select(dim: 1, index: -1))                       // (B, V)
+    }
+
+    public var contextLength: Int { config.maxSeqLen }
+    public var outputWeight: Tensor? { lm_head.weight }
+
+    /// MiniMind2's own state-dict names → the Hugging Face names this model uses (nil: not a MiniMind2 name).
+    public static func hfName(fromMiniMind name: String) -> String? {
+        let rules: [(String, String)] = [
+            ("tok_embeddings.", "model.embed_tokens."), ("norm.", "model.norm."), ("output.", "lm_head."),
+            (".attention.wq.", ".self_attn.q_proj."), (".attention.wk.", ".self_attn.k_proj."),
+            (".attention.wv.", ".self_attn.v_proj."), (".attention.wo.", ".self_attn.o_proj."),
+            (".attention_norm.", ".input_layernorm."), (".ffn_norm.", ".post_attention_layernorm."),
+            (".feed_forward.w1.", ".mlp.gate_proj."), (".feed_forward.w3.", ".mlp.up_proj."),
+            (".feed_forward.w2.", ".mlp.down_proj."), (".feed_forward.", ".mlp."),
+            (".w1.", ".gate_proj."), (".w3.", ".up_proj."), (".w2.", ".down_proj."),
+        ]
+        var out = name
+        if out.hasPrefix("layers.") { out = "model." + out }
+        var changed = out != name
+        for (old, new) in rules {
+            if old.hasPrefix(".") ? out.contains(old) : out.hasPrefix(old) {
+                out = old.hasPrefix(".") ? out.replacingOccurrences(of: old, with: new) : new + out.dropFirst(old.count)
+                changed = true
+            }
+        }
+        return changed ? out : nil
+    }
+}
