@@ -151,6 +151,11 @@ func metricLines(_ run: String) throws -> [[String: Any]] {
             #expect(c.model.name == "gpt" && model.problems().isEmpty, "\(name)")
             #expect(c.problems() == ["no training data: set data = \"path/to/text.txt\" (or --set data=...)"])
         }
+        for name in ["minimind-cpu", "minimind2"] {
+            let c = try TrainConfig.load(root.appendingPathComponent("configs/\(name).toml").path)
+            #expect(c.model.name == "minimind" && c.model.configuration.problems().isEmpty, "\(name)")
+            #expect(c.problems() == ["no training data: set data = \"path/to/text.txt\" (or --set data=...)"], "\(name)")
+        }
         let sc = try TrainConfig.load(root.appendingPathComponent("configs/shakespeare-char-cpu.toml").path)
         #expect(sc.gpt.nLayer == 4 && sc.gpt.nHead == 4 && sc.gpt.nEmbd == 128 && sc.blockSize == 64 && sc.batchSize == 12)
         #expect(sc.maxIters == 2000 && sc.learningRate == 1e-3 && sc.minLR == 1e-4 && sc.warmupIters == 100)
