@@ -94,15 +94,18 @@ final class CausalSelfAttention: Module {
         super.init()
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    /// With `cache`, x holds the new positions only: their keys and values join the cached ones (layer `layer`).
+    func callAsFunction(_ x: Tensor, cache: KVCache? = nil, layer: Int = 0) -> Tensor {
         let (B, T, C) = (x.size(0), x.size(1), x.size(2))  // batch, sequence length, embedding (n_embd)
         // query, key, values for all heads, with the head moved forward to be the batch dim
         let qkv = c_attn(x).split(nEmbd, dim: 2)
         let q = qkv[0].view(B, T, nHead, C / nHead).transpose(1, 2)  // (B, nh, T, hs)
-        let k = qkv[1].view(B, T, nHead, C / nHead).transpose(1, 2)  // (B, nh, T, hs)
-        let v = qkv[2].view(B, T, nHead, C / nHead).transpose(1, 2)  // (B, nh, T, hs)
-        // causal self-attention: (B, nh, T, hs) x (B, nh, hs, T) -> (B, nh, T, T) -> (B, nh, T, hs)
-        let y = scaledDotProductAttention(query: q, key: k, value: v, dropout: training ? dropout : 0, isCausal: true)
+        var k = qkv[1].view(B, T, nHead, C / nHead).transpose(1, 2)  // (B, nh, T, hs)
+        var v = qkv[2].view(B, T, nHead, C / nHead).transpose(1, 2)  // (B, nh, T, hs)
+        if let cache { (k, v) = cache.append(layer: layer, k: k, v: v) }   // (B, nh, cached + T, hs)
+        // causal self-attention: (B, nh, T, hs) x (B, nh, hs, T) -> (B, nh, T, T) -> (B, nh, T, hs); one new token
+        // attends to every cached position, so it needs no mask
+        let y = scaledDotProductAttention(query: q, key: k, value: v, dropout: training ? dropout : 0, isCausal: T > 1)
         let merged = y.transpose(1, 2).contiguous().view(B, T, C)  // re-assemble all head outputs side by side
         return resid_dropout(c_proj(merged))
     }
@@ -141,8 +144,8 @@ final class Block: Module {
         super.init()
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {  // (B, T, C)
-        let h = x + attn(ln_1(x))
+    func callAsFunction(_ x: Tensor, cache: KVCache? = nil, layer: Int = 0) -> Tensor {  // (B, T, C)
+        let h = x + attn(ln_1(x), cache: cache, layer: layer)
         return h + mlp(ln_2(h))
     }
 }
@@ -239,6 +242,20 @@ extension GPT: LanguageModel {
 
     public var contextLength: Int { config.blockSize }
     public var outputWeight: Tensor? { lm_head.weight }
+}
+
+extension GPT: IncrementalDecoding {
+    public func makeCache() -> KVCache { KVCache(layers: config.nLayer) }
+
+    public func decode(_ idx: Tensor, cache: KVCache) -> Tensor {
+        let t = idx.size(1), start = cache.length
+        precondition(start + t <= config.blockSize, "KV cache: position \(start + t) is past block size \(config.blockSize)")
+        let pos = Tensor.arange(Double(start), Double(start + t), device: idx.device)   // (T) positions after the cache
+        var x = transformer.drop(transformer.wte(idx) + transformer.wpe(pos))           // (B, T, n_embd)
+        for (i, block) in transformer.h.enumerated() { x = block(x, cache: cache, layer: i) }
+        cache.advance(by: t)
+        return lm_head(transformer.ln_f(x.select(dim: 1, index: -1)))                    // (B, vocab_size)
+    }
 }
 
 extension GPT {

@@ -87,23 +87,35 @@ extension LanguageModel {
     /// Samples `maxNewTokens` continuations of idx (B, T), feeding predictions back in, without gradients.
     /// The context is cropped to `contextLength`; `topK` keeps the k most likely tokens; `probabilities` turns
     /// the scaled last-position logits into the sampling distribution (softmax; StableMax for models trained
-    /// with it). `generator` must live on idx's device.
+    /// with it). `generator` must live on idx's device. Models that decode incrementally use their KV cache
+    /// (`useCache`) while the sequence fits the context, and recompute cropped windows beyond it.
     public func generate(_ idx: Tensor, maxNewTokens: Int, temperature: Double = 1, topK: Int? = nil,
-                         generator: Generator? = nil,
+                         generator: Generator? = nil, useCache: Bool = true,
                          probabilities: (Tensor) -> Tensor = { $0.softmax(dim: -1) }) -> Tensor {
         var idx = idx
+        func pick(_ lastLogits: Tensor) -> Tensor {                                           // (B, V) → (B, 1)
+            var logits = lastLogits / temperature
+            if let k = topK, k > 0 {   // 0 or less: no filtering (top_k = 0 in a config)
+                let kk = Swift.min(k, logits.size(-1))
+                let kth = logits.topk(kk).values.narrow(dim: 1, start: kk - 1, length: 1)        // (B, 1)
+                logits = logits.maskedFill(logits .< kth, -Double.infinity)
+            }
+            return probabilities(logits).multinomial(1, generator: generator)
+        }
         withNoGrad {
+            let cached = useCache ? self as? any IncrementalDecoding : nil
+            let cache = cached?.makeCache()
             for _ in 0..<maxNewTokens {
                 let t = idx.size(1)
-                let context = t <= contextLength ? idx : idx.narrow(dim: 1, start: t - contextLength, length: contextLength)
-                var logits = lastLogits(context) / temperature                                 // (B, V)
-                if let k = topK, k > 0 {   // 0 or less: no filtering (top_k = 0 in a config)
-                    let kk = Swift.min(k, logits.size(-1))
-                    let kth = logits.topk(kk).values.narrow(dim: 1, start: kk - 1, length: 1)    // (B, 1)
-                    logits = logits.maskedFill(logits .< kth, -Double.infinity)
+                let logits: Tensor
+                if let cached, let cache, t <= contextLength {
+                    // the prompt once, then only the newest token
+                    logits = cached.decode(cache.length == 0 ? idx : idx.narrow(dim: 1, start: t - 1, length: 1), cache: cache)
+                } else {
+                    let context = t <= contextLength ? idx : idx.narrow(dim: 1, start: t - contextLength, length: contextLength)
+                    logits = lastLogits(context)                                                 // (B, V)
                 }
-                let next = probabilities(logits).multinomial(1, generator: generator)          // (B, 1)
-                idx = cat([idx, next], dim: 1)
+                idx = cat([idx, pick(logits)], dim: 1)
             }
         }
         return idx

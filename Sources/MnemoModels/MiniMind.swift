@@ -163,13 +163,17 @@ final class MiniMindAttention: Module {
         super.init()
     }
 
-    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding) -> Tensor {
+    /// With `cache`, x holds the new positions only (from cache.length on); their keys and values join the cache.
+    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding, cache: KVCache? = nil, layer: Int = 0) -> Tensor {
         let (b, t) = (x.size(0), x.size(1))
-        let q = rope(q_proj(x).view(b, t, nHeads, headDim).transpose(1, 2))     // (B, H, T, D)
-        let k = rope(k_proj(x).view(b, t, nKVHeads, headDim).transpose(1, 2))   // (B, K, T, D)
-        let v = v_proj(x).view(b, t, nKVHeads, headDim).transpose(1, 2)         // (B, K, T, D)
-        // each key/value head serves H / K query heads (MiniMind's repeat_kv), inside SDPA
-        let y = scaledDotProductAttention(query: q, key: k, value: v, dropout: training ? dropout : 0, isCausal: true,
+        let start = cache?.length ?? 0
+        let q = rope(q_proj(x).view(b, t, nHeads, headDim).transpose(1, 2), start: start)     // (B, H, T, D)
+        var k = rope(k_proj(x).view(b, t, nKVHeads, headDim).transpose(1, 2), start: start)   // (B, K, T, D)
+        var v = v_proj(x).view(b, t, nKVHeads, headDim).transpose(1, 2)                       // (B, K, T, D)
+        if let cache { (k, v) = cache.append(layer: layer, k: k, v: v) }                      // (B, K, cached + T, D)
+        // each key/value head serves H / K query heads (MiniMind's repeat_kv), inside SDPA; one new token attends
+        // to every cached position (no mask)
+        let y = scaledDotProductAttention(query: q, key: k, value: v, dropout: training ? dropout : 0, isCausal: t > 1,
                                           enableGQA: nKVHeads != nHeads)         // (B, H, T, D)
         return resid_dropout(o_proj(y.transpose(1, 2).contiguous().view(b, t, nHeads * headDim)))
     }
@@ -279,8 +283,8 @@ final class MiniMindBlock: Module {
         super.init()
     }
 
-    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding) -> Tensor {   // (B, T, C)
-        let h = x + self_attn(input_layernorm(x), rope: rope)
+    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding, cache: KVCache? = nil, layer: Int = 0) -> Tensor {   // (B, T, C)
+        let h = x + self_attn(input_layernorm(x), rope: rope, cache: cache, layer: layer)
         let normed = post_attention_layernorm(h)
         let ffn = (mlp as? MixtureOfExperts).map { $0(normed) } ?? (mlp as! SwiGLU)(normed)
         return h + ffn
@@ -306,7 +310,7 @@ final class MiniMindBody: Module {
     }
 }
 
-public final class MiniMind: Module, LanguageModel {
+public final class MiniMind: Module, LanguageModel, IncrementalDecoding {
     public let config: MiniMindConfig
     let model: MiniMindBody
     let lm_head: Linear   // (V, C); with tied embeddings the same tensor as model.embed_tokens.weight
@@ -352,6 +356,17 @@ public final class MiniMind: Module, LanguageModel {
 
     public var contextLength: Int { config.maxSeqLen }
     public var outputWeight: Tensor? { lm_head.weight }
+
+    public func makeCache() -> KVCache { KVCache(layers: config.nLayers) }
+
+    public func decode(_ idx: Tensor, cache: KVCache) -> Tensor {
+        let t = idx.size(1)
+        precondition(cache.length + t <= config.maxSeqLen, "KV cache: position \(cache.length + t) is past max_seq_len \(config.maxSeqLen)")
+        var x = model.dropout(model.embed_tokens(idx))                                    // (B, T, C)
+        for (i, layer) in model.layers.enumerated() { x = layer(x, rope: model.rotary, cache: cache, layer: i) }
+        cache.advance(by: t)
+        return lm_head(model.norm(x.select(dim: 1, index: -1)))                           // (B, V)
+    }
 
     /// MiniMind2's own state-dict names → the Hugging Face names this model uses (nil: not a MiniMind2 name).
     public static func hfName(fromMiniMind name: String) -> String? {
