@@ -48,21 +48,24 @@ public struct LoadedRun {
         model.eval()
     }
 
-    /// A Hugging Face GPT-2 folder (config.json, model.safetensors or its shards, and tokenizer.json or
-    /// vocab.json + merges.txt), for `mnemo sample DIR` as nanoGPT's `init_from='gpt2'` sampling.
+    /// A Hugging Face model folder (GPT-2, Llama, Qwen2, MiniMind: config.json, model.safetensors or its shards,
+    /// and tokenizer.json or GPT-2's vocab.json + merges.txt), for `mnemo sample DIR` as nanoGPT's
+    /// `init_from='gpt2'` sampling.
     init(huggingFaceFolder folder: String, device: Device?) throws {
-        let gpt = try GPT.fromHuggingFace(folder)
+        let spec = try HuggingFaceImport.spec(folder)
+        let built = try spec.build()
+        try HuggingFaceImport.loadWeights(folder, into: built)
         var settings = TrainConfig()
-        settings.gpt = gpt.config
+        settings.model = spec
         settings.initFrom = folder
         config = settings
         let fm = FileManager.default
-        if fm.fileExists(atPath: "\(folder)/vocab.json") || fm.fileExists(atPath: "\(folder)/encoder.json") {
-            tokenizer = try TokenData.tokenizer(spec: "gpt2:\(folder)")
-        } else if fm.fileExists(atPath: "\(folder)/tokenizer.json") {
+        if fm.fileExists(atPath: "\(folder)/tokenizer.json") {
             tokenizer = try TokenData.tokenizer(spec: "hf:\(folder)/tokenizer.json")
+        } else if fm.fileExists(atPath: "\(folder)/vocab.json") || fm.fileExists(atPath: "\(folder)/encoder.json") {
+            tokenizer = try TokenData.tokenizer(spec: "gpt2:\(folder)")
         } else {
-            throw ConfigError("\(folder) has no tokenizer: expected vocab.json + merges.txt (or encoder.json + vocab.bpe) or tokenizer.json")
+            throw ConfigError("\(folder) has no tokenizer: expected tokenizer.json, or vocab.json + merges.txt (encoder.json + vocab.bpe)")
         }
         step = 0
         let chosen = device ?? .cpu
@@ -70,7 +73,7 @@ public struct LoadedRun {
             throw ConfigError("device \(chosen) asked for, but the loaded libtorch has no CUDA device (\(Runtime.cudaBackendStatus))")
         }
         self.device = chosen
-        model = gpt
+        model = built
         if chosen != .cpu { model.to(chosen) }
         model.eval()
     }

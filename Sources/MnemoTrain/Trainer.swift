@@ -66,11 +66,13 @@ public final class Trainer {
 
     init(config given: TrainConfig, runDirectory: String, resuming: Bool) throws {
         var config = given
-        // Starting from a Hugging Face GPT-2 folder: its config.json gives the model's shape (the run's dropout kept);
+        // Starting from a Hugging Face folder (GPT-2, Llama, Qwen2, MiniMind): its config.json gives the model and its
+        // shape (the run's dropout kept);
         // the saved config.json then describes the model as it is, so resume and sampling rebuild it.
         if !config.initFrom.isEmpty && !resuming {
-            config.gpt = try GPT.huggingFaceConfig(HuggingFaceFolder.config(config.initFrom), dropout: config.gpt.dropout,
-                                                   source: "\(config.initFrom)/config.json")
+            var dropout: Double? = nil
+            if case .double(let d) = config.model.value("dropout") ?? .double(0) { dropout = d }
+            config.model = try HuggingFaceImport.spec(config.initFrom, dropout: dropout)
         }
         let problems = config.problems()
         guard problems.isEmpty else { throw ConfigError(problems.joined(separator: "\n")) }
@@ -108,13 +110,7 @@ public final class Trainer {
             throw ConfigError("cannot build \(spec.name) with \(spec): \(error)")
         }
         model = built
-        if !config.initFrom.isEmpty && !resuming, let gpt = model as? GPT {
-            do { try gpt.loadHuggingFaceGPT2(try HuggingFaceFolder.tensors(config.initFrom)) } catch let error as ConfigError {
-                throw error
-            } catch {
-                throw ConfigError("init_from \(config.initFrom): the weights do not fit \(config.model): \(error)")
-            }
-        }
+        if !config.initFrom.isEmpty && !resuming { try HuggingFaceImport.loadWeights(config.initFrom, into: model) }
         if device != .cpu { model.to(device) }
 
         // The model's groups (nanoGPT's: decay on ≥2-D tensors only), each with the run's betas and its own decay and lr scale.
