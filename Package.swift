@@ -47,6 +47,7 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "MnemoData", targets: ["MnemoData"]),
         .library(name: "MnemoModels", targets: ["MnemoModels"]),
+        .library(name: "MnemoReport", targets: ["MnemoReport"]),
         .library(name: "MnemoTrain", targets: ["MnemoTrain"]),
         .executable(name: "mnemo", targets: ["mnemo"]),
     ],
@@ -76,16 +77,18 @@ let package = Package(
         .target(name: "MnemoData", dependencies: ["Torch", "MnemoSupport"]),
         // Models, one file each (GPT, …).
         .target(name: "MnemoModels", dependencies: ["Torch", "TorchNN"]),
-        // Training: configs, the trainer, checkpoints, metrics, reports.
+        // Run records without libtorch: metrics.jsonl, run folders, SVG charts, HTML reports (runs and studies).
+        .target(name: "MnemoReport", dependencies: ["MnemoSupport"]),
+        // Training: configs, the trainer, checkpoints, the grokking study; it writes metrics.jsonl through MnemoReport.
         .target(
             name: "MnemoTrain",
-            dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "SafeTensors", "MnemoSupport",
-                           .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "MnemoReport", "SafeTensors",
+                           "MnemoSupport", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .executableTarget(
             name: "mnemo",
             dependencies: [
-                "SafeTensors", "Torch", "TorchNN", "TorchOptim", "TorchChecks", "MnemoData", "MnemoModels", "MnemoTrain",
+                "SafeTensors", "Torch", "TorchNN", "TorchOptim", "TorchChecks", "MnemoData", "MnemoModels", "MnemoReport", "MnemoTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -95,7 +98,10 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "TorchChecks"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "Torch"]),
         .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels", "Torch", "TorchNN"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MnemoTrainTests", dependencies: ["MnemoTrain", "MnemoModels", "MnemoData", "Torch", "TorchNN", "TorchOptim"]),
+        .testTarget(name: "MnemoTrainTests", dependencies: ["MnemoTrain", "MnemoReport", "MnemoModels", "MnemoData", "Torch", "TorchNN",
+                                                            "TorchOptim"]),
+        // No libtorch here: that the reports build and pass without it is the proof of MnemoReport's boundary.
+        .testTarget(name: "MnemoReportTests", dependencies: ["MnemoReport", "MnemoSupport"]),
     ],
     cxxLanguageStandard: .cxx20
 )

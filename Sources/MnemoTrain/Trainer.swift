@@ -5,6 +5,7 @@
 // that continues exactly.
 import Foundation
 import MnemoData
+import MnemoReport
 import MnemoModels
 import Torch
 import TorchNN

@@ -1,8 +1,10 @@
 // GrokStudyTests.swift — the grokking study's pieces: the modular-arithmetic data and split, the two models, a tiny
-// arm end to end (its run folder reads back as a `mnemo report` run), thresholds, the table and the HTML page.
+// arm end to end (its run folder reads back as a `mnemo report` run, its result converts to the report's record).
+// The thresholds, the table and the HTML page are tested with the report (MnemoReportTests/GrokReportTests.swift).
 import Foundation
 import Testing
 @testable import MnemoModels
+import MnemoReport
 @testable import MnemoTrain
 @testable import Torch
 @testable import TorchNN
@@ -77,31 +79,8 @@ import Testing
         let result = try GrokArmResult(arm: arm, root: root)
         #expect(result.stepsPerSecond != nil)
         #expect(result.last("weight_norm")! > 0)
-    }
-
-    @Test func thresholdsTableAndReport() throws {
-        var a = Self.tinyArm("reaches")
-        a.expectation = "≥ 99% by ~4"
-        let b = Self.tinyArm("stalls")
-        func log(_ accuracies: [Double]) -> MetricsLog {
-            MetricsLog(records: accuracies.enumerated().map { i, acc in
-                MetricsLog.Record(step: 2 * i, values: ["test_acc": acc, "train_acc": 1, "sc_fraction": 0.5,
-                                                        "median_margin": 17, "elapsed_s": Double(i + 1)])
-            })
-        }
-        let results = [GrokArmResult(arm: a, metrics: log([0.1, 0.96, 0.995, 1.0])),
-                       GrokArmResult(arm: b, metrics: log([0.1, 0.2, 0.3, 0.3]))]
-        #expect(results[0].firstStep(testAccuracy: 0.95) == 2)
-        #expect(results[0].firstStep(testAccuracy: 0.99) == 4)
-        #expect(results[0].firstStep(testAccuracy: 1.0) == 6)
-        #expect(results[1].firstStep(testAccuracy: 0.95) == nil)
-        #expect(results[0].value("test_acc", near: 3) == 0.96)  // ties go to the earlier step
-
-        let table = GrokReport.table(results)
-        #expect(table.contains("never"))
-        #expect(table.split(separator: "\n").count == 4)
-        let html = GrokReport.html(results, suite: "demo", wallSeconds: 12)
-        #expect(html.contains("<svg") && html.contains("never") && html.contains("≥ 99% by ~4"))
-        #expect(html.components(separatedBy: "<figure>").count - 1 == 4)  // test_acc, train_acc, SC, margin
+        let record = result.record
+        #expect(record.name == arm.name && record.group == "T" && record.steps == 6 && record.evalEvery == 2)
+        #expect(record.stepsPerSecond == result.stepsPerSecond && record.metrics.records.count == 4)
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import Testing
 @testable import MnemoModels
 @testable import MnemoTrain
+import MnemoReport
 @testable import Torch
 import TorchNN
 import TorchOptim

@@ -3,7 +3,7 @@
 
 import Foundation
 import Testing
-@testable import MnemoTrain
+@testable import MnemoReport
 
 private func scratchFolder() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-report-\(UUID().uuidString)")
