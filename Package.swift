@@ -49,6 +49,7 @@ let package = Package(
         .library(name: "MnemoModels", targets: ["MnemoModels"]),
         .library(name: "MnemoReport", targets: ["MnemoReport"]),
         .library(name: "MnemoTrain", targets: ["MnemoTrain"]),
+        .library(name: "MnemoStudies", targets: ["MnemoStudies"]),
         .executable(name: "mnemo", targets: ["mnemo"]),
     ],
     dependencies: [
@@ -79,16 +80,19 @@ let package = Package(
         .target(name: "MnemoModels", dependencies: ["Torch", "TorchNN"]),
         // Run records without libtorch: metrics.jsonl, run folders, SVG charts, HTML reports (runs and studies).
         .target(name: "MnemoReport", dependencies: ["MnemoSupport"]),
-        // Training: configs, the trainer, checkpoints, the grokking study; it writes metrics.jsonl through MnemoReport.
+        // Training: configs, the trainer, checkpoints; it writes metrics.jsonl through MnemoReport.
         .target(
             name: "MnemoTrain",
             dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "MnemoReport", "SafeTensors",
                            "MnemoSupport", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
+        // Studies, one experiment per file (the grokking study, …), each writing run folders and its report.
+        .target(name: "MnemoStudies", dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoModels", "MnemoReport"]),
         .executableTarget(
             name: "mnemo",
             dependencies: [
                 "SafeTensors", "Torch", "TorchNN", "TorchOptim", "TorchChecks", "MnemoData", "MnemoModels", "MnemoReport", "MnemoTrain",
+                "MnemoStudies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -102,6 +106,7 @@ let package = Package(
                                                             "TorchOptim"]),
         // No libtorch here: that the reports build and pass without it is the proof of MnemoReport's boundary.
         .testTarget(name: "MnemoReportTests", dependencies: ["MnemoReport", "MnemoSupport"]),
+        .testTarget(name: "MnemoStudiesTests", dependencies: ["MnemoStudies", "MnemoReport", "MnemoModels", "Torch", "TorchNN"]),
     ],
     cxxLanguageStandard: .cxx20
 )

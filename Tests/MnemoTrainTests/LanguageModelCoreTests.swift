@@ -89,19 +89,6 @@ func tinyMLPConfig(data: String) throws -> TrainConfig {
         }
     }
 
-    @Test func grokModelsAreLanguageModelsToo() throws {
-        let data = ModularArithmetic(p: 7, operation: .add, trainFraction: 0.5, seed: 0)
-        let tokens = data.tokenPairs(data.trainIndices)                                   // (N, 2)
-        let mlp = GrokMLP(inputs: 14, outputs: 7, generator: Generator(seed: 1))
-        let viaProtocol = mlp.forward(tokens, targets: nil).logits                      // (N, 1, 7)
-        #expect(viaProtocol.shape == [tokens.size(0), 1, 7] && mlp.contextLength == 2)
-        #expect((viaProtocol.squeeze(1) - mlp(data.oneHotPairs(data.trainIndices))).abs().max().item() == 0)
-        let transformer = GrokTransformer(vocabulary: 7, width: 16, heads: 2, feedForward: 32, generator: Generator(seed: 2))
-        #expect((transformer.lastLogits(tokens) - transformer(tokens)).abs().max().item() == 0)
-        #expect(transformer.generate(tokens, maxNewTokens: 1, generator: Generator(seed: 3)).shape == [tokens.size(0), 3])
-        #expect(mlp.outputWeight!.shape == [7, 200] && transformer.outputWeight!.shape == [7, 16])
-    }
-
     @Test func hooksRunInStageOrderAroundTheOptimizerStep() throws {
         final class Recorder: TrainingHook {
             let name: String

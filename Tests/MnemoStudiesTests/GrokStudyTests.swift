@@ -1,11 +1,12 @@
 // GrokStudyTests.swift — the grokking study's pieces: the modular-arithmetic data and split, the two models, a tiny
-// arm end to end (its run folder reads back as a `mnemo report` run, its result converts to the report's record).
+// arm end to end (its run folder reads back as a `mnemo report` run, its result converts to the report's record),
+// and the two models as LanguageModels (they train through the same interface as GPT).
 // The thresholds, the table and the HTML page are tested with the report (MnemoReportTests/GrokReportTests.swift).
 import Foundation
 import Testing
 @testable import MnemoModels
 import MnemoReport
-@testable import MnemoTrain
+@testable import MnemoStudies
 @testable import Torch
 @testable import TorchNN
 
@@ -45,6 +46,19 @@ import MnemoReport
         // Reading the last position depends on both tokens and on their order.
         let swapped = transformer(Tensor([[2, 1], [4, 3], [6, 5]] as [[Int64]]))
         #expect(!logits.allClose(swapped))
+    }
+
+    @Test func grokModelsAreLanguageModelsToo() throws {
+        let data = ModularArithmetic(p: 7, operation: .add, trainFraction: 0.5, seed: 0)
+        let tokens = data.tokenPairs(data.trainIndices)                                   // (N, 2)
+        let mlp = GrokMLP(inputs: 14, outputs: 7, generator: Generator(seed: 1))
+        let viaProtocol = mlp.forward(tokens, targets: nil).logits                      // (N, 1, 7)
+        #expect(viaProtocol.shape == [tokens.size(0), 1, 7] && mlp.contextLength == 2)
+        #expect((viaProtocol.squeeze(1) - mlp(data.oneHotPairs(data.trainIndices))).abs().max().item() == 0)
+        let transformer = GrokTransformer(vocabulary: 7, width: 16, heads: 2, feedForward: 32, generator: Generator(seed: 2))
+        #expect((transformer.lastLogits(tokens) - transformer(tokens)).abs().max().item() == 0)
+        #expect(transformer.generate(tokens, maxNewTokens: 1, generator: Generator(seed: 3)).shape == [tokens.size(0), 3])
+        #expect(mlp.outputWeight!.shape == [7, 200] && transformer.outputWeight!.shape == [7, 16])
     }
 
     static func tinyArm(_ name: String, model: GrokModelKind = .mlp, loss: LossKind = .softmax,
