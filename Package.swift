@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["MnemoSupport"]),
         .target(name: "Torch", dependencies: ["CTorch", "SafeTensors"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
-        .target(name: "TorchOptim", dependencies: ["Torch", "TorchNN"]),
+        .target(name: "TorchOptim", dependencies: ["Torch"]),
         // PyTorch reference fixtures and their runner: the Swift tests check them on the CPU, `mnemo check` on CUDA.
         .target(name: "TorchChecks", dependencies: ["Torch", "TorchNN", "TorchOptim"]),
         // Tokenizers (pure Swift), llm.c token shards and batch loaders.
