@@ -91,13 +91,14 @@ let package = Package(
         .executableTarget(
             name: "mnemo",
             dependencies: [
-                "SafeTensors", "Torch", "TorchNN", "TorchOptim", "TorchChecks", "MnemoData", "MnemoModels", "MnemoReport", "MnemoTrain",
+                "MnemoSupport", "SafeTensors", "Torch", "TorchNN", "TorchOptim", "TorchChecks", "MnemoData", "MnemoModels", "MnemoReport", "MnemoTrain",
                 "MnemoStudies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "mnemo-bench", dependencies: ["Torch", "TorchNN", "TorchOptim"], path: "bench/swift"),
         .executableTarget(name: "mnemo-bench-tokenizer", dependencies: ["MnemoData"], path: "bench/tokenizer"),
+        .testTarget(name: "MnemoSupportTests", dependencies: ["MnemoSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MnemoSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "TorchChecks"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "Torch"]),

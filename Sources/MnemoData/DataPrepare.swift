@@ -28,6 +28,7 @@
 // `threads` threads.
 
 import Foundation
+import MnemoSupport
 
 public enum DataPrepare {
     /// Where and how to write.
@@ -310,7 +311,7 @@ public enum DataPrepare {
         let vocabularySize = tokenizer.vocabularySize
         let format = TokenShardFormat.fitting(vocabularySize: vocabularySize)
         if format == .uint32 {
-            log("the vocabulary has \(groupedCount(vocabularySize)) ids, more than uint16 holds: writing uint32 shards "
+            log("the vocabulary has \(groupedThousands(vocabularySize)) ids, more than uint16 holds: writing uint32 shards "
                 + "(magic 20240801, version 7; llm.c's GPT-2 trainer reads only uint16 shards)")
         }
 
@@ -333,7 +334,7 @@ public enum DataPrepare {
         var splits: [String: Summary.SplitRecord] = [:]
         var written: Set<String> = []
         for (name, documents) in [("train", parts.train), ("val", parts.val)] where name == "train" || f > 0 {
-            log("\(name): encoding \(groupedCount(documents.count)) document\(documents.count == 1 ? "" : "s")")
+            log("\(name): encoding \(groupedThousands(documents.count)) document\(documents.count == 1 ? "" : "s")")
             let writer = SplitWriter(folder: folder, split: name, format: format, shardSize: options.shardSize,
                                      vocabularySize: vocabularySize)
             var first = true
@@ -350,7 +351,7 @@ public enum DataPrepare {
             let shards = try writer.finish()
             written.formUnion(shards)
             splits[name] = Summary.SplitRecord(tokens: writer.total, documents: documents.count, shards: shards)
-            log("\(name): \(groupedCount(writer.total)) tokens in \(shards.count) shard\(shards.count == 1 ? "" : "s")")
+            log("\(name): \(groupedThousands(writer.total)) tokens in \(shards.count) shard\(shards.count == 1 ? "" : "s")")
         }
         try removeStaleShards(in: folder, keeping: written, log: log)
 
@@ -470,7 +471,7 @@ final class SplitWriter {
             let piece = ids[start..<(start + take)]
             if let bad = piece.first(where: { $0 < 0 || $0 >= vocabularySize }) {
                 throw TokenDataError(.tokenOutOfRange, file: writer.path,
-                                     "the tokenizer produced id \(bad), outside its vocabulary of \(groupedCount(vocabularySize)) ids",
+                                     "the tokenizer produced id \(bad), outside its vocabulary of \(groupedThousands(vocabularySize)) ids",
                                      hint: "the tokenizer's files are inconsistent")
             }
             try writer.append(piece)

@@ -23,6 +23,7 @@
 // and more tokens than the int32 count can declare (2,147,483,647). Big-endian hosts are not supported.
 
 import Foundation
+import MnemoSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -110,7 +111,7 @@ public final class TokenShard: @unchecked Sendable {
         guard size >= Self.headerByteCount else {
             throw TokenDataError(
                 .headerTooSmall, file: path,
-                "the file has \(groupedCount(size)) bytes, fewer than the \(groupedCount(Self.headerByteCount))-byte header (256 int32 values)",
+                "the file has \(groupedThousands(size)) bytes, fewer than the \(groupedThousands(Self.headerByteCount))-byte header (256 int32 values)",
                 hint: size == 0 ? "the file is empty; prepare the data again"
                     : "this is not an llm.c token shard, or it was cut short; prepare the data again")
         }
@@ -204,8 +205,8 @@ public final class TokenShard: @unchecked Sendable {
         let count = Int(declared)
         let needed = headerByteCount + count * format.tokenByteCount
         guard size == needed else {
-            let what = "the file has \(groupedCount(size)) bytes but its header declares \(groupedCount(count)) \(format) tokens, "
-                + "which need \(groupedCount(needed)) bytes"
+            let what = "the file has \(groupedThousands(size)) bytes but its header declares \(groupedThousands(count)) \(format) tokens, "
+                + "which need \(groupedThousands(needed)) bytes"
             if size < needed {
                 throw TokenDataError(.sizeMismatch, file: file, what + " (the file is truncated)",
                                      hint: "the shard was not written completely; prepare it again")
@@ -216,7 +217,7 @@ public final class TokenShard: @unchecked Sendable {
                 hint = "the size fits \(count) \(other) tokens: the header's magic and version do not match the data"
             }
             throw TokenDataError(.sizeMismatch, file: file,
-                                 what + " (\(groupedCount(size - needed)) bytes follow the declared tokens)", hint: hint)
+                                 what + " (\(groupedThousands(size - needed)) bytes follow the declared tokens)", hint: hint)
         }
         return (format, count)
     }
@@ -270,13 +271,13 @@ public final class TokenShardWriter {
                 failed = true
                 throw TokenDataError(
                     .tokenOutOfRange, file: path,
-                    "token \(token) at position \(groupedCount(count)) does not fit in \(format) (ids 0...\(groupedCount(limit)))",
+                    "token \(token) at position \(groupedThousands(count)) does not fit in \(format) (ids 0...\(groupedThousands(limit)))",
                     hint: format == .uint16 ? "a vocabulary above 65,536 ids needs the uint32 format" : nil)
             }
             guard count < TokenShard.maxTokenCount else {
                 failed = true
                 throw TokenDataError(.tooManyTokens, file: path,
-                                     "more than \(groupedCount(TokenShard.maxTokenCount)) tokens, the most an int32 header count can declare",
+                                     "more than \(groupedThousands(TokenShard.maxTokenCount)) tokens, the most an int32 header count can declare",
                                      hint: "write smaller shards")
             }
             var value = UInt32(token)

@@ -7,6 +7,7 @@ import Foundation
 import MnemoData
 import MnemoReport
 import MnemoModels
+import MnemoSupport
 import Torch
 import TorchNN
 import TorchOptim
@@ -279,8 +280,8 @@ public final class Trainer {
     public func run(stoppingAt stop: Int? = nil) throws -> Double? {
         let b = config.batchSize, t = config.blockSize, accumulation = config.gradientAccumulationSteps
         let tokensPerIter = config.tokensPerIteration ?? 0
-        say("mnemo train: \(model.parameterCount(nonEmbedding: true).formatted()) parameters (non-embedding), "
-            + "\(data.train.count.formatted()) train / \(data.val.count.formatted()) val tokens, vocab \(data.tokenizer.vocabularySize), "
+        say("mnemo train: \(groupedThousands(model.parameterCount(nonEmbedding: true))) parameters (non-embedding), "
+            + "\(groupedThousands(data.train.count)) train / \(groupedThousands(data.val.count)) val tokens, vocab \(data.tokenizer.vocabularySize), "
             + "\(tokensPerIter) tokens per iteration, libtorch \(Runtime.loadedVersion), \(Runtime.threads) threads")
         let evalEvery = config.evalInterval > 0 ? config.evalInterval : config.maxIters
         let checkpointEvery = config.checkpointInterval > 0 ? config.checkpointInterval : evalEvery

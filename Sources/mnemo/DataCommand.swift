@@ -6,6 +6,7 @@
 import ArgumentParser
 import Foundation
 import MnemoData
+import MnemoSupport
 
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -70,10 +71,10 @@ struct DataCommand: ParsableCommand {
                 let start = Date()
                 let summary = try DataPrepare.prepare(corpus, tokenizer: prepared, options: options) { print($0) }
                 let splits = ["train", "val"].compactMap { name in
-                    summary.splits[name].map { "\(name) \(grouped($0.tokens)) tokens" }
+                    summary.splits[name].map { "\(name) \(groupedThousands($0.tokens)) tokens" }
                 }
                 print("\(out): " + splits.joined(separator: ", ")
-                    + " (\(prepared.kind) tokenizer, vocabulary \(grouped(summary.tokenizer.vocabularySize)), \(summary.tokenFormat) shards)"
+                    + " (\(prepared.kind) tokenizer, vocabulary \(groupedThousands(summary.tokenizer.vocabularySize)), \(summary.tokenFormat) shards)"
                     + String(format: " in %.1f s", Date().timeIntervalSince(start)))
             } catch let error as TokenDataError {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -86,13 +87,3 @@ struct DataCommand: ParsableCommand {
     }
 }
 
-/// 1234567 -> "1,234,567".
-private func grouped(_ value: Int) -> String {
-    let digits = String(value.magnitude)
-    var out = ""
-    for (i, digit) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-        out.append(digit)
-    }
-    return value < 0 ? "-" + out : out
-}
