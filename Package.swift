@@ -87,7 +87,8 @@ let package = Package(
                            "MnemoSupport", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         // Studies, one experiment per file (the grokking study, …), each writing run folders and its report.
-        .target(name: "MnemoStudies", dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoModels", "MnemoReport"]),
+        .target(name: "MnemoStudies", dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoModels", "MnemoReport",
+                                                    "MnemoSupport"]),
         .executableTarget(
             name: "mnemo",
             dependencies: [

@@ -434,11 +434,10 @@ public enum DataPrepare {
         return false
     }
 
+    /// AtomicFile's write, its failure as this API's error.
     private static func writeAtomically(_ data: Data, to path: String) throws(TokenDataError) {
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw TokenDataError(.io, file: path, "cannot write the file: \(error.localizedDescription)")
+        do { try AtomicFile.write(data, to: path) } catch {
+            throw TokenDataError(.io, file: path, error.message, hint: error.hint)
         }
     }
 }

@@ -7,6 +7,7 @@
 // keeps its colour on every chart. Self-contained: inline CSS and SVG, no scripts. The arms come as plain
 // StudyArmRecords: the report needs nothing from the code that trained them.
 import Foundation
+import MnemoSupport
 
 public enum GrokReport {
     /// The accuracy thresholds of the table.
@@ -62,10 +63,9 @@ public enum GrokReport {
     /// Writes the page to `path` (replacing it).
     public static func write(_ results: [StudyArmRecord], suite: String, wallSeconds: Double?, to path: String) throws {
         let text = html(results, suite: suite, wallSeconds: wallSeconds)
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw RunRecordError("\(path): cannot write the report (does its folder exist and is it writable?)")
+        do { try AtomicFile.write(Data(text.utf8), to: path) } catch {
+            throw RunRecordError("\(path): cannot write the report: \(error.message)"
+                + ". hint: \(error.hint ?? "check that its folder exists and is writable")")
         }
     }
 

@@ -25,10 +25,9 @@ public enum Report {
     /// Writes the report for `runs` to `path` (replacing it).
     public static func write(runs: [RunRecord], to path: String, title: String = "Mnemo run report") throws {
         let text = html(runs: runs, title: title)
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw RunRecordError("\(path): cannot write the report (does its folder exist and is it writable?)")
+        do { try AtomicFile.write(Data(text.utf8), to: path) } catch {
+            throw RunRecordError("\(path): cannot write the report: \(error.message)"
+                + ". hint: \(error.hint ?? "check that its folder exists and is writable")")
         }
     }
 

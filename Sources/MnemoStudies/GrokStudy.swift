@@ -20,6 +20,7 @@ import TorchNN
 import TorchOptim
 import MnemoModels
 import MnemoReport
+import MnemoSupport
 
 public enum GrokModelKind: String, Codable, Sendable { case mlp, transformer }
 public enum GrokOptimizerKind: String, Codable, Sendable { case adamw, sgd }
@@ -313,7 +314,7 @@ public enum GrokTrainer {
         object["study"] = "grok"
         object["task"] = "(a \(arm.operation.symbol) b) mod \(arm.modulus)"
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        try AtomicFile.write(data, to: path)
     }
 }
 

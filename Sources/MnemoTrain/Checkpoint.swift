@@ -10,6 +10,7 @@
 // A checkpoint is built in a temporary folder and renamed into place, so a killed run leaves either the old
 // checkpoint or the new one, never half of one.
 import Foundation
+import MnemoSupport
 import Torch
 import TorchNN
 import TorchOptim
@@ -75,17 +76,7 @@ public enum Checkpoint {
     }
 }
 
-/// Writes `data` to `path` through a temporary file in the same folder, fsync and rename.
+/// Writes `data` to `path` atomically and durably (AtomicFile); a failure is a ConfigError naming the file.
 func writeAtomically(_ data: Data, to path: String) throws {
-    let temporary = "\(path).tmp-\(getpid())"
-    guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-        throw ConfigError("cannot write \(temporary); does the folder exist and is it writable?")
-    }
-    if let handle = FileHandle(forUpdatingAtPath: temporary) {
-        try? handle.synchronize()
-        try? handle.close()
-    }
-    if rename(temporary, path) != 0 {
-        throw ConfigError("cannot move \(temporary) to \(path): \(String(cString: strerror(errno)))")
-    }
+    do { try AtomicFile.write(data, to: path) } catch { throw ConfigError(error.description) }
 }
