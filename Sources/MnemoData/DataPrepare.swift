@@ -507,37 +507,30 @@ final class SplitWriter {
 // MARK: - Choosing the tokenizer
 
 extension DataPrepare {
-    /// The `--tokenizer` argument: `char` (a character vocabulary built from the corpus, nanoGPT's
-    /// shakespeare_char), `char:PATH` (a saved character vocabulary), `gpt2:DIR` (encoder.json + vocab.bpe) or
-    /// `hf:PATH` (a Hugging Face tokenizer.json).
+    /// The `--tokenizer` argument (and a train config's `tokenizer`): `char` (a character vocabulary built from the
+    /// corpus, nanoGPT's shakespeare_char) or a TokenizerSpec (`char:PATH`, `gpt2:DIR`, `hf:PATH`; see
+    /// TokenizerSpec.swift, which reads them).
     public enum TokenizerChoice: Sendable, Equatable {
         case charFromCorpus
         case spec(TokenizerSpec)
 
         public init(parsing text: String) throws(TokenDataError) {
             if text == "char" { self = .charFromCorpus; return }
-            let usage = "use char, char:VOCAB.json, gpt2:DIR (with encoder.json and vocab.bpe) or hf:tokenizer.json"
-            guard let colon = text.firstIndex(of: ":") else {
-                throw TokenDataError(.invalidOption, "unknown tokenizer \"\(text)\"", hint: usage)
-            }
-            let kind = text[..<colon], path = String(text[text.index(after: colon)...])
-            guard !path.isEmpty else {
-                throw TokenDataError(.invalidOption, "the tokenizer \"\(text)\" names no file or folder", hint: usage)
-            }
-            switch kind {
-            case "char": self = .spec(.char(path: path))
-            case "gpt2": self = .spec(.gpt2(directory: path))
-            case "hf", "huggingface": self = .spec(.huggingFace(path: path))
-            default: throw TokenDataError(.invalidOption, "unknown tokenizer kind \"\(kind)\"", hint: usage)
+            do {
+                self = .spec(try TokenizerSpec(parsing: text))
+            } catch {
+                throw TokenDataError(error.kind, error.message, hint: Self.usage)
             }
         }
+
+        /// TokenizerSpec's usage with `char` first.
+        public static let usage = "use char, " + TokenizerSpec.usage.dropFirst("use ".count)
 
         /// The name meta.json records: "char", "gpt2" or "huggingface".
         public var kind: String {
             switch self {
-            case .charFromCorpus, .spec(.char): "char"
-            case .spec(.gpt2): "gpt2"
-            case .spec(.huggingFace): "huggingface"
+            case .charFromCorpus: TokenizerSpec.Kind.char.rawValue
+            case .spec(let spec): spec.kind.rawValue
             }
         }
 
@@ -579,15 +572,7 @@ extension DataPrepare {
     /// How to load the tokenizer of a prepared folder, from its meta.json.
     public static func tokenizerSpec(ofPreparedFolder folder: String) throws(TokenDataError) -> TokenizerSpec {
         let summary = try summary(ofPreparedFolder: folder)
-        let json = (folder as NSString).appendingPathComponent("tokenizer.json")
-        switch summary.tokenizer.kind {
-        case "char": return .char(path: json)
-        case "gpt2": return .gpt2(directory: folder)
-        case "huggingface": return .huggingFace(path: json)
-        case let other:
-            throw TokenDataError(.malformedInput, file: (folder as NSString).appendingPathComponent(metaFileName),
-                                 "unknown tokenizer kind \"\(other)\"", hint: "prepare the folder again with `mnemo data prepare`")
-        }
+        return try TokenizerSpec(preparedKind: summary.tokenizer.kind, folder: folder, files: summary.tokenizer.files)
     }
 
     /// CharTokenizer's own file format, as bytes.

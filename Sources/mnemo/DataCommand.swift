@@ -37,7 +37,7 @@ struct DataCommand: ParsableCommand {
         @Option(help: "Output folder (created if missing).")
         var out: String
 
-        @Option(help: "char (vocabulary from the corpus), char:VOCAB.json, gpt2:DIR (encoder.json + vocab.bpe) or hf:tokenizer.json.")
+        @Option(help: "char (vocabulary from the corpus), char:VOCAB.json, gpt2:DIR (encoder.json + vocab.bpe) or hf:tokenizer.json (also huggingface:).")
         var tokenizer: String
 
         @Option(help: "Fraction of each text file's characters, and of the jsonl documents, kept for validation (0 for none).")
