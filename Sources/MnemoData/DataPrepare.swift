@@ -25,7 +25,8 @@
 // a valFraction outside [0, 1), a shard size outside 1...2,147,483,647. Memory: each input is read whole, and
 // a text file's part is encoded as one text (the tokenizer's concurrent encoder cuts it only where the ids
 // cannot change), so budget a few times the largest input. Small documents are encoded in batches on
-// `threads` threads.
+// `threads` threads. A split that takes more than a few seconds to encode logs its progress: bytes encoded of the
+// split's total, tokens so far and an ETA (ProgressReporter).
 
 import Foundation
 import MnemoSupport
@@ -43,6 +44,10 @@ public enum DataPrepare {
         public var specialTokens: SpecialTokenPolicy
         /// Threads for encoding (the tokenizer's concurrent encoders).
         public var threads: Int
+        /// Encoding a split that takes longer than `progressAfter` seconds logs a progress line (bytes encoded of
+        /// the split's total, tokens so far, ETA) then and every `progressEvery` seconds.
+        public var progressAfter: Double = 5
+        public var progressEvery: Double = 10
 
         public init(outputDirectory: String, valFraction: Double = 0.1, shardSize: Int = 100_000_000,
                     specialTokens: SpecialTokenPolicy = .none, threads: Int = defaultEncodingThreads) {
@@ -294,10 +299,11 @@ public enum DataPrepare {
         return result
     }
 
-    /// Splits, encodes and writes everything (see the file header). `log` receives one line per step.
+    /// Splits, encodes and writes everything (see the file header). `log` receives one line per step, and progress
+    /// lines while a split takes more than `options.progressAfter` seconds to encode.
     @discardableResult
     public static func prepare(_ corpus: Corpus, tokenizer prepared: PreparedTokenizer, options: Options,
-                               log: (String) -> Void = { _ in }) throws(TokenDataError) -> Summary {
+                               log: @escaping (String) -> Void = { _ in }) throws(TokenDataError) -> Summary {
         let f = options.valFraction
         guard f >= 0 && f < 1 else {
             throw TokenDataError(.invalidOption, "the validation fraction \(f) is not in [0, 1)",
@@ -337,8 +343,12 @@ public enum DataPrepare {
             log("\(name): encoding \(groupedThousands(documents.count)) document\(documents.count == 1 ? "" : "s")")
             let writer = SplitWriter(folder: folder, split: name, format: format, shardSize: options.shardSize,
                                      vocabularySize: vocabularySize)
+            let progress = ProgressReporter(label: "\(name) encoding", total: documents.reduce(0) { $0 + $1.utf8.count },
+                                            after: options.progressAfter, every: options.progressEvery, amount: humanBytes,
+                                            detail: { "\(groupedThousands(writer.total)) tokens" }, output: log)
             var first = true
-            try encodeEach(documents, tokenizer: tokenizer, options: options) { ids throws(TokenDataError) in
+            try encodeEach(documents, tokenizer: tokenizer, options: options, progress: { progress.advance(by: $0) }) {
+                ids throws(TokenDataError) in
                 if !first, let separator = tokenizer.endOfText { try writer.append([separator]) }
                 try writer.append(ids)
                 first = false
@@ -386,16 +396,18 @@ public enum DataPrepare {
         }
     }
 
-    /// Calls `body` with the ids of each document, in order. A large document (a text file's part) is encoded
-    /// on all threads by itself; small ones (jsonl lines) in batches spread over the threads.
+    /// Calls `body` with the ids of each document, in order, and `progress` with the UTF-8 bytes encoded as the
+    /// work goes. A large document (a text file's part) is encoded on all threads by itself, in sections of 8 MiB
+    /// (SectionedEncoding.swift); small ones (jsonl lines) in batches spread over the threads.
     private static func encodeEach(_ documents: [String], tokenizer: any Tokenizer, options: Options,
+                                   progress: (Int) -> Void,
                                    _ body: ([Int]) throws(TokenDataError) -> Void) throws(TokenDataError) {
         let large = 1 << 20  // bytes of UTF-8
         var next = 0
         while next < documents.count {
             if documents[next].utf8.count >= large {
-                try body(tokenizer.encodeConcurrently(documents[next], allowedSpecial: options.specialTokens,
-                                                      threads: options.threads))
+                try body(tokenizer.encodeInSections(documents[next], allowedSpecial: options.specialTokens,
+                                                    threads: options.threads, sectionBytes: 8 << 20, progress: progress))
                 next += 1
                 continue
             }
@@ -407,6 +419,7 @@ public enum DataPrepare {
             let batch = tokenizer.encodeBatch(Array(documents[next..<end]), allowedSpecial: options.specialTokens,
                                               threads: options.threads)
             for ids in batch { try body(ids) }
+            progress(bytes)
             next = end
         }
     }

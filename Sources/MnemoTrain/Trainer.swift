@@ -330,7 +330,7 @@ public final class Trainer {
                 state.elapsedSeconds += Date().timeIntervalSince(clock)
                 clock = Date()
                 try Checkpoint.save(root: checkpointRoot, model: model, optimizer: optimizer, generators: generators,
-                                    state: state, keep: config.keepCheckpoints)
+                                    state: state, keep: config.keepCheckpoints, progress: progress)
             }
             if step == config.maxIters || step == stop { break }
             if isEval { windowStart = Date(); windowTokens = 0 }  // throughput counts training time only
@@ -383,10 +383,4 @@ public final class Trainer {
         state.elapsedSeconds += Date().timeIntervalSince(clock)
         return lastVal
     }
-}
-
-func formatDuration(_ seconds: Double) -> String {
-    guard seconds.isFinite else { return "?" }
-    let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : String(format: "%dm%02ds", s / 60, s % 60)
 }

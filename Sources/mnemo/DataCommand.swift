@@ -69,7 +69,10 @@ struct DataCommand: ParsableCommand {
                 }
                 if let threads { options.threads = max(1, threads) }
                 let start = Date()
-                let summary = try DataPrepare.prepare(corpus, tokenizer: prepared, options: options) { print($0) }
+                // Unbuffered, so that progress lines show as they happen, also in a pipe.
+                let summary = try DataPrepare.prepare(corpus, tokenizer: prepared, options: options) { line in
+                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+                }
                 let splits = ["train", "val"].compactMap { name in
                     summary.splits[name].map { "\(name) \(groupedThousands($0.tokens)) tokens" }
                 }

@@ -83,18 +83,6 @@ struct Inspect: ParsableCommand {
     }
 }
 
-/// 1536 -> "1.5 KiB".
-private func humanBytes(_ value: Int) -> String {
-    let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-    var amount = Double(value)
-    var unit = 0
-    while amount >= 1024 && unit < units.count - 1 {
-        amount /= 1024
-        unit += 1
-    }
-    return unit == 0 ? "\(value) bytes" : String(format: "%.1f", amount) + " " + units[unit]
-}
-
 /// Control characters escaped, so that one name or value stays on one line of the table.
 private func printable(_ text: String) -> String {
     var out = ""
