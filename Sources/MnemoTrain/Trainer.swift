@@ -5,8 +5,8 @@
 // that continues exactly.
 import Foundation
 import MnemoData
-import MnemoReport
 import MnemoModels
+import MnemoReport
 import MnemoSupport
 import Torch
 import TorchNN
