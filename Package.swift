@@ -47,7 +47,9 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "MnemoData", targets: ["MnemoData"]),
         .library(name: "MnemoModels", targets: ["MnemoModels"]),
+        .library(name: "MnemoReport", targets: ["MnemoReport"]),
         .library(name: "MnemoTrain", targets: ["MnemoTrain"]),
+        .library(name: "MnemoStudies", targets: ["MnemoStudies"]),
         .executable(name: "mnemo", targets: ["mnemo"]),
     ],
     dependencies: [
@@ -69,23 +71,29 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["MnemoSupport"]),
         .target(name: "Torch", dependencies: ["CTorch", "SafeTensors"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
-        .target(name: "TorchOptim", dependencies: ["Torch", "TorchNN"]),
+        .target(name: "TorchOptim", dependencies: ["Torch"]),
         // PyTorch reference fixtures and their runner: the Swift tests check them on the CPU, `mnemo check` on CUDA.
         .target(name: "TorchChecks", dependencies: ["Torch", "TorchNN", "TorchOptim"]),
         // Tokenizers (pure Swift), llm.c token shards and batch loaders.
         .target(name: "MnemoData", dependencies: ["Torch", "MnemoSupport"]),
         // Models, one file each (GPT, …).
         .target(name: "MnemoModels", dependencies: ["Torch", "TorchNN"]),
-        // Training: configs, the trainer, checkpoints, metrics, reports.
+        // Run records without libtorch: metrics.jsonl, run folders, SVG charts, HTML reports (runs and studies).
+        .target(name: "MnemoReport", dependencies: ["MnemoSupport"]),
+        // Training: configs, the trainer, checkpoints; it writes metrics.jsonl through MnemoReport.
         .target(
             name: "MnemoTrain",
-            dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "SafeTensors", "MnemoSupport",
-                           .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "MnemoReport", "SafeTensors",
+                           "MnemoSupport", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
+        // Studies, one experiment per file (the grokking study, …), each writing run folders and its report.
+        .target(name: "MnemoStudies", dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoModels", "MnemoReport",
+                                                    "MnemoSupport"]),
         .executableTarget(
             name: "mnemo",
             dependencies: [
-                "SafeTensors", "Torch", "TorchNN", "TorchOptim", "TorchChecks", "MnemoData", "MnemoModels", "MnemoTrain",
+                "MnemoSupport", "SafeTensors", "Torch", "TorchNN", "TorchOptim", "TorchChecks", "MnemoData", "MnemoModels", "MnemoReport", "MnemoTrain",
+                "MnemoStudies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -102,11 +110,16 @@ let package = Package(
                                               "-O2", "-g0", "-Wno-deprecated-declarations"]),
             ]
         ),
+        .testTarget(name: "MnemoSupportTests", dependencies: ["MnemoSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MnemoSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "TorchChecks", "CTorchTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "Torch"]),
         .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels", "Torch", "TorchNN"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MnemoTrainTests", dependencies: ["MnemoTrain", "MnemoModels", "MnemoData", "Torch", "TorchNN", "TorchOptim"]),
+        .testTarget(name: "MnemoTrainTests", dependencies: ["MnemoTrain", "MnemoReport", "MnemoModels", "MnemoData", "Torch", "TorchNN",
+                                                            "TorchOptim"]),
+        // No libtorch here: that the reports build and pass without it is the proof of MnemoReport's boundary.
+        .testTarget(name: "MnemoReportTests", dependencies: ["MnemoReport", "MnemoSupport"]),
+        .testTarget(name: "MnemoStudiesTests", dependencies: ["MnemoStudies", "MnemoReport", "MnemoModels", "Torch", "TorchNN"]),
     ],
     cxxLanguageStandard: .cxx20
 )

@@ -9,6 +9,7 @@
 // background prefetching (Tensor is not Sendable; a prefetching loader would pass [Int64] buffers between
 // tasks). Token ids are not checked against a vocabulary.
 
+import MnemoSupport
 import Torch
 
 /// nanoGPT's `get_batch`: each of the B rows is a window starting at a position drawn uniformly from
@@ -32,7 +33,7 @@ public struct RandomWindowLoader: Sendable {
         guard tokens.count > blockSize else {
             throw TokenDataError(
                 .notEnoughTokens, file: sourceName(tokens),
-                "\(groupedCount(tokens.count)) tokens are too few for a window of T = \(blockSize) tokens and its target (T + 1 tokens)",
+                "\(groupedThousands(tokens.count)) tokens are too few for a window of T = \(blockSize) tokens and its target (T + 1 tokens)",
                 hint: "use a shorter block size or more data")
         }
         let starts = Tensor.randint(0, tokens.count - blockSize, [batchSize], generator: generator).toArray(Int64.self)
@@ -100,8 +101,8 @@ public final class SequentialLoader {
             let longest = shards.max { $0.count < $1.count }!
             throw TokenDataError(
                 .notEnoughTokens, file: longest.path,
-                "no shard holds one step of W·B·T + 1 = \(worldSize)·\(batchSize)·\(blockSize) + 1 = \(groupedCount(needed)) tokens; "
-                    + "the longest has \(groupedCount(longest.count))",
+                "no shard holds one step of W·B·T + 1 = \(worldSize)·\(batchSize)·\(blockSize) + 1 = \(groupedThousands(needed)) tokens; "
+                    + "the longest has \(groupedThousands(longest.count))",
                 hint: "use a smaller batch or block size, or prepare larger shards (--shard-size)")
         }
         self.shards = shards
@@ -148,12 +149,12 @@ public final class SequentialLoader {
         let shard = shards[saved.shard]
         guard !skippedShards.contains(saved.shard) else {
             throw TokenDataError(.invalidState, file: shard.path,
-                                 "the saved loader state points into this shard, which is shorter than one step (\(groupedCount(tokensPerStep + 1)) tokens)",
+                                 "the saved loader state points into this shard, which is shorter than one step (\(groupedThousands(tokensPerStep + 1)) tokens)",
                                  hint: "resume with the batch size, block size and world size the run was started with")
         }
         guard saved.position >= 0 && saved.position + tokensPerStep + 1 <= shard.count else {
             throw TokenDataError(.invalidState, file: shard.path,
-                                 "the saved loader position \(groupedCount(saved.position)) leaves no room for a step of \(groupedCount(tokensPerStep + 1)) tokens in \(groupedCount(shard.count))",
+                                 "the saved loader position \(groupedThousands(saved.position)) leaves no room for a step of \(groupedThousands(tokensPerStep + 1)) tokens in \(groupedThousands(shard.count))",
                                  hint: "resume with the same data and the batch size, block size and world size the run was started with")
         }
         state = saved

@@ -25,9 +25,11 @@
 // a valFraction outside [0, 1), a shard size outside 1...2,147,483,647. Memory: each input is read whole, and
 // a text file's part is encoded as one text (the tokenizer's concurrent encoder cuts it only where the ids
 // cannot change), so budget a few times the largest input. Small documents are encoded in batches on
-// `threads` threads.
+// `threads` threads. A split that takes more than a few seconds to encode logs its progress: bytes encoded of the
+// split's total, tokens so far and an ETA (ProgressReporter).
 
 import Foundation
+import MnemoSupport
 
 public enum DataPrepare {
     /// Where and how to write.
@@ -42,6 +44,10 @@ public enum DataPrepare {
         public var specialTokens: SpecialTokenPolicy
         /// Threads for encoding (the tokenizer's concurrent encoders).
         public var threads: Int
+        /// Encoding a split that takes longer than `progressAfter` seconds logs a progress line (bytes encoded of
+        /// the split's total, tokens so far, ETA) then and every `progressEvery` seconds.
+        public var progressAfter: Double = 5
+        public var progressEvery: Double = 10
 
         public init(outputDirectory: String, valFraction: Double = 0.1, shardSize: Int = 100_000_000,
                     specialTokens: SpecialTokenPolicy = .none, threads: Int = defaultEncodingThreads) {
@@ -293,10 +299,11 @@ public enum DataPrepare {
         return result
     }
 
-    /// Splits, encodes and writes everything (see the file header). `log` receives one line per step.
+    /// Splits, encodes and writes everything (see the file header). `log` receives one line per step, and progress
+    /// lines while a split takes more than `options.progressAfter` seconds to encode.
     @discardableResult
     public static func prepare(_ corpus: Corpus, tokenizer prepared: PreparedTokenizer, options: Options,
-                               log: (String) -> Void = { _ in }) throws(TokenDataError) -> Summary {
+                               log: @escaping (String) -> Void = { _ in }) throws(TokenDataError) -> Summary {
         let f = options.valFraction
         guard f >= 0 && f < 1 else {
             throw TokenDataError(.invalidOption, "the validation fraction \(f) is not in [0, 1)",
@@ -310,7 +317,7 @@ public enum DataPrepare {
         let vocabularySize = tokenizer.vocabularySize
         let format = TokenShardFormat.fitting(vocabularySize: vocabularySize)
         if format == .uint32 {
-            log("the vocabulary has \(groupedCount(vocabularySize)) ids, more than uint16 holds: writing uint32 shards "
+            log("the vocabulary has \(groupedThousands(vocabularySize)) ids, more than uint16 holds: writing uint32 shards "
                 + "(magic 20240801, version 7; llm.c's GPT-2 trainer reads only uint16 shards)")
         }
 
@@ -333,11 +340,15 @@ public enum DataPrepare {
         var splits: [String: Summary.SplitRecord] = [:]
         var written: Set<String> = []
         for (name, documents) in [("train", parts.train), ("val", parts.val)] where name == "train" || f > 0 {
-            log("\(name): encoding \(groupedCount(documents.count)) document\(documents.count == 1 ? "" : "s")")
+            log("\(name): encoding \(groupedThousands(documents.count)) document\(documents.count == 1 ? "" : "s")")
             let writer = SplitWriter(folder: folder, split: name, format: format, shardSize: options.shardSize,
                                      vocabularySize: vocabularySize)
+            let progress = ProgressReporter(label: "\(name) encoding", total: documents.reduce(0) { $0 + $1.utf8.count },
+                                            after: options.progressAfter, every: options.progressEvery, amount: humanBytes,
+                                            detail: { "\(groupedThousands(writer.total)) tokens" }, output: log)
             var first = true
-            try encodeEach(documents, tokenizer: tokenizer, options: options) { ids throws(TokenDataError) in
+            try encodeEach(documents, tokenizer: tokenizer, options: options, progress: { progress.advance(by: $0) }) {
+                ids throws(TokenDataError) in
                 if !first, let separator = tokenizer.endOfText { try writer.append([separator]) }
                 try writer.append(ids)
                 first = false
@@ -350,7 +361,7 @@ public enum DataPrepare {
             let shards = try writer.finish()
             written.formUnion(shards)
             splits[name] = Summary.SplitRecord(tokens: writer.total, documents: documents.count, shards: shards)
-            log("\(name): \(groupedCount(writer.total)) tokens in \(shards.count) shard\(shards.count == 1 ? "" : "s")")
+            log("\(name): \(groupedThousands(writer.total)) tokens in \(shards.count) shard\(shards.count == 1 ? "" : "s")")
         }
         try removeStaleShards(in: folder, keeping: written, log: log)
 
@@ -385,16 +396,18 @@ public enum DataPrepare {
         }
     }
 
-    /// Calls `body` with the ids of each document, in order. A large document (a text file's part) is encoded
-    /// on all threads by itself; small ones (jsonl lines) in batches spread over the threads.
+    /// Calls `body` with the ids of each document, in order, and `progress` with the UTF-8 bytes encoded as the
+    /// work goes. A large document (a text file's part) is encoded on all threads by itself, in sections of 8 MiB
+    /// (SectionedEncoding.swift); small ones (jsonl lines) in batches spread over the threads.
     private static func encodeEach(_ documents: [String], tokenizer: any Tokenizer, options: Options,
+                                   progress: (Int) -> Void,
                                    _ body: ([Int]) throws(TokenDataError) -> Void) throws(TokenDataError) {
         let large = 1 << 20  // bytes of UTF-8
         var next = 0
         while next < documents.count {
             if documents[next].utf8.count >= large {
-                try body(tokenizer.encodeConcurrently(documents[next], allowedSpecial: options.specialTokens,
-                                                      threads: options.threads))
+                try body(tokenizer.encodeInSections(documents[next], allowedSpecial: options.specialTokens,
+                                                    threads: options.threads, sectionBytes: 8 << 20, progress: progress))
                 next += 1
                 continue
             }
@@ -406,6 +419,7 @@ public enum DataPrepare {
             let batch = tokenizer.encodeBatch(Array(documents[next..<end]), allowedSpecial: options.specialTokens,
                                               threads: options.threads)
             for ids in batch { try body(ids) }
+            progress(bytes)
             next = end
         }
     }
@@ -433,11 +447,10 @@ public enum DataPrepare {
         return false
     }
 
+    /// AtomicFile's write, its failure as this API's error.
     private static func writeAtomically(_ data: Data, to path: String) throws(TokenDataError) {
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw TokenDataError(.io, file: path, "cannot write the file: \(error.localizedDescription)")
+        do { try AtomicFile.write(data, to: path) } catch {
+            throw TokenDataError(.io, file: path, error.message, hint: error.hint)
         }
     }
 }
@@ -470,7 +483,7 @@ final class SplitWriter {
             let piece = ids[start..<(start + take)]
             if let bad = piece.first(where: { $0 < 0 || $0 >= vocabularySize }) {
                 throw TokenDataError(.tokenOutOfRange, file: writer.path,
-                                     "the tokenizer produced id \(bad), outside its vocabulary of \(groupedCount(vocabularySize)) ids",
+                                     "the tokenizer produced id \(bad), outside its vocabulary of \(groupedThousands(vocabularySize)) ids",
                                      hint: "the tokenizer's files are inconsistent")
             }
             try writer.append(piece)
@@ -507,37 +520,30 @@ final class SplitWriter {
 // MARK: - Choosing the tokenizer
 
 extension DataPrepare {
-    /// The `--tokenizer` argument: `char` (a character vocabulary built from the corpus, nanoGPT's
-    /// shakespeare_char), `char:PATH` (a saved character vocabulary), `gpt2:DIR` (encoder.json + vocab.bpe) or
-    /// `hf:PATH` (a Hugging Face tokenizer.json).
+    /// The `--tokenizer` argument (and a train config's `tokenizer`): `char` (a character vocabulary built from the
+    /// corpus, nanoGPT's shakespeare_char) or a TokenizerSpec (`char:PATH`, `gpt2:DIR`, `hf:PATH`; see
+    /// TokenizerSpec.swift, which reads them).
     public enum TokenizerChoice: Sendable, Equatable {
         case charFromCorpus
         case spec(TokenizerSpec)
 
         public init(parsing text: String) throws(TokenDataError) {
             if text == "char" { self = .charFromCorpus; return }
-            let usage = "use char, char:VOCAB.json, gpt2:DIR (with encoder.json and vocab.bpe) or hf:tokenizer.json"
-            guard let colon = text.firstIndex(of: ":") else {
-                throw TokenDataError(.invalidOption, "unknown tokenizer \"\(text)\"", hint: usage)
-            }
-            let kind = text[..<colon], path = String(text[text.index(after: colon)...])
-            guard !path.isEmpty else {
-                throw TokenDataError(.invalidOption, "the tokenizer \"\(text)\" names no file or folder", hint: usage)
-            }
-            switch kind {
-            case "char": self = .spec(.char(path: path))
-            case "gpt2": self = .spec(.gpt2(directory: path))
-            case "hf", "huggingface": self = .spec(.huggingFace(path: path))
-            default: throw TokenDataError(.invalidOption, "unknown tokenizer kind \"\(kind)\"", hint: usage)
+            do {
+                self = .spec(try TokenizerSpec(parsing: text))
+            } catch {
+                throw TokenDataError(error.kind, error.message, hint: Self.usage)
             }
         }
+
+        /// TokenizerSpec's usage with `char` first.
+        public static let usage = "use char, " + TokenizerSpec.usage.dropFirst("use ".count)
 
         /// The name meta.json records: "char", "gpt2" or "huggingface".
         public var kind: String {
             switch self {
-            case .charFromCorpus, .spec(.char): "char"
-            case .spec(.gpt2): "gpt2"
-            case .spec(.huggingFace): "huggingface"
+            case .charFromCorpus: TokenizerSpec.Kind.char.rawValue
+            case .spec(let spec): spec.kind.rawValue
             }
         }
 
@@ -579,15 +585,7 @@ extension DataPrepare {
     /// How to load the tokenizer of a prepared folder, from its meta.json.
     public static func tokenizerSpec(ofPreparedFolder folder: String) throws(TokenDataError) -> TokenizerSpec {
         let summary = try summary(ofPreparedFolder: folder)
-        let json = (folder as NSString).appendingPathComponent("tokenizer.json")
-        switch summary.tokenizer.kind {
-        case "char": return .char(path: json)
-        case "gpt2": return .gpt2(directory: folder)
-        case "huggingface": return .huggingFace(path: json)
-        case let other:
-            throw TokenDataError(.malformedInput, file: (folder as NSString).appendingPathComponent(metaFileName),
-                                 "unknown tokenizer kind \"\(other)\"", hint: "prepare the folder again with `mnemo data prepare`")
-        }
+        return try TokenizerSpec(preparedKind: summary.tokenizer.kind, folder: folder, files: summary.tokenizer.files)
     }
 
     /// CharTokenizer's own file format, as bytes.

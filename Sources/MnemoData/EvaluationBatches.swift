@@ -7,6 +7,7 @@
 // With worldSize W, rank r yields batches r, r + W, r + 2W, … of the same sequence, so the ranks together cover
 // the pass once.
 
+import MnemoSupport
 import Torch
 
 /// A full evaluation pass over a token stream, as a Sequence of (x, y) batches (int64, (B', T), B' ≤ B).
@@ -39,7 +40,7 @@ public struct EvaluationBatches: Sequence {
         guard tokens.count > blockSize else {
             throw TokenDataError(
                 .notEnoughTokens, file: sourceName(tokens),
-                "\(groupedCount(tokens.count)) tokens are too few for one evaluation window of T = \(blockSize) tokens and its target",
+                "\(groupedThousands(tokens.count)) tokens are too few for one evaluation window of T = \(blockSize) tokens and its target",
                 hint: "use a shorter block size or a larger validation split (--val-fraction)")
         }
         self.tokens = tokens

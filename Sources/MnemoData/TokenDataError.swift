@@ -74,14 +74,3 @@ public struct TokenDataError: Error, CustomStringConvertible, Sendable, Equatabl
         return text
     }
 }
-
-/// 1234567 -> "1,234,567" (for counts in messages).
-func groupedCount(_ value: Int) -> String {
-    let digits = String(value.magnitude)
-    var out = ""
-    for (i, digit) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-        out.append(digit)
-    }
-    return value < 0 ? "-" + out : out
-}

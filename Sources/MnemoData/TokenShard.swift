@@ -18,11 +18,12 @@
 // cannot defend against another process truncating the file while it is mapped (reads would raise SIGBUS);
 // the writer here replaces files by rename, so files it rewrites never shrink under a reader.
 //
-// The writer streams tokens to `PATH.tmp-<pid>`, writes the header last, fsyncs, renames over PATH and fsyncs
-// the folder: a reader sees the old file or the complete new one. It refuses ids that do not fit the width
+// The writer streams tokens to a temporary file beside PATH and writes the header last; AtomicFile (MnemoSupport)
+// fsyncs it, renames it over PATH and fsyncs the folder: a reader sees the old file or the complete new one. It refuses ids that do not fit the width
 // and more tokens than the int32 count can declare (2,147,483,647). Big-endian hosts are not supported.
 
 import Foundation
+import MnemoSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -110,7 +111,7 @@ public final class TokenShard: @unchecked Sendable {
         guard size >= Self.headerByteCount else {
             throw TokenDataError(
                 .headerTooSmall, file: path,
-                "the file has \(groupedCount(size)) bytes, fewer than the \(groupedCount(Self.headerByteCount))-byte header (256 int32 values)",
+                "the file has \(groupedThousands(size)) bytes, fewer than the \(groupedThousands(Self.headerByteCount))-byte header (256 int32 values)",
                 hint: size == 0 ? "the file is empty; prepare the data again"
                     : "this is not an llm.c token shard, or it was cut short; prepare the data again")
         }
@@ -204,8 +205,8 @@ public final class TokenShard: @unchecked Sendable {
         let count = Int(declared)
         let needed = headerByteCount + count * format.tokenByteCount
         guard size == needed else {
-            let what = "the file has \(groupedCount(size)) bytes but its header declares \(groupedCount(count)) \(format) tokens, "
-                + "which need \(groupedCount(needed)) bytes"
+            let what = "the file has \(groupedThousands(size)) bytes but its header declares \(groupedThousands(count)) \(format) tokens, "
+                + "which need \(groupedThousands(needed)) bytes"
             if size < needed {
                 throw TokenDataError(.sizeMismatch, file: file, what + " (the file is truncated)",
                                      hint: "the shard was not written completely; prepare it again")
@@ -216,7 +217,7 @@ public final class TokenShard: @unchecked Sendable {
                 hint = "the size fits \(count) \(other) tokens: the header's magic and version do not match the data"
             }
             throw TokenDataError(.sizeMismatch, file: file,
-                                 what + " (\(groupedCount(size - needed)) bytes follow the declared tokens)", hint: hint)
+                                 what + " (\(groupedThousands(size - needed)) bytes follow the declared tokens)", hint: hint)
         }
         return (format, count)
     }
@@ -236,8 +237,7 @@ public final class TokenShardWriter {
     /// Tokens appended so far.
     public private(set) var count = 0
 
-    private let temporary: String
-    private var fd: Int32
+    private let file: AtomicFile.Writer
     private var finished = false
     private var failed = false
     private var staging: [UInt8] = []
@@ -245,20 +245,14 @@ public final class TokenShardWriter {
     public init(path: String, format: TokenShardFormat = .uint16) throws(TokenDataError) {
         self.path = path
         self.format = format
-        temporary = path + ".tmp-\(getpid())"
-        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            let code = errno
-            throw TokenDataError(.io, file: path, "cannot create \(temporary): \(errnoDescription(code))",
-                                 hint: code == ENOENT ? "the folder does not exist" : "check that the folder is writable")
-        }
+        do { file = try AtomicFile.Writer(path: path) } catch { throw Self.dataError(error) }
         staging.reserveCapacity(1 << 20)
         // A zero header for now; `finish()` writes the real one once the count is known.
         staging.append(contentsOf: repeatElement(0, count: TokenShard.headerByteCount))
-        do { try flush() } catch { discard(); throw error }
+        do { try flush() } catch { file.discard(); throw error }
     }
 
-    deinit { if !finished { discard() } }
+    deinit { if !finished { file.discard() } }
 
     /// Appends token ids; each must be in 0...format.maxTokenID.
     public func append(_ tokens: some Sequence<Int>) throws(TokenDataError) {
@@ -270,13 +264,13 @@ public final class TokenShardWriter {
                 failed = true
                 throw TokenDataError(
                     .tokenOutOfRange, file: path,
-                    "token \(token) at position \(groupedCount(count)) does not fit in \(format) (ids 0...\(groupedCount(limit)))",
+                    "token \(token) at position \(groupedThousands(count)) does not fit in \(format) (ids 0...\(groupedThousands(limit)))",
                     hint: format == .uint16 ? "a vocabulary above 65,536 ids needs the uint32 format" : nil)
             }
             guard count < TokenShard.maxTokenCount else {
                 failed = true
                 throw TokenDataError(.tooManyTokens, file: path,
-                                     "more than \(groupedCount(TokenShard.maxTokenCount)) tokens, the most an int32 header count can declare",
+                                     "more than \(groupedThousands(TokenShard.maxTokenCount)) tokens, the most an int32 header count can declare",
                                      hint: "write smaller shards")
             }
             var value = UInt32(token)
@@ -291,7 +285,7 @@ public final class TokenShardWriter {
         }
     }
 
-    /// Writes the header, fsyncs and renames the temporary file over `path`.
+    /// Writes the header, then puts the file in place (AtomicFile: fsync, rename over `path`, fsync the folder).
     public func finish() throws(TokenDataError) {
         precondition(!finished && !failed, "TokenShardWriter.finish: the writer for \(path) is finished or failed")
         do throws(TokenDataError) {
@@ -300,67 +294,32 @@ public final class TokenShardWriter {
             header[0] = format.magic.littleEndian
             header[1] = format.version.littleEndian
             header[2] = Int32(count).littleEndian
-            let written = header.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-            guard written == TokenShard.headerByteCount else { throw failure("write the header of", errno) }
-            guard fsync(fd) == 0 else { throw failure("fsync", errno) }
-            let descriptor = fd
-            fd = -1
-            guard close(descriptor) == 0 else { throw failure("close", errno) }
-            guard rename(temporary, path) == 0 else {
-                throw TokenDataError(.io, file: path, "cannot rename \(temporary) to it: \(errnoDescription(errno))")
+            do {
+                try file.write(header.withUnsafeBytes { Array($0) }, at: 0)
+                try file.commit()
+            } catch {
+                throw Self.dataError(error)
             }
         } catch {
             failed = true
-            discard()
+            file.discard()
             throw error
         }
         finished = true
-        syncFolder(of: path)
     }
 
     private func flush() throws(TokenDataError) {
-        let code = staging.withUnsafeBytes { writeAll(fd, $0) }
-        staging.removeAll(keepingCapacity: true)
-        if let code { throw failure("write", code) }
+        defer { staging.removeAll(keepingCapacity: true) }
+        do { try file.write(staging) } catch { throw Self.dataError(error) }
     }
 
-    private func failure(_ action: String, _ code: Int32) -> TokenDataError {
-        TokenDataError(.io, file: path, "cannot \(action) \(temporary): \(errnoDescription(code))",
-                       hint: code == ENOSPC || code == EDQUOT ? "the disk is full" : nil)
-    }
-
-    private func discard() {
-        if fd >= 0 { close(fd); fd = -1 }
-        unlink(temporary)
+    /// An AtomicFile failure as this API's error: the same file, message and hint.
+    private static func dataError(_ error: AtomicFileError) -> TokenDataError {
+        TokenDataError(.io, file: error.path, error.message, hint: error.hint)
     }
 }
 
 /// strerror's text with the number, e.g. "No such file or directory (errno 2)".
 func errnoDescription(_ code: Int32) -> String {
     "\(String(cString: strerror(code))) (errno \(code))"
-}
-
-/// Writes all of `bytes`, retrying short writes and EINTR. Returns the errno on failure, nil on success.
-private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
-    guard var next = bytes.baseAddress else { return nil }
-    var left = bytes.count
-    while left > 0 {
-        let written = write(fd, next, min(left, 1 << 30))
-        if written < 0 {
-            if errno == EINTR { continue }
-            return errno
-        }
-        next += written
-        left -= written
-    }
-    return nil
-}
-
-/// fsyncs the folder holding `path`, so that a rename into it survives a crash (best effort).
-private func syncFolder(of path: String) {
-    let folder = (path as NSString).deletingLastPathComponent
-    let fd = open(folder.isEmpty ? "." : folder, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    fsync(fd)
-    close(fd)
 }

@@ -1,4 +1,4 @@
-// TokenizerFactory.swift — a tokenizer from a description of where its files are.
+// TokenizerFactory.swift — a tokenizer from a description of where its files are (TokenizerSpec.swift).
 //
 // Every failure is a TokenizerError naming the file, what is wrong with it and what to do, e.g.
 //
@@ -6,25 +6,6 @@
 //     encoder.json and vocab.bpe (OpenAI's GPT-2 files, e.g. shared/data/gpt2)
 
 import Foundation
-
-public enum TokenizerSpec: Sendable, Equatable {
-    /// A character vocabulary saved by CharTokenizer (`{"type": "char", "chars": [...]}`).
-    case char(path: String)
-    /// A folder with GPT-2's encoder.json + vocab.bpe.
-    case gpt2(directory: String)
-    /// A Hugging Face tokenizer.json (byte-level BPE).
-    case huggingFace(path: String)
-}
-
-extension TokenizerSpec: CustomStringConvertible {
-    public var description: String {
-        switch self {
-        case .char(let path): return "char tokenizer \(path)"
-        case .gpt2(let directory): return "GPT-2 tokenizer in \(directory)"
-        case .huggingFace(let path): return "Hugging Face tokenizer \(path)"
-        }
-    }
-}
 
 public func loadTokenizer(_ spec: TokenizerSpec) throws -> any Tokenizer {
     switch spec {

@@ -1,6 +1,7 @@
 // TokenizerFiles.swift — reading and writing tokenizer files with errors that name the file and say what to do.
 
 import Foundation
+import MnemoSupport
 
 enum TokenizerFiles {
     /// The bytes of `path`, or a TokenizerError saying it is missing (with `what` it should be) or unreadable.
@@ -160,15 +161,18 @@ enum TokenizerFiles {
 
     static func isNull(_ value: Any?) -> Bool { value == nil || value is NSNull }
 
-    /// Writes `data` to `path` atomically, creating the parent folder.
+    /// Writes `data` to `path` atomically and durably (AtomicFile), creating the parent folder.
     static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: url, options: .atomic)
         } catch {
             throw TokenizerError(.io, file: path, "cannot be written (\(error.localizedDescription))",
                                  hint: "check that the folder exists and is writable")
+        }
+        do { try AtomicFile.write(data, to: path) } catch {
+            throw TokenizerError(.io, file: path, "cannot be written (\(error.message))",
+                                 hint: error.hint ?? "check that the folder exists and is writable")
         }
     }
 

@@ -8,8 +8,10 @@
 //   checkpoints/latest                              name of the newest complete checkpoint
 //
 // A checkpoint is built in a temporary folder and renamed into place, so a killed run leaves either the old
-// checkpoint or the new one, never half of one.
+// checkpoint or the new one, never half of one. A big one takes a while (its fsyncs wait for the disk): with
+// `progress`, a line says it is being written once it takes more than 2 s, and another how long it took.
 import Foundation
+import MnemoSupport
 import Torch
 import TorchNN
 import TorchOptim
@@ -25,16 +27,34 @@ public enum Checkpoint {
     public static func folderName(step: Int) -> String { String(format: "step_%06d", step) }
 
     /// Writes a checkpoint under `root` (the run's checkpoints folder) and points `latest` at it; keeps the
-    /// newest `keep` checkpoints.
+    /// newest `keep` checkpoints. `progress`: say on standard output that it is writing when that takes over 2 s.
     public static func save(root: String, model: Module, optimizer: any Optimizer, generators: [String: Generator],
-                            state: CheckpointState, keep: Int) throws {
+                            state: CheckpointState, keep: Int, progress: Bool = false) throws {
+        let name = folderName(step: state.step)
+        let weights = model.stateDict()
+        guard progress else {
+            return try write(root: root, name: name, weights: weights, optimizer: optimizer, generators: generators,
+                             state: state, keep: keep)
+        }
+        let bytes = weights.values.reduce(0) { $0 + $1.byteCount } + optimizer.stateDict().values.reduce(0) { $0 + $1.byteCount }
+        let size = humanBytes(bytes)
+        let notice = SlowTaskNotice(after: 2, every: 10, output: printLine) { seconds in
+            "writing checkpoint \(name) (\(size))… \(formatDuration(seconds)) so far"
+        }
+        try write(root: root, name: name, weights: weights, optimizer: optimizer, generators: generators, state: state,
+                  keep: keep)
+        let seconds = notice.stop()
+        if seconds >= 2 { printLine(String(format: "checkpoint %@ (%@) written in %.1f s", name, size, seconds)) }
+    }
+
+    private static func write(root: String, name: String, weights: [String: Tensor], optimizer: any Optimizer,
+                              generators: [String: Generator], state: CheckpointState, keep: Int) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let name = folderName(step: state.step)
         let temporary = "\(root)/.tmp-\(name)-\(getpid())"
         try? fm.removeItem(atPath: temporary)
         try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-        try SafeTensorsIO.save(model.stateDict(), to: "\(temporary)/model.safetensors")
+        try SafeTensorsIO.save(weights, to: "\(temporary)/model.safetensors")
         try optimizer.save(to: "\(temporary)/optimizer.safetensors")
         var rng = generators.mapValues(\.state)
         rng["global_cpu"] = Random.state
@@ -75,17 +95,12 @@ public enum Checkpoint {
     }
 }
 
-/// Writes `data` to `path` through a temporary file in the same folder, fsync and rename.
+/// A line on standard output at once (unbuffered, as the trainer's own lines), from any thread.
+@Sendable private func printLine(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Writes `data` to `path` atomically and durably (AtomicFile); a failure is a ConfigError naming the file.
 func writeAtomically(_ data: Data, to path: String) throws {
-    let temporary = "\(path).tmp-\(getpid())"
-    guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-        throw ConfigError("cannot write \(temporary); does the folder exist and is it writable?")
-    }
-    if let handle = FileHandle(forUpdatingAtPath: temporary) {
-        try? handle.synchronize()
-        try? handle.close()
-    }
-    if rename(temporary, path) != 0 {
-        throw ConfigError("cannot move \(temporary) to \(path): \(String(cString: strerror(errno)))")
-    }
+    do { try AtomicFile.write(data, to: path) } catch { throw ConfigError(error.description) }
 }

@@ -5,6 +5,7 @@
 //   char                  RUN/tokenizer.json (the vocabulary)
 //   gpt2:DIR              RUN/tokenizer/encoder.json + vocab.bpe, RUN/tokenizer.spec = "gpt2:tokenizer"
 //   hf:PATH               RUN/tokenizer/tokenizer.json,           RUN/tokenizer.spec = "hf:tokenizer/tokenizer.json"
+//   (huggingface:PATH is hf:PATH; MnemoData's TokenizerSpec reads every spec)
 // A relative path in tokenizer.spec is the run folder's; runs made before this (paths relative to where training
 // ran) still load when that path still resolves.
 import Foundation
@@ -13,10 +14,14 @@ import MnemoData
 enum RunTokenizer {
     static func save(_ data: TokenData, into run: String) throws {
         let fm = FileManager.default
-        let spec = data.tokenizerSpec
-        if let chars = data.tokenizer as? CharTokenizer, spec == "char" || spec.hasPrefix("char:") {
+        let text = data.tokenizerSpec
+        if let chars = data.tokenizer as? CharTokenizer, text == "char" || text.hasPrefix("char:") {
             try chars.save(to: "\(run)/tokenizer.json")
             return
+        }
+        let spec: TokenizerSpec
+        do { spec = try TokenizerSpec(parsing: text) } catch {
+            throw ConfigError("tokenizer '\(text)' cannot be saved with the run: \(error.message)")
         }
         let folder = "\(run)/tokenizer"
         try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -27,35 +32,34 @@ enum RunTokenizer {
                 throw ConfigError("cannot copy the tokenizer file \(source) into \(folder): \(error.localizedDescription)")
             }
         }
-        let saved: String
-        if spec.hasPrefix("gpt2:") {
-            let dir = String(spec.dropFirst(5))
+        let saved: TokenizerSpec
+        switch spec {
+        case .gpt2(let dir):
             try copy("\(dir)/encoder.json", "encoder.json")
             try copy("\(dir)/vocab.bpe", "vocab.bpe")
-            saved = "gpt2:tokenizer"
-        } else if spec.hasPrefix("hf:") {
-            try copy(String(spec.dropFirst(3)), "tokenizer.json")
-            saved = "hf:tokenizer/tokenizer.json"
-        } else {
-            throw ConfigError("tokenizer '\(spec)' cannot be saved with the run")
+            saved = .gpt2(directory: "tokenizer")
+        case .huggingFace(let path):
+            try copy(path, "tokenizer.json")
+            saved = .huggingFace(path: "tokenizer/tokenizer.json")
+        case .char:
+            throw ConfigError("tokenizer '\(text)' cannot be saved with the run")
         }
-        try writeAtomically(Data(saved.utf8), to: "\(run)/tokenizer.spec")
+        try writeAtomically(Data(saved.text.utf8), to: "\(run)/tokenizer.spec")
     }
 
     /// The tokenizer of run folder `run` whose config names `configTokenizer`.
     static func load(run: String, configTokenizer: String) throws -> any Tokenizer {
         let specPath = "\(run)/tokenizer.spec"
         if let text = try? String(contentsOfFile: specPath, encoding: .utf8) {
-            let spec = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard let colon = spec.firstIndex(of: ":") else { return try TokenData.tokenizer(spec: spec) }
-            let kind = spec[..<colon], path = String(spec[spec.index(after: colon)...])
-            if !path.hasPrefix("/") && FileManager.default.fileExists(atPath: "\(run)/\(path)") {
-                return try TokenData.tokenizer(spec: "\(kind):\(run)/\(path)")
+            let written = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let spec = try? TokenizerSpec(parsing: written) else { return try TokenData.tokenizer(spec: written) }
+            if !spec.path.hasPrefix("/") && FileManager.default.fileExists(atPath: "\(run)/\(spec.path)") {
+                return try loadTokenizer(spec.moved(to: "\(run)/\(spec.path)"))
             }
-            return try TokenData.tokenizer(spec: spec)
+            return try loadTokenizer(spec)
         }
         if FileManager.default.fileExists(atPath: "\(run)/tokenizer.json") {
-            return try TokenData.tokenizer(spec: "char:\(run)/tokenizer.json")
+            return try loadTokenizer(.char(path: "\(run)/tokenizer.json"))
         }
         return try TokenData.tokenizer(spec: configTokenizer)
     }

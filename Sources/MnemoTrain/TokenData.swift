@@ -41,7 +41,8 @@ public struct TokenData {
     public let train: TokenSplit
     public let val: TokenSplit
     public let tokenizer: any Tokenizer
-    /// How to rebuild the tokenizer for sampling: "char" (vocabulary saved in the run), "gpt2:DIR" or "hf:PATH".
+    /// How to rebuild the tokenizer for sampling: "char" (vocabulary saved in the run) or a TokenizerSpec's text
+    /// ("char:PATH", "gpt2:DIR", "hf:PATH"; also "huggingface:PATH" as the config spelled it).
     public let tokenizerSpec: String
 
     /// Tokenizes a text file as nanoGPT's prepare.py: the first (1 - valFraction) of the characters train, the
@@ -69,17 +70,24 @@ public struct TokenData {
                          tokenizerSpec: config.tokenizer)
     }
 
+    /// The config's `tokenizer` for a text file: `char` builds the vocabulary from `corpus`; anything else is a spec.
     static func makeTokenizer(spec: String, corpus: String) throws -> any Tokenizer {
-        if spec == "char" { return CharTokenizer(corpus: corpus) }
-        return try tokenizer(spec: spec)
+        let choice: DataPrepare.TokenizerChoice
+        do { choice = try DataPrepare.TokenizerChoice(parsing: spec) } catch {
+            throw ConfigError("tokenizer '\(spec)': \(error.message); \(error.hint ?? DataPrepare.TokenizerChoice.usage)")
+        }
+        switch choice {
+        case .charFromCorpus: return CharTokenizer(corpus: corpus)
+        case .spec(let parsed): return try loadTokenizer(parsed)
+        }
     }
 
-    /// A tokenizer from a "gpt2:DIR" / "hf:PATH" / "char:PATH" spec.
+    /// A tokenizer from a "gpt2:DIR" / "hf:PATH" (or "huggingface:PATH") / "char:PATH" spec (MnemoData's
+    /// TokenizerSpec reads it, as it does for `mnemo data prepare`).
     public static func tokenizer(spec: String) throws -> any Tokenizer {
-        if spec.hasPrefix("gpt2:") { return try loadTokenizer(.gpt2(directory: String(spec.dropFirst(5)))) }
-        if spec.hasPrefix("hf:") { return try loadTokenizer(.huggingFace(path: String(spec.dropFirst(3)))) }
-        if spec.hasPrefix("char:") { return try loadTokenizer(.char(path: String(spec.dropFirst(5)))) }
-        throw ConfigError("tokenizer '\(spec)': use char, gpt2:DIR (encoder.json + vocab.bpe) or hf:PATH/tokenizer.json")
+        do { return try loadTokenizer(TokenizerSpec(parsing: spec)) } catch let error as TokenDataError {
+            throw ConfigError("tokenizer '\(spec)': \(error.message); \(error.hint ?? TokenizerSpec.usage)")
+        }
     }
 
     /// A folder written by `mnemo data prepare`: meta.json, train_*.bin / val_*.bin shards and the tokenizer's files.
@@ -89,19 +97,18 @@ public struct TokenData {
               let meta = try? JSONDecoder().decode(DataPrepare.Summary.self, from: metaData) else {
             throw ConfigError("data: \(folder) is a folder but has no readable meta.json; make it with `mnemo data prepare`")
         }
-        let spec: String
-        let file = meta.tokenizer.files.first ?? "tokenizer.json"
-        switch meta.tokenizer.kind {
-        case "char": spec = "char:\(folder)/\(file)"
-        case "gpt2": spec = "gpt2:\(folder)"
-        default: spec = "hf:\(folder)/\(meta.tokenizer.files.first(where: { $0.hasSuffix(".json") }) ?? file)"
+        let spec: TokenizerSpec
+        do {
+            spec = try TokenizerSpec(preparedKind: meta.tokenizer.kind, folder: folder, files: meta.tokenizer.files)
+        } catch {
+            throw ConfigError("data: \(error)")
         }
-        let tokenizer = try tokenizer(spec: spec)
+        let tokenizer = try loadTokenizer(spec)
         guard meta.splits["val"] != nil else {
             throw ConfigError("data: \(folder) has no val split; prepare it with --val-fraction above 0")
         }
         return TokenData(train: TokenSplit(tokens: try ShardedTokens(directory: folder, split: "train")),
                          val: TokenSplit(tokens: try ShardedTokens(directory: folder, split: "val")),
-                         tokenizer: tokenizer, tokenizerSpec: spec)
+                         tokenizer: tokenizer, tokenizerSpec: spec.text)
     }
 }

@@ -6,6 +6,8 @@
 import Foundation
 import MnemoData
 import MnemoModels
+import MnemoReport
+import MnemoSupport
 import Torch
 import TorchNN
 import TorchOptim
@@ -274,8 +276,8 @@ public final class Trainer {
     public func run(stoppingAt stop: Int? = nil) throws -> Double? {
         let b = config.batchSize, t = config.blockSize, accumulation = config.gradientAccumulationSteps
         let tokensPerIter = config.tokensPerIteration ?? 0
-        say("mnemo train: \(model.parameterCount(nonEmbedding: true).formatted()) parameters (non-embedding), "
-            + "\(data.train.count.formatted()) train / \(data.val.count.formatted()) val tokens, vocab \(data.tokenizer.vocabularySize), "
+        say("mnemo train: \(groupedThousands(model.parameterCount(nonEmbedding: true))) parameters (non-embedding), "
+            + "\(groupedThousands(data.train.count)) train / \(groupedThousands(data.val.count)) val tokens, vocab \(data.tokenizer.vocabularySize), "
             + "\(tokensPerIter) tokens per iteration, libtorch \(Runtime.loadedVersion), \(Runtime.threads) threads")
         let evalEvery = config.evalInterval > 0 ? config.evalInterval : config.maxIters
         let checkpointEvery = config.checkpointInterval > 0 ? config.checkpointInterval : evalEvery
@@ -324,7 +326,7 @@ public final class Trainer {
                 state.elapsedSeconds += Date().timeIntervalSince(clock)
                 clock = Date()
                 try Checkpoint.save(root: checkpointRoot, model: model, optimizer: optimizer, generators: generators,
-                                    state: state, keep: config.keepCheckpoints)
+                                    state: state, keep: config.keepCheckpoints, progress: progress)
             }
             if step == config.maxIters || step == stop { break }
             if isEval { windowStart = Date(); windowTokens = 0 }  // throughput counts training time only
@@ -377,10 +379,4 @@ public final class Trainer {
         state.elapsedSeconds += Date().timeIntervalSince(clock)
         return lastVal
     }
-}
-
-func formatDuration(_ seconds: Double) -> String {
-    guard seconds.isFinite else { return "?" }
-    let s = Int(seconds.rounded())
-    return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : String(format: "%dm%02ds", s / 60, s % 60)
 }

@@ -11,7 +11,10 @@
 // end - begin == elements × element size; then, sorted by offsets, the tensors cover the data section exactly,
 // from 0 to its end, with no overlap and no unclaimed byte (the reference refuses such files too).
 // Unknown fields inside a tensor entry are ignored, and "__metadata__": null means no metadata, as in the
-// reference. Stricter than the reference: duplicate keys are refused rather than resolved silently.
+// reference. Stricter than the reference: duplicate keys are refused rather than resolved silently. The JSON is
+// read by MnemoSupport's JSONParser in its strict dialect.
+
+import MnemoSupport
 
 /// The validated contents of a header.
 struct SafeTensorsHeader {
@@ -58,7 +61,7 @@ struct SafeTensorsHeader {
         }
         let root: JSONValue
         do {
-            root = try JSONParser.parse(headerBytes)
+            root = try JSONParser.parse(headerBytes, options: .strict)
         } catch {
             throw fail(.headerNotJSON,
                        "the header is not valid JSON: \(error.message) at byte \(error.offset) of \(headerCount)",

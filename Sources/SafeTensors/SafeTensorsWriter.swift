@@ -7,9 +7,9 @@
 // it is byte for byte what Python's `save_file` writes for the same tensors (the header differs only in key
 // order), every tensor starts at a multiple of its element size, and zero-copy readers get aligned pointers.
 //
-// A file is written atomically: to `PATH.tmp-<pid>` in the same folder, fsync'ed, then renamed over PATH (and
-// the folder fsync'ed), so a reader sees the old file or the new one, never a torn one. Two threads of one
-// process must not write the same path at the same time (they would share the temporary name).
+// A file is written atomically through AtomicFile (MnemoSupport): streamed to a temporary file in the same folder,
+// fsync'ed, then renamed over PATH (and the folder fsync'ed), so a reader sees the old file or the new one, never a
+// torn one.
 //
 // It refuses: a name used twice, the name "__metadata__", a negative dimension, and bytes whose count is not
 // elements × element size. It does not convert byte order: bytes are written as given (the format is
@@ -17,12 +17,6 @@
 
 import MnemoSupport
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Builds and writes a safetensors file.
 ///
@@ -73,38 +67,17 @@ public struct SafeTensorsWriter: Sendable {
         return out
     }
 
-    /// Writes the file at `path` atomically (temporary file, fsync, rename), replacing any file there.
+    /// Writes the file at `path` atomically (AtomicFile: temporary file, fsync, rename), replacing any file there.
     public func write(to path: String) throws(SafeTensorsError) {
         let plan = try makePlan(file: path)
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            let code = errno
-            throw SafeTensorsError(.io, file: path, "cannot create \(temporary): \(systemError(code))",
-                                   hint: code == ENOENT ? "the folder does not exist" : "check that the folder is writable")
+        do {
+            let file = try AtomicFile.Writer(path: path)
+            try file.write(plan.prefix)
+            for tensor in plan.order { try file.write(tensor.bytes) }
+            try file.commit()
+        } catch {
+            throw SafeTensorsError(.io, file: path, error.message, hint: error.hint)
         }
-        var isOpen = true
-        var done = false
-        defer {
-            if isOpen { close(fd) }
-            if !done { unlink(temporary) }
-        }
-        func failure(_ action: String, _ code: Int32) -> SafeTensorsError {
-            SafeTensorsError(.io, file: path, "cannot \(action) \(temporary): \(systemError(code))",
-                             hint: code == ENOSPC || code == EDQUOT ? "the disk is full" : nil)
-        }
-        if let code = plan.prefix.withUnsafeBytes({ writeAll(fd, $0) }) { throw failure("write", code) }
-        for tensor in plan.order {
-            if let code = tensor.bytes.withUnsafeBytes({ writeAll(fd, $0) }) { throw failure("write", code) }
-        }
-        guard fsync(fd) == 0 else { throw failure("fsync", errno) }
-        isOpen = false
-        guard close(fd) == 0 else { throw failure("close", errno) }
-        guard rename(temporary, path) == 0 else {
-            throw SafeTensorsError(.io, file: path, "cannot rename \(temporary) to it: \(systemError(errno))")
-        }
-        done = true
-        syncFolder(of: path)
     }
 
     // MARK: - Plan
@@ -191,29 +164,4 @@ public struct SafeTensorsWriter: Sendable {
         }
         return byteCount
     }
-}
-
-/// Writes all of `bytes`, retrying short writes and EINTR. Returns the errno on failure, nil on success.
-private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
-    guard var next = bytes.baseAddress else { return nil }
-    var left = bytes.count
-    while left > 0 {
-        let written = write(fd, next, min(left, 1 << 30))
-        if written < 0 {
-            if errno == EINTR { continue }
-            return errno
-        }
-        next += written
-        left -= written
-    }
-    return nil
-}
-
-/// fsyncs the folder holding `path`, so that the rename itself survives a crash. Best effort.
-private func syncFolder(of path: String) {
-    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    _ = fsync(fd)
-    close(fd)
 }

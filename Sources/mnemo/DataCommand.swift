@@ -6,6 +6,7 @@
 import ArgumentParser
 import Foundation
 import MnemoData
+import MnemoSupport
 
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +37,7 @@ struct DataCommand: ParsableCommand {
         @Option(help: "Output folder (created if missing).")
         var out: String
 
-        @Option(help: "char (vocabulary from the corpus), char:VOCAB.json, gpt2:DIR (encoder.json + vocab.bpe) or hf:tokenizer.json.")
+        @Option(help: "char (vocabulary from the corpus), char:VOCAB.json, gpt2:DIR (encoder.json + vocab.bpe) or hf:tokenizer.json (also huggingface:).")
         var tokenizer: String
 
         @Option(help: "Fraction of each text file's characters, and of the jsonl documents, kept for validation (0 for none).")
@@ -68,12 +69,15 @@ struct DataCommand: ParsableCommand {
                 }
                 if let threads { options.threads = max(1, threads) }
                 let start = Date()
-                let summary = try DataPrepare.prepare(corpus, tokenizer: prepared, options: options) { print($0) }
+                // Unbuffered, so that progress lines show as they happen, also in a pipe.
+                let summary = try DataPrepare.prepare(corpus, tokenizer: prepared, options: options) { line in
+                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+                }
                 let splits = ["train", "val"].compactMap { name in
-                    summary.splits[name].map { "\(name) \(grouped($0.tokens)) tokens" }
+                    summary.splits[name].map { "\(name) \(groupedThousands($0.tokens)) tokens" }
                 }
                 print("\(out): " + splits.joined(separator: ", ")
-                    + " (\(prepared.kind) tokenizer, vocabulary \(grouped(summary.tokenizer.vocabularySize)), \(summary.tokenFormat) shards)"
+                    + " (\(prepared.kind) tokenizer, vocabulary \(groupedThousands(summary.tokenizer.vocabularySize)), \(summary.tokenFormat) shards)"
                     + String(format: " in %.1f s", Date().timeIntervalSince(start)))
             } catch let error as TokenDataError {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -86,13 +90,3 @@ struct DataCommand: ParsableCommand {
     }
 }
 
-/// 1234567 -> "1,234,567".
-private func grouped(_ value: Int) -> String {
-    let digits = String(value.magnitude)
-    var out = ""
-    for (i, digit) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-        out.append(digit)
-    }
-    return value < 0 ? "-" + out : out
-}

@@ -1,11 +1,13 @@
 // Grok.swift — `mnemo grok [--suite demo|full] [--out DIR] [--eval-every N] [--jobs N] [--only ARM]...`: the grokking
-// study (GrokStudy.swift). Arms run as child processes of this same executable (`--arm NAME`), `--jobs` at a time,
-// longest first, each with one libtorch thread (`--threads` changes it): an arm's arithmetic then does not depend on
-// how many arms run beside it — a figure reproduces with `--only ARM` as inside `make demo` — and small full-batch
-// matmuls gain little from a second thread anyway. Then it prints the table and writes DIR/report.html.
+// study (MnemoStudies/GrokStudy.swift; its report is MnemoReport/GrokReport.swift). Arms run as child processes of
+// this same executable (`--arm NAME`), `--jobs` at a time, longest first, each with one libtorch thread (`--threads`
+// changes it): an arm's arithmetic then does not depend on how many arms run beside it — a figure reproduces with
+// `--only ARM` as inside `make demo` — and small full-batch matmuls gain little from a second thread anyway. Then it
+// prints the table and writes DIR/report.html.
 import ArgumentParser
 import Foundation
-import MnemoTrain
+import MnemoReport
+import MnemoStudies
 import Torch
 
 struct Grok: ParsableCommand {
@@ -91,9 +93,9 @@ struct Grok: ParsableCommand {
             results.append(try GrokArmResult(arm: arm, root: folder))
         }
         let reportPath = "\(folder)/report.html"
-        try GrokReport.write(results, suite: suite, wallSeconds: wall, to: reportPath)
+        try GrokReport.write(results.map(\.record), suite: suite, wallSeconds: wall, to: reportPath)
         emit("")
-        emit(GrokReport.table(results))
+        emit(GrokReport.table(results.map(\.record)))
         emit(String(format: "\nstudy wall time %.0f s (%.1f min)", wall, wall / 60))
         emit("report: \(reportPath)")
         if !failed.isEmpty {

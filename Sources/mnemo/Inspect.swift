@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import Foundation
+import MnemoSupport
 import SafeTensors
 
 struct Inspect: ParsableCommand {
@@ -32,11 +33,11 @@ struct Inspect: ParsableCommand {
 
     /// The listing: a header line, an aligned table, a total line, then the metadata.
     static func report(_ contents: SafeTensorsFile) -> String {
-        var out = "\(contents.path): \(grouped(contents.fileByteCount)) bytes, header \(grouped(contents.dataStart - 8)) bytes\n"
+        var out = "\(contents.path): \(groupedThousands(contents.fileByteCount)) bytes, header \(groupedThousands(contents.dataStart - 8)) bytes\n"
         let header = ["name", "dtype", "shape", "bytes"]
         let rows = contents.tensors.map { tensor in
             [printable(tensor.name), tensor.dtype.code,
-             "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]", grouped(tensor.byteCount)]
+             "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]", groupedThousands(tensor.byteCount)]
         }
         if rows.isEmpty {
             out += "no tensors\n"
@@ -63,7 +64,7 @@ struct Inspect: ParsableCommand {
         let parameters = contents.tensors.reduce(0) { $0 + $1.elementCount }
         let bytes = contents.tensors.reduce(0) { $0 + $1.byteCount }
         let noun = contents.count == 1 ? "tensor" : "tensors"
-        out += "total: \(grouped(contents.count)) \(noun), \(grouped(parameters)) parameters, \(grouped(bytes)) bytes"
+        out += "total: \(groupedThousands(contents.count)) \(noun), \(groupedThousands(parameters)) parameters, \(groupedThousands(bytes)) bytes"
             + (bytes >= 1024 ? " (\(humanBytes(bytes)))\n" : "\n")
         if contents.metadata.isEmpty {
             out += "metadata: none\n"
@@ -80,29 +81,6 @@ struct Inspect: ParsableCommand {
         }
         return out
     }
-}
-
-/// 1234567 -> "1,234,567".
-private func grouped(_ value: Int) -> String {
-    let digits = String(value.magnitude)
-    var out = ""
-    for (i, digit) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-        out.append(digit)
-    }
-    return value < 0 ? "-" + out : out
-}
-
-/// 1536 -> "1.5 KiB".
-private func humanBytes(_ value: Int) -> String {
-    let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-    var amount = Double(value)
-    var unit = 0
-    while amount >= 1024 && unit < units.count - 1 {
-        amount /= 1024
-        unit += 1
-    }
-    return unit == 0 ? "\(value) bytes" : String(format: "%.1f", amount) + " " + units[unit]
 }
 
 /// Control characters escaped, so that one name or value stays on one line of the table.

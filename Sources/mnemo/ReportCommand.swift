@@ -7,7 +7,7 @@
 
 import ArgumentParser
 import Foundation
-import MnemoTrain
+import MnemoReport
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@
 //
 //   mnemo tokenizer encode --gpt2 ../shared/data/gpt2 --count ../shared/data/tinyshakespeare.txt    → 338025
 //   mnemo tokenizer encode --hf tokenizer.json --allow-special chat.txt                              → ids
+//   mnemo tokenizer encode --tokenizer hf:tokenizer.json chat.txt        (a spec, as `mnemo data prepare` takes it)
 //   mnemo tokenizer decode --gpt2 ../shared/data/gpt2 15496 995                                      → Hello world
 //   mnemo tokenizer train --vocab-size 1000 --out tokenizer.json ../shared/data/tinyshakespeare.txt
 //   mnemo tokenizer train --char --out chars.json ../shared/data/tinyshakespeare.txt
@@ -20,7 +21,8 @@ struct TokenizerCommand: ParsableCommand {
         subcommands: [Encode.self, Decode.self, TrainTokenizer.self]
     )
 
-    /// Which tokenizer: exactly one of --gpt2, --hf, --char.
+    /// Which tokenizer: exactly one of --gpt2, --hf, --char, or --tokenizer with a spec as `mnemo data prepare` and
+    /// a train config take it (MnemoData's TokenizerSpec reads it).
     struct Choice: ParsableArguments {
         @Option(name: .customLong("gpt2"), help: ArgumentHelp("Folder with GPT-2's encoder.json and vocab.bpe.", valueName: "dir"))
         var gpt2: String?
@@ -28,15 +30,25 @@ struct TokenizerCommand: ParsableCommand {
         var huggingFace: String?
         @Option(name: .customLong("char"), help: ArgumentHelp("A character vocabulary (`mnemo tokenizer train --char`).", valueName: "path"))
         var char: String?
+        @Option(name: .customLong("tokenizer"),
+                help: ArgumentHelp("char:VOCAB.json, gpt2:DIR or hf:tokenizer.json (also huggingface:), as `mnemo data prepare` takes it.",
+                                   valueName: "spec"))
+        var text: String?
 
         func validate() throws {
-            let given = [gpt2, huggingFace, char].compactMap { $0 }.count
-            if given != 1 { throw ValidationError("give exactly one tokenizer: --gpt2 DIR, --hf PATH or --char PATH") }
+            let given = [gpt2, huggingFace, char, text].compactMap { $0 }.count
+            if given != 1 {
+                throw ValidationError("give exactly one tokenizer: --gpt2 DIR, --hf PATH, --char PATH or --tokenizer SPEC")
+            }
+            if let text {
+                do { _ = try TokenizerSpec(parsing: text) } catch { throw ValidationError(error.description) }
+            }
         }
 
         var spec: TokenizerSpec {
             if let gpt2 { return .gpt2(directory: gpt2) }
             if let huggingFace { return .huggingFace(path: huggingFace) }
+            if let text, let parsed = try? TokenizerSpec(parsing: text) { return parsed }  // checked in validate()
             return .char(path: char!)
         }
     }

@@ -6,6 +6,7 @@ import Foundation
 import Testing
 @testable import MnemoModels
 @testable import MnemoTrain
+import MnemoReport
 @testable import Torch
 import TorchNN
 import TorchOptim
@@ -86,19 +87,6 @@ func tinyMLPConfig(data: String) throws -> TrainConfig {
                 #expect((full - last).abs().max().item() < 1e-5, "\(type(of: model)) T=\(t)")
             }
         }
-    }
-
-    @Test func grokModelsAreLanguageModelsToo() throws {
-        let data = ModularArithmetic(p: 7, operation: .add, trainFraction: 0.5, seed: 0)
-        let tokens = data.tokenPairs(data.trainIndices)                                   // (N, 2)
-        let mlp = GrokMLP(inputs: 14, outputs: 7, generator: Generator(seed: 1))
-        let viaProtocol = mlp.forward(tokens, targets: nil).logits                      // (N, 1, 7)
-        #expect(viaProtocol.shape == [tokens.size(0), 1, 7] && mlp.contextLength == 2)
-        #expect((viaProtocol.squeeze(1) - mlp(data.oneHotPairs(data.trainIndices))).abs().max().item() == 0)
-        let transformer = GrokTransformer(vocabulary: 7, width: 16, heads: 2, feedForward: 32, generator: Generator(seed: 2))
-        #expect((transformer.lastLogits(tokens) - transformer(tokens)).abs().max().item() == 0)
-        #expect(transformer.generate(tokens, maxNewTokens: 1, generator: Generator(seed: 3)).shape == [tokens.size(0), 3])
-        #expect(mlp.outputWeight!.shape == [7, 200] && transformer.outputWeight!.shape == [7, 16])
     }
 
     @Test func hooksRunInStageOrderAroundTheOptimizerStep() throws {
@@ -184,7 +172,7 @@ func tinyMLPConfig(data: String) throws -> TrainConfig {
             #expect("\(error)".contains("did you mean 'n_layer'"))
         }
         do { try c.apply(override: "model=transformerxl"); Issue.record("accepted an unknown model") } catch {
-            #expect("\(error)".contains("known models: gpt, mlp"))
+            #expect("\(error)".contains("known models: gpt, minimind, mlp"))
         }
         try c.apply(override: "model.n_layer=3")
         #expect(c.gpt.nLayer == 3)

@@ -8,6 +8,7 @@
 // All text from run directories (names, config values, keys, samples) is escaped; nothing is trusted.
 
 import Foundation
+import MnemoSupport
 
 public enum Report {
     /// The series with their own place, title and axis label, in chart order.
@@ -24,10 +25,9 @@ public enum Report {
     /// Writes the report for `runs` to `path` (replacing it).
     public static func write(runs: [RunRecord], to path: String, title: String = "Mnemo run report") throws {
         let text = html(runs: runs, title: title)
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw RunRecordError("\(path): cannot write the report (does its folder exist and is it writable?)")
+        do { try AtomicFile.write(Data(text.utf8), to: path) } catch {
+            throw RunRecordError("\(path): cannot write the report: \(error.message)"
+                + ". hint: \(error.hint ?? "check that its folder exists and is writable")")
         }
     }
 
@@ -115,13 +115,13 @@ public enum Report {
                 "<td class=\"num\">" + (bold ? "<b>\(text)</b>" : text) + "</td>"
             }
             var bestCell = loss(summary.bestValLoss)
-            if let step = summary.bestValStep { bestCell += " <small>(\(grouped(step)))</small>" }
+            if let step = summary.bestValStep { bestCell += " <small>(\(groupedThousands(step)))</small>" }
             out += "<tr><td>\(swatch(i)) \(SVGPlot.escape(names[i]))</td>"
-                + cell(grouped(summary.steps), bold: false)
+                + cell(groupedThousands(summary.steps), bold: false)
                 + cell(loss(summary.lastTrainLoss), bold: bestTrain == i)
                 + cell(loss(summary.lastValLoss), bold: bestVal == i)
                 + cell(bestCell, bold: bestBest == i)
-                + cell(summary.meanTokensPerSecond.map { grouped(Int($0.rounded())) } ?? "—", bold: bestSpeed == i)
+                + cell(summary.meanTokensPerSecond.map { groupedThousands(Int($0.rounded())) } ?? "—", bold: bestSpeed == i)
                 + cell(summary.wallSeconds.map(duration) ?? "—", bold: false)
                 + cell(runs[i].directory == nil ? "—" : String(runs[i].checkpoints.count), bold: false)
                 + "</tr>\n"
@@ -276,17 +276,6 @@ public enum Report {
 
     private static func loss(_ value: Double?) -> String {
         value.map { String(format: "%.4f", $0) } ?? "—"
-    }
-
-    /// 1234567 -> "1,234,567".
-    static func grouped(_ value: Int) -> String {
-        let digits = String(value.magnitude)
-        var out = ""
-        for (i, digit) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-            out.append(digit)
-        }
-        return value < 0 ? "-" + out : out
     }
 
     /// Seconds -> "42.0 s", "7 min 05 s", "2 h 03 min".

@@ -4,8 +4,10 @@
 // its budget) beside its final figures and the figure an independent implementation measured, then one section per
 // experiment (B1, B2, B3, T1) with overlaid SVG charts (SVGPlot) of test and train accuracy, train and test loss,
 // SC fraction, zero-loss fraction, median margin, weight norm and the output layer's update/weight cosine. Each arm
-// keeps its colour on every chart. Self-contained: inline CSS and SVG, no scripts.
+// keeps its colour on every chart. Self-contained: inline CSS and SVG, no scripts. The arms come as plain
+// StudyArmRecords: the report needs nothing from the code that trained them.
 import Foundation
+import MnemoSupport
 
 public enum GrokReport {
     /// The accuracy thresholds of the table.
@@ -33,11 +35,11 @@ public enum GrokReport {
     }
 
     /// The table as plain text (for the terminal).
-    public static func table(_ results: [GrokArmResult]) -> String {
+    public static func table(_ results: [StudyArmRecord]) -> String {
         let header = ["arm", "steps", "≥95%", "≥99%", "100%", "train acc", "test acc", "SC", "margin", "time", "steps/s"]
         var rows = [header]
         for r in results {
-            var row: [String] = [r.arm.name, String(r.arm.steps)]
+            var row: [String] = [r.name, String(r.steps)]
             for threshold in thresholds { row.append(stepText(r.firstStep(testAccuracy: threshold))) }
             row.append(percent(r.last("train_acc")))
             row.append(percent(r.last("test_acc")))
@@ -59,16 +61,15 @@ public enum GrokReport {
     }
 
     /// Writes the page to `path` (replacing it).
-    public static func write(_ results: [GrokArmResult], suite: String, wallSeconds: Double?, to path: String) throws {
+    public static func write(_ results: [StudyArmRecord], suite: String, wallSeconds: Double?, to path: String) throws {
         let text = html(results, suite: suite, wallSeconds: wallSeconds)
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw RunRecordError("\(path): cannot write the report (does its folder exist and is it writable?)")
+        do { try AtomicFile.write(Data(text.utf8), to: path) } catch {
+            throw RunRecordError("\(path): cannot write the report: \(error.message)"
+                + ". hint: \(error.hint ?? "check that its folder exists and is writable")")
         }
     }
 
-    public static func html(_ results: [GrokArmResult], suite: String, wallSeconds: Double?,
+    public static func html(_ results: [StudyArmRecord], suite: String, wallSeconds: Double?,
                             generated: Date = Date()) -> String {
         let esc = SVGPlot.escape
         var out = """
@@ -105,8 +106,8 @@ public enum GrokReport {
             + "<th>SC<br><small>final</small></th><th>median margin<br><small>final</small></th>"
             + "<th>time</th><th>steps/s</th><th>expected (paper and reference implementation)</th></tr></thead>\n<tbody>\n"
         for (i, r) in results.enumerated() {
-            out += "<tr><td>\(swatch(i)) <b>\(esc(r.arm.name))</b></td><td>\(esc(r.arm.summary))</td>"
-                + num(String(r.arm.steps)) + num(String(format: "%.0f%%", r.arm.trainFraction * 100))
+            out += "<tr><td>\(swatch(i)) <b>\(esc(r.name))</b></td><td>\(esc(r.summary))</td>"
+                + num(String(r.steps)) + num(String(format: "%.0f%%", r.trainFraction * 100))
             for threshold in thresholds {
                 let step = r.firstStep(testAccuracy: threshold)
                 out += num(step == nil ? "<span class=\"never\">never</span>" : String(step!))
@@ -117,7 +118,7 @@ public enum GrokReport {
             out += num(r.last("median_margin").map { String(format: "%.2f", $0) } ?? "—")
             out += num(r.wallSeconds.map { String(format: "%.0f s", $0) } ?? "—")
             out += num(r.stepsPerSecond.map { String(format: "%.2f", $0) } ?? "—")
-            let expectation = r.arm.expectation.isEmpty ? "—" : r.arm.expectation
+            let expectation = r.expectation.isEmpty ? "—" : r.expectation
             out += "<td>\(esc(expectation))</td></tr>\n"
         }
         out += "</tbody></table>\n<p class=\"meta\">Evaluated every \(esc(evalSummary(results))) steps; a threshold is "
@@ -125,17 +126,17 @@ public enum GrokReport {
 
         // One section of charts per experiment.
         var groups: [String] = []
-        for r in results where !groups.contains(r.arm.group) { groups.append(r.arm.group) }
+        for r in results where !groups.contains(r.group) { groups.append(r.group) }
         var chartCount = 0
         for group in groups {
-            let members = results.enumerated().filter { $0.element.arm.group == group }
-            out += "<h2>\(esc(group)): " + esc(members.map(\.element.arm.name).joined(separator: ", ")) + "</h2>\n"
+            let members = results.enumerated().filter { $0.element.group == group }
+            out += "<h2>\(esc(group)): " + esc(members.map(\.element.name).joined(separator: ", ")) + "</h2>\n"
             out += "<div class=\"charts\">\n"
             for chart in charts {
                 let series = members.compactMap { i, r -> PlotSeries? in
                     guard r.metrics.keys.contains(chart.key) else { return nil }
                     let points = r.metrics.series(chart.key).map { PlotPoint(x: Double($0.step), y: $0.value * chart.scale) }
-                    return PlotSeries(name: r.arm.name, points: points, colorIndex: i)
+                    return PlotSeries(name: r.name, points: points, colorIndex: i)
                 }
                 guard !series.isEmpty else { continue }
                 chartCount += 1
@@ -149,8 +150,8 @@ public enum GrokReport {
         return out
     }
 
-    static func evalSummary(_ results: [GrokArmResult]) -> String {
-        let values = Set(results.map(\.arm.evalEvery)).sorted()
+    static func evalSummary(_ results: [StudyArmRecord]) -> String {
+        let values = Set(results.map(\.evalEvery)).sorted()
         return values.map(String.init).joined(separator: " / ")
     }
 

@@ -12,8 +12,8 @@
 // Writing (`MetricsWriter`): one line per call, keys sorted, written straight to the file (no buffering), so that a
 // killed run loses at most the line being written.
 
-import MnemoSupport
 import Foundation
+import MnemoSupport
 
 /// One point of a series: the step it was logged at and its value (NaN where the writer logged null).
 public struct MetricPoint: Sendable, Equatable {
@@ -134,30 +134,31 @@ public struct MetricsLog: Sendable {
     }
 
     /// One line -> a record. Errors carry byte offsets within the line.
-    private static func record(from line: [UInt8]) throws(RunJSONError) -> Record {
+    private static func record(from line: [UInt8]) throws(JSONSyntaxError) -> Record {
         let json = try RunJSON.parse(line)
         guard case .object(let members) = json else {
-            throw RunJSONError(offset: 0, message: "a line must be a JSON object ({...})", atEnd: false)
+            throw JSONSyntaxError(message: "a line must be a JSON object ({...})", offset: 0)
         }
         var step: Int?
         var values: [String: Double] = [:]
-        for (key, value) in members {
+        for member in members {
+            let (key, value) = (member.key, member.value)
             if key == "step" {
                 guard let number = value.double, number.isFinite, number >= 0, number == number.rounded(),
                       number < 9.0e15 else {
-                    throw RunJSONError(offset: 0, message: "\"step\" must be a non-negative integer", atEnd: false)
+                    throw JSONSyntaxError(message: "\"step\" must be a non-negative integer", offset: 0)
                 }
                 step = Int(number)
                 continue
             }
             switch value {
             case .null: values[key] = .nan
-            case .number: values[key] = value.double.map { $0.isFinite ? $0 : .nan } ?? .nan
+            case .integer, .number: values[key] = value.double.map { $0.isFinite ? $0 : .nan } ?? .nan
             default: continue
             }
         }
         guard let step else {
-            throw RunJSONError(offset: 0, message: "the object has no \"step\"", atEnd: false)
+            throw JSONSyntaxError(message: "the object has no \"step\"", offset: 0)
         }
         return Record(step: step, values: values)
     }

@@ -3,7 +3,7 @@
 
 import Foundation
 import Testing
-@testable import MnemoTrain
+@testable import MnemoReport
 
 @Suite("SVG plots")
 struct SVGPlotTests {

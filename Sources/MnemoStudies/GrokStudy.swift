@@ -19,6 +19,8 @@ import Torch
 import TorchNN
 import TorchOptim
 import MnemoModels
+import MnemoReport
+import MnemoSupport
 
 public enum GrokModelKind: String, Codable, Sendable { case mlp, transformer }
 public enum GrokOptimizerKind: String, Codable, Sendable { case adamw, sgd }
@@ -312,7 +314,7 @@ public enum GrokTrainer {
         object["study"] = "grok"
         object["task"] = "(a \(arm.operation.symbol) b) mod \(arm.modulus)"
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        try AtomicFile.write(data, to: path)
     }
 }
 
@@ -320,13 +322,10 @@ public enum GrokTrainer {
 public struct GrokArmResult: Sendable {
     public var arm: GrokArm
     public var metrics: MetricsLog
-    /// Seconds the arm took (its last elapsed_s).
-    public var wallSeconds: Double?
 
     public init(arm: GrokArm, metrics: MetricsLog) {
         self.arm = arm
         self.metrics = metrics
-        wallSeconds = metrics.last("elapsed_s")
     }
 
     /// Loads the run folder of `arm` under `root`.
@@ -334,21 +333,23 @@ public struct GrokArmResult: Sendable {
         try self.init(arm: arm, metrics: MetricsLog(contentsOf: "\(root)/\(arm.name)/metrics.jsonl"))
     }
 
-    /// The first logged step whose test accuracy is at least `threshold` (nil: never within the run).
-    public func firstStep(testAccuracy threshold: Double) -> Int? {
-        metrics.series("test_acc").first { $0.value >= threshold }?.step
+    /// The arm as plain data, for the study's report (GrokReport in MnemoReport).
+    public var record: StudyArmRecord {
+        StudyArmRecord(name: arm.name, group: arm.group, summary: arm.summary, expectation: arm.expectation,
+                       steps: arm.steps, trainFraction: arm.trainFraction, evalEvery: arm.evalEvery, metrics: metrics)
     }
+
+    /// Seconds the arm took (its last elapsed_s).
+    public var wallSeconds: Double? { record.wallSeconds }
+
+    /// The first logged step whose test accuracy is at least `threshold` (nil: never within the run).
+    public func firstStep(testAccuracy threshold: Double) -> Int? { record.firstStep(testAccuracy: threshold) }
 
     public func last(_ key: String) -> Double? { metrics.last(key) }
 
     /// The value of `key` at the logged step nearest to `step`.
-    public func value(_ key: String, near step: Int) -> Double? {
-        metrics.series(key).min { abs($0.step - step) < abs($1.step - step) }?.value
-    }
+    public func value(_ key: String, near step: Int) -> Double? { record.value(key, near: step) }
 
     /// Optimizer steps per second over the whole arm, evaluations included.
-    public var stepsPerSecond: Double? {
-        guard let wallSeconds, wallSeconds > 0 else { return nil }
-        return Double(arm.steps) / wallSeconds
-    }
+    public var stepsPerSecond: Double? { record.stepsPerSecond }
 }

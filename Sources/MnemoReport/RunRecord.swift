@@ -10,6 +10,7 @@
 // error naming file:line:column.
 
 import Foundation
+import MnemoSupport
 
 /// The numbers a report's summary table shows for one run.
 public struct RunSummary: Sendable, Equatable {
@@ -118,7 +119,7 @@ public struct RunRecord: Sendable {
     static func loadConfig(path: String) throws(RunRecordError) -> [String: String] {
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { throw RunRecordError("\(path): cannot be read") }
         let bytes = [UInt8](data)
-        let json: RunJSON
+        let json: JSONValue
         do {
             json = try RunJSON.parse(bytes)
         } catch {
@@ -133,13 +134,13 @@ public struct RunRecord: Sendable {
 
     /// Nested objects -> dotted keys. Arrays of plain values stay one value ("[0.9, 0.95]"); arrays holding
     /// objects or arrays are indexed ("layers.0.width"). Strings appear without quotes, null as "null".
-    static func flatten(_ json: RunJSON) -> [String: String] {
+    static func flatten(_ json: JSONValue) -> [String: String] {
         var out: [String: String] = [:]
-        func walk(_ value: RunJSON, _ prefix: String) {
+        func walk(_ value: JSONValue, _ prefix: String) {
             switch value {
             case .object(let members):
                 if members.isEmpty && !prefix.isEmpty { out[prefix] = "{}" }
-                for (key, member) in members { walk(member, prefix.isEmpty ? key : prefix + "." + key) }
+                for member in members { walk(member.value, prefix.isEmpty ? member.key : prefix + "." + member.key) }
             case .array(let elements):
                 let nested = elements.contains {
                     if case .object = $0 { return true }
@@ -155,10 +156,11 @@ public struct RunRecord: Sendable {
                 out[prefix] = plain(value)
             }
         }
-        func plain(_ value: RunJSON) -> String {
+        func plain(_ value: JSONValue) -> String {
             switch value {
             case .null: return "null"
             case .bool(let flag): return flag ? "true" : "false"
+            case .integer(let number): return String(number)
             case .number(let text): return text
             case .string(let text): return text
             case .array, .object: return ""  // not reached: handled by walk

@@ -3,7 +3,7 @@
 
 import Foundation
 import Testing
-@testable import MnemoTrain
+@testable import MnemoReport
 
 private func scratchFolder() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-report-\(UUID().uuidString)")
@@ -198,8 +198,6 @@ struct ReportTests {
 
     @Test("figures formatting")
     func formatting() {
-        #expect(Report.grouped(1_234_567) == "1,234,567")
-        #expect(Report.grouped(-999) == "-999")
         #expect(Report.duration(42) == "42.0 s")
         #expect(Report.duration(425) == "7 min 05 s")
         #expect(Report.duration(7384) == "2 h 03 min")

@@ -1,9 +1,12 @@
 // GrokStudyTests.swift — the grokking study's pieces: the modular-arithmetic data and split, the two models, a tiny
-// arm end to end (its run folder reads back as a `mnemo report` run), thresholds, the table and the HTML page.
+// arm end to end (its run folder reads back as a `mnemo report` run, its result converts to the report's record),
+// and the two models as LanguageModels (they train through the same interface as GPT).
+// The thresholds, the table and the HTML page are tested with the report (MnemoReportTests/GrokReportTests.swift).
 import Foundation
 import Testing
 @testable import MnemoModels
-@testable import MnemoTrain
+import MnemoReport
+@testable import MnemoStudies
 @testable import Torch
 @testable import TorchNN
 
@@ -45,6 +48,19 @@ import Testing
         #expect(!logits.allClose(swapped))
     }
 
+    @Test func grokModelsAreLanguageModelsToo() throws {
+        let data = ModularArithmetic(p: 7, operation: .add, trainFraction: 0.5, seed: 0)
+        let tokens = data.tokenPairs(data.trainIndices)                                   // (N, 2)
+        let mlp = GrokMLP(inputs: 14, outputs: 7, generator: Generator(seed: 1))
+        let viaProtocol = mlp.forward(tokens, targets: nil).logits                      // (N, 1, 7)
+        #expect(viaProtocol.shape == [tokens.size(0), 1, 7] && mlp.contextLength == 2)
+        #expect((viaProtocol.squeeze(1) - mlp(data.oneHotPairs(data.trainIndices))).abs().max().item() == 0)
+        let transformer = GrokTransformer(vocabulary: 7, width: 16, heads: 2, feedForward: 32, generator: Generator(seed: 2))
+        #expect((transformer.lastLogits(tokens) - transformer(tokens)).abs().max().item() == 0)
+        #expect(transformer.generate(tokens, maxNewTokens: 1, generator: Generator(seed: 3)).shape == [tokens.size(0), 3])
+        #expect(mlp.outputWeight!.shape == [7, 200] && transformer.outputWeight!.shape == [7, 16])
+    }
+
     static func tinyArm(_ name: String, model: GrokModelKind = .mlp, loss: LossKind = .softmax,
                         orthogonal: Bool = false) -> GrokArm {
         var arm = GrokArm(name: name, group: "T", summary: "tiny")
@@ -77,31 +93,8 @@ import Testing
         let result = try GrokArmResult(arm: arm, root: root)
         #expect(result.stepsPerSecond != nil)
         #expect(result.last("weight_norm")! > 0)
-    }
-
-    @Test func thresholdsTableAndReport() throws {
-        var a = Self.tinyArm("reaches")
-        a.expectation = "≥ 99% by ~4"
-        let b = Self.tinyArm("stalls")
-        func log(_ accuracies: [Double]) -> MetricsLog {
-            MetricsLog(records: accuracies.enumerated().map { i, acc in
-                MetricsLog.Record(step: 2 * i, values: ["test_acc": acc, "train_acc": 1, "sc_fraction": 0.5,
-                                                        "median_margin": 17, "elapsed_s": Double(i + 1)])
-            })
-        }
-        let results = [GrokArmResult(arm: a, metrics: log([0.1, 0.96, 0.995, 1.0])),
-                       GrokArmResult(arm: b, metrics: log([0.1, 0.2, 0.3, 0.3]))]
-        #expect(results[0].firstStep(testAccuracy: 0.95) == 2)
-        #expect(results[0].firstStep(testAccuracy: 0.99) == 4)
-        #expect(results[0].firstStep(testAccuracy: 1.0) == 6)
-        #expect(results[1].firstStep(testAccuracy: 0.95) == nil)
-        #expect(results[0].value("test_acc", near: 3) == 0.96)  // ties go to the earlier step
-
-        let table = GrokReport.table(results)
-        #expect(table.contains("never"))
-        #expect(table.split(separator: "\n").count == 4)
-        let html = GrokReport.html(results, suite: "demo", wallSeconds: 12)
-        #expect(html.contains("<svg") && html.contains("never") && html.contains("≥ 99% by ~4"))
-        #expect(html.components(separatedBy: "<figure>").count - 1 == 4)  // test_acc, train_acc, SC, margin
+        let record = result.record
+        #expect(record.name == arm.name && record.group == "T" && record.steps == 6 && record.evalEvery == 2)
+        #expect(record.stepsPerSecond == result.stepsPerSecond && record.metrics.records.count == 4)
     }
 }

@@ -1,25 +1,33 @@
-// A small, strict JSON reader for safetensors headers, and the string quoting the writer needs.
+// JSONParser.swift — the one hand-written JSON reader, for files Mnemo must read exactly: safetensors headers (from
+// untrusted files) and run records (metrics.jsonl lines, a run's config.json).
 //
-// Why not JSONSerialization: a header comes from an untrusted file, and Foundation turns integers above 2^53
-// into doubles (silently wrong offsets), keeps the last of two duplicate keys, loses key order, and bridges
-// numbers through NSNumber differently on Linux and macOS. This reader keeps every integer exact (or reports
-// it as a non-integer when it does not fit in Int), refuses duplicate keys, keeps members in file order, and
-// caps nesting so that a hostile `[[[[…` cannot overflow the stack. It expects bytes already checked to be
-// UTF-8 (SafeTensorsHeader does that first).
+// Why not JSONSerialization: Foundation turns integers above 2^53 into doubles (silently wrong offsets), keeps the
+// last of two duplicate keys, loses key order, bridges numbers through NSNumber differently on Linux and macOS
+// (a config's `3e-4` comes back as binary noise), reports errors without a position, and cannot tell a text cut
+// short by a killed writer from a wrong one. This reader keeps every integer exact (or reports it as a non-integer
+// when it does not fit in Int) and every other number as its source text, keeps members in file order, says at
+// which byte a problem is and whether the text simply stopped early (`JSONSyntaxError.atEnd`), and caps nesting
+// so that a hostile `[[[[…` cannot overflow the stack.
+//
+// One grammar, two dialects (`JSONParser.Options`): `.strict` (RFC 8259, duplicate keys refused, 64 levels) for
+// safetensors headers, and `.python` for run records — also Python's `json.dumps` words `NaN`, `Infinity` and
+// `-Infinity`, duplicate keys kept in order as Python keeps the last, 256 levels. The input must be UTF-8 (a
+// safetensors header is checked first; other bytes decode with replacement characters).
 
-/// A parsed JSON value. Integers that fit in `Int` are `.integer`; every other number keeps its text.
-import MnemoSupport
-enum JSONValue {
+public enum JSONValue: Sendable {
     case object([JSONMember])
     case array([JSONValue])
     case string(String)
+    /// A number in integer syntax that fits in Int.
     case integer(Int)
+    /// Any other number, as its source text ("1.5e-4", "1e3", "9223372036854775808", and "NaN", "Infinity",
+    /// "-Infinity" where the dialect allows them).
     case number(String)
     case bool(Bool)
     case null
 
     /// "an object", "an array", "a string", … for messages.
-    var kindName: String {
+    public var kindName: String {
         switch self {
         case .object: "an object"
         case .array: "an array"
@@ -30,8 +38,20 @@ enum JSONValue {
         }
     }
 
+    /// The value of a number (NaN and ±infinity included), or nil for anything else.
+    public var double: Double? {
+        switch self {
+        case .integer(let n): return Double(n)
+        case .number("NaN"): return .nan
+        case .number("Infinity"): return .infinity
+        case .number("-Infinity"): return -.infinity
+        case .number(let text): return Double(text)
+        default: return nil
+        }
+    }
+
     /// Compact JSON text of the value, cut after about `limit` characters, for messages.
-    func text(limit: Int = 60) -> String {
+    public func text(limit: Int = 60) -> String {
         var out = ""
         render(into: &out, limit: limit)
         return out.count > limit ? String(out.prefix(limit)) + "…" : out
@@ -67,31 +87,91 @@ enum JSONValue {
 }
 
 /// One `"key": value` of an object, in file order.
-struct JSONMember {
-    let key: String
-    let value: JSONValue
+public struct JSONMember: Sendable {
+    public let key: String
+    public let value: JSONValue
+
+    public init(key: String, value: JSONValue) {
+        self.key = key
+        self.value = value
+    }
 }
 
-/// A JSON syntax error: what, and at which byte of the parsed text.
-struct JSONSyntaxError: Error {
-    let message: String
-    let offset: Int
+/// A JSON syntax error: what, at which byte of the parsed text (from 0), and whether the text ended in the middle
+/// of a value (`atEnd`: a truncated write) rather than containing something wrong.
+public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public let offset: Int
+    public let atEnd: Bool
+
+    public init(message: String, offset: Int, atEnd: Bool = false) {
+        self.message = message
+        self.offset = offset
+        self.atEnd = atEnd
+    }
+
+    public var description: String { message }
+
+    /// 1-based line and column (in bytes) of `offset` within `bytes`.
+    public func location(in bytes: [UInt8]) -> (line: Int, column: Int) {
+        var line = 1
+        var lineStart = 0
+        for i in 0..<min(offset, bytes.count) where bytes[i] == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = i + 1
+        }
+        return (line, offset - lineStart + 1)
+    }
 }
 
 /// Parses one JSON document from UTF-8 bytes. Surrounding whitespace is allowed; anything else after the value
 /// is an error.
-struct JSONParser {
-    /// Deeper nesting is refused. A safetensors header needs 3 levels.
-    static let maxDepth = 64
+public struct JSONParser {
+    /// What the text may contain beyond RFC 8259's strict grammar.
+    public struct Options: Sendable {
+        /// Deeper nesting is refused.
+        public var maxDepth: Int
+        /// Two members of one object with the same key: kept in order (true) or an error (false).
+        public var allowsDuplicateKeys: Bool
+        /// The words NaN, Infinity and -Infinity as numbers (Python's json.dumps writes them by default).
+        public var allowsNonFiniteNumbers: Bool
+
+        public init(maxDepth: Int, allowsDuplicateKeys: Bool, allowsNonFiniteNumbers: Bool) {
+            self.maxDepth = maxDepth
+            self.allowsDuplicateKeys = allowsDuplicateKeys
+            self.allowsNonFiniteNumbers = allowsNonFiniteNumbers
+        }
+
+        /// Untrusted files (safetensors headers, which need 3 levels): RFC 8259, no duplicate keys, 64 levels.
+        public static let strict = Options(maxDepth: 64, allowsDuplicateKeys: false, allowsNonFiniteNumbers: false)
+        /// What Python's json module writes and reads: NaN and ±Infinity, duplicate keys, 256 levels.
+        public static let python = Options(maxDepth: 256, allowsDuplicateKeys: true, allowsNonFiniteNumbers: true)
+    }
 
     private let bytes: UnsafeRawBufferPointer
+    private let options: Options
     private var index = 0
     private var depth = 0
 
-    private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    private init(_ bytes: UnsafeRawBufferPointer, options: Options) {
+        self.bytes = bytes
+        self.options = options
+    }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes)
+    public static func parse(_ bytes: [UInt8], options: Options = .strict) throws(JSONSyntaxError) -> JSONValue {
+        var result: Result<JSONValue, JSONSyntaxError> = .failure(JSONSyntaxError(message: "", offset: 0))
+        bytes.withUnsafeBytes { raw in
+            do throws(JSONSyntaxError) { result = .success(try parse(raw, options: options)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+
+    public static func parse(_ text: String, options: Options = .strict) throws(JSONSyntaxError) -> JSONValue {
+        try parse(Array(text.utf8), options: options)
+    }
+
+    public static func parse(_ bytes: UnsafeRawBufferPointer, options: Options = .strict) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes, options: options)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -113,6 +193,10 @@ struct JSONParser {
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case UInt8(ascii: "N") where options.allowsNonFiniteNumbers: try expectLiteral("NaN"); return .number("NaN")
+        case UInt8(ascii: "I") where options.allowsNonFiniteNumbers:
+            try expectLiteral("Infinity")
+            return .number("Infinity")
         default: throw failure("unexpected \(describeCurrent()), expected a value")
         }
     }
@@ -132,8 +216,8 @@ struct JSONParser {
             }
             let keyOffset = index
             let key = try parseString()
-            guard seen.insert(key).inserted else {
-                throw JSONSyntaxError(message: "duplicate key \(quoted(key))", offset: keyOffset)
+            guard seen.insert(key).inserted || options.allowsDuplicateKeys else {
+                throw JSONSyntaxError(message: "duplicate key \(jsonQuoted(key))", offset: keyOffset)
             }
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else { throw failure("unexpected \(describeCurrent()), expected ':'") }
@@ -184,7 +268,7 @@ struct JSONParser {
         var utf8: [UInt8] = []
         while true {
             guard let byte = peek() else {
-                throw JSONSyntaxError(message: "unterminated string", offset: start)
+                throw JSONSyntaxError(message: "unterminated string", offset: start, atEnd: true)
             }
             switch byte {
             case UInt8(ascii: "\""):
@@ -218,6 +302,9 @@ struct JSONParser {
             let unit = try parseHex4()
             var value = UInt32(unit)
             if (0xD800...0xDBFF).contains(unit) {
+                if peek() == nil || (peek() == UInt8(ascii: "\\") && peek(1) == nil) {
+                    throw JSONSyntaxError(message: "unterminated string after \\u\(hex(unit))", offset: index, atEnd: true)
+                }
                 guard peek() == UInt8(ascii: "\\"), peek(1) == UInt8(ascii: "u") else {
                     throw JSONSyntaxError(message: "lone UTF-16 surrogate \\u\(hex(unit))", offset: escapeStart)
                 }
@@ -261,7 +348,13 @@ struct JSONParser {
     /// JSON number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
     private mutating func parseNumber() throws(JSONSyntaxError) -> JSONValue {
         let start = index
-        if peek() == UInt8(ascii: "-") { index += 1 }
+        if peek() == UInt8(ascii: "-") {
+            index += 1
+            if options.allowsNonFiniteNumbers && peek() == UInt8(ascii: "I") {
+                try expectLiteral("Infinity")
+                return .number("-Infinity")
+            }
+        }
         guard let first = peek(), isDigit(first) else { throw failure("expected a digit after '-'") }
         index += 1
         if first == UInt8(ascii: "0") {
@@ -308,7 +401,10 @@ struct JSONParser {
         let start = index
         let count = literal.utf8CodeUnitCount
         for i in 0..<count {
-            guard peek(i) == literal.utf8Start[i] else {
+            guard let byte = peek(i) else {
+                throw JSONSyntaxError(message: "unexpected end of text inside \(literal)", offset: start, atEnd: true)
+            }
+            guard byte == literal.utf8Start[i] else {
                 throw JSONSyntaxError(message: "unexpected \(describeCurrent()), expected a value", offset: start)
             }
         }
@@ -317,13 +413,14 @@ struct JSONParser {
 
     private mutating func enter() throws(JSONSyntaxError) {
         depth += 1
-        if depth > Self.maxDepth {
-            throw failure("nesting deeper than \(Self.maxDepth) levels")
+        if depth > options.maxDepth {
+            throw failure("nesting deeper than \(options.maxDepth) levels")
         }
     }
 
+    /// An error at the cursor; at the end of the text it is a truncation (`atEnd`).
     private func failure(_ message: String) -> JSONSyntaxError {
-        JSONSyntaxError(message: message, offset: index)
+        JSONSyntaxError(message: message, offset: index, atEnd: index >= bytes.count)
     }
 
     /// The byte at the cursor, for messages: `'x'`, `byte 0xff` or `end of text`.

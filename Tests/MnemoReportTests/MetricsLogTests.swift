@@ -3,7 +3,8 @@
 
 import Foundation
 import Testing
-@testable import MnemoTrain
+@testable import MnemoReport
+import MnemoSupport
 
 private func scratchFolder() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("mnemo-metrics-\(UUID().uuidString)")
@@ -147,9 +148,9 @@ struct MetricsLogTests {
             return
         }
         #expect(text == "x\"\\/\u{8}\u{C}\n\r\té😀é")
-        #expect(throws: RunJSONError.self) { try RunJSON.parse(#""\ud83d""#) }
-        #expect(throws: RunJSONError.self) { try RunJSON.parse(#""\ude00""#) }
-        #expect(throws: RunJSONError.self) { try RunJSON.parse(#""\x""#) }
+        #expect(throws: JSONSyntaxError.self) { try RunJSON.parse(#""\ud83d""#) }
+        #expect(throws: JSONSyntaxError.self) { try RunJSON.parse(#""\ude00""#) }
+        #expect(throws: JSONSyntaxError.self) { try RunJSON.parse(#""\x""#) }
     }
 
     @Test("JSON errors say where, and whether the text just stopped")
@@ -162,7 +163,7 @@ struct MetricsLogTests {
             #expect(error.location(in: bytes) == (line: 3, column: 7))
             #expect(!error.atEnd)
         }
-        #expect(throws: RunJSONError.self) { try RunJSON.parse(String(repeating: "[", count: 300) + String(repeating: "]", count: 300)) }
+        #expect(throws: JSONSyntaxError.self) { try RunJSON.parse(String(repeating: "[", count: 300) + String(repeating: "]", count: 300)) }
         do {
             _ = try RunJSON.parse(#"{"a": [1, 2"#)
         } catch {
