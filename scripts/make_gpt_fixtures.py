@@ -8,7 +8,8 @@ What it does
       gpt_nanogpt_nobias.safetensors  the same with bias=False (LayerNorm and Linear without bias)
       gpt2_hf.safetensors             transformers.GPT2LMHeadModel with a tiny GPT2Config
     and Tests/MnemoModelsTests/Fixtures/README.md, which documents every key (the contract the Swift tests
-    follow). Each file stays below MAX_FILE_BYTES; the script fails otherwise.
+    follow). The README's section written by scripts/make_minimind_fixtures.py (between its marker lines)
+    is kept as it is. Each file stays below MAX_FILE_BYTES; the script fails otherwise.
 
 What it does not do
     It does not download weights (every model is randomly initialised) and it never runs in CI: the
@@ -42,6 +43,8 @@ OUT_DIR = ROOT / "Tests" / "MnemoModelsTests" / "Fixtures"
 MAX_FILE_BYTES = 300 * 1024
 BATCH = 2  # every fixture uses a (2, 16) batch of token ids
 GENERATOR = "scripts/make_gpt_fixtures.py"
+# The README section of scripts/make_minimind_fixtures.py, kept when this script rewrites the README.
+OTHER_SECTION = ("<!-- BEGIN scripts/make_minimind_fixtures.py", "<!-- END scripts/make_minimind_fixtures.py -->")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -306,7 +309,8 @@ CPU, float32; do not edit by hand. Regenerate (by hand, never in CI) with
     "$(scripts/setup_python_env.sh --print-python)" scripts/make_gpt_fixtures.py
 
 and commit the result. A file is rewritten only when its tensors or metadata change. The Swift tests only
-read these files; they never run Python. Every file is below {MAX_FILE_BYTES // 1024} KB.
+read these files; they never run Python. Every file is below {MAX_FILE_BYTES // 1024} KB. The Llama, Qwen2 and
+MiniMind2 fixtures at the end of this README come from `scripts/make_minimind_fixtures.py` (its own section).
 
 | file | bytes |
 | --- | ---: |
@@ -405,7 +409,13 @@ Keys:
 
 {key_table(hf)}
 """
-    (OUT_DIR / "README.md").write_text(text)
+    path = OUT_DIR / "README.md"
+    old = path.read_text() if path.exists() else ""
+    if OTHER_SECTION[0] in old and OTHER_SECTION[1] in old:
+        start = old.index(OTHER_SECTION[0])
+        end = old.index(OTHER_SECTION[1], start) + len(OTHER_SECTION[1])
+        text = text.rstrip("\n") + "\n\n" + old[start:end] + "\n"
+    path.write_text(text)
 
 
 def main():
