@@ -208,10 +208,15 @@ final class MixtureOfExperts: Module {
     let experts: [SwiGLU]
     let shared_experts: [SwiGLU]
     let config: MiniMindConfig
-    /// The balance loss of the last training forward (0-d), nil in evaluation or with α = 0.
-    var auxLoss: Tensor?
-    /// The fraction of routed slots the busiest expert took in the last forward (1/E is perfect balance).
-    var maxLoad: Tensor?
+    /// What the last forward measured (in a holder: a stored tensor of a Module would count as a parameter).
+    let last = Routing()
+
+    final class Routing {
+        /// The balance loss of the last training forward (0-d), nil in evaluation or with α = 0.
+        var auxLoss: Tensor?
+        /// The fraction of routed slots the busiest expert took (1/E is perfect balance).
+        var maxLoad: Tensor?
+    }
 
     init(_ config: MiniMindConfig) {
         let f = config.feedForwardDim
@@ -250,8 +255,8 @@ final class MixtureOfExperts: Module {
         var result = out.reshape([b, t, c])
         for shared in shared_experts { result = result + shared(x) }
 
-        maxLoad = withNoGrad { Tensor(counts.map { Float($0) }).max() / Double(b * t * k) }
-        auxLoss = nil
+        last.maxLoad = withNoGrad { Tensor(counts.map { Float($0) }).max() / Double(b * t * k) }
+        last.auxLoss = nil
         if training && config.auxLossAlpha > 0 {
             if config.seqAux {
                 // per sequence: load_e = (slots of e) / (T·k/E), against the mean probability of e over the sequence
@@ -259,10 +264,10 @@ final class MixtureOfExperts: Module {
                     .scatterAdd(dim: 1, index: chosen.reshape([b, t * k]), src: Tensor.ones([b, t * k], device: x.device))
                     / (Double(t * k) / Double(e))                                       // (B, E)
                 let meanScore = scores.reshape([b, t, e]).mean(dim: 1)                  // (B, E)
-                auxLoss = (load * meanScore).sum(dim: 1).mean() * config.auxLossAlpha
+                last.auxLoss = (load * meanScore).sum(dim: 1).mean() * config.auxLossAlpha
             } else {
                 let load = chosen.reshape([-1]).oneHot(numClasses: e).float().mean(dim: 0) * Double(e)   // (E)
-                auxLoss = (scores.mean(dim: 0) * load).sum() * config.auxLossAlpha
+                last.auxLoss = (scores.mean(dim: 0) * load).sum() * config.auxLossAlpha
             }
         }
         return result
@@ -339,12 +344,12 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding {
         var output = ModelOutput(logits: lm_head(hidden(idx)))             // (B, T, V)
         let moe = model.layers.compactMap { $0.mlp as? MixtureOfExperts }
         if !moe.isEmpty {
-            let losses = moe.compactMap(\.auxLoss)
+            let losses = moe.compactMap(\.last.auxLoss)
             if targets != nil, let first = losses.first {
                 // MiniMind adds the layers' balance losses (α is inside each) to the cross-entropy
                 output.auxiliaryLosses.append(AuxiliaryLoss("moe_aux_loss", weight: 1, losses.dropFirst().reduce(first, +)))
             }
-            let loads = moe.compactMap(\.maxLoad)
+            let loads = moe.compactMap(\.last.maxLoad)
             if let first = loads.first { output.metrics["moe_max_load"] = loads.dropFirst().reduce(first, +) / Double(loads.count) }
         }
         return output

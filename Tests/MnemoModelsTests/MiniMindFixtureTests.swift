@@ -1,0 +1,135 @@
+// MiniMindFixtureTests.swift — MiniMind against PyTorch (scripts/make_minimind_fixtures.py; Fixtures/README.md):
+// transformers' LlamaForCausalLM (GQA, tied) and Qwen2ForCausalLM (q/k/v biases, untied), MiniMind2's own model
+// restated (interleaved RoPE) and the same weights with rotate-half RoPE, and MiniMind2's MoE in training mode
+// with its balance loss; plus the two Hugging Face folders loaded by `HuggingFaceImport`.
+// Tolerances (float32): logits and gradients |Δ| ≤ 2e-5 + 1e-3·|ref|, losses |Δ| ≤ 1e-5.
+import Foundation
+import Testing
+@testable import MnemoModels
+@testable import Torch
+import TorchNN
+
+@Suite struct MiniMindFixtureTests {
+    static func configJSON(_ meta: [String: String]) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(try #require(meta["config"]).utf8)) as! [String: Any]
+    }
+
+    /// MiniMind's LMConfig fields (the restatement's metadata) → MiniMindConfig.
+    static func miniMindConfig(_ json: [String: Any]) -> MiniMindConfig {
+        var c = MiniMindConfig()
+        c.dim = json["dim"] as! Int; c.nLayers = json["n_layers"] as! Int; c.nHeads = json["n_heads"] as! Int
+        c.nKVHeads = json["n_kv_heads"] as! Int; c.vocabSize = json["vocab_size"] as! Int
+        c.hiddenDim = json["hidden_dim"] as! Int; c.maxSeqLen = json["max_seq_len"] as! Int
+        c.normEps = json["norm_eps"] as! Double; c.ropeTheta = json["rope_theta"] as! Double
+        c.ropeLayout = json["rope_layout"] as! String; c.useMoE = json["use_moe"] as! Bool
+        if c.useMoE {
+            c.nRoutedExperts = json["n_routed_experts"] as! Int; c.numExpertsPerTok = json["num_experts_per_tok"] as! Int
+            c.nSharedExperts = (json["n_shared_experts"] as? Bool).map { $0 ? 1 : 0 } ?? (json["n_shared_experts"] as! Int)
+            c.auxLossAlpha = json["aux_loss_alpha"] as! Double; c.seqAux = json["seq_aux"] as! Bool
+            c.normTopkProb = json["norm_topk_prob"] as! Bool
+        }
+        return c
+    }
+
+    static func params(_ f: [String: Tensor]) -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: f.filter { $0.key.hasPrefix("param.") }.map { (String($0.key.dropFirst(6)), $0.value) })
+    }
+
+    /// Loads `f`'s parameters into `model`, checks logits, CE loss (and the MoE balance loss) and every gradient
+    /// of loss + auxiliary losses.
+    static func check(_ model: MiniMind, _ f: [String: Tensor], file: String) throws {
+        try model.loadHuggingFace(params(f))
+        model.train()
+        let idx = f["idx"]!, targets = f["targets"]!
+        let out = model.forward(idx, targets: targets)
+        #expect(close(out.logits, f["logits"]!), "\(file): logits differ by \(maxDiff(out.logits, f["logits"]!))")
+        let ce = crossEntropy(out.logits.reshape([-1, out.logits.size(-1)]), targets.reshape([-1]))
+        #expect(Swift.abs(ce.item() - f["loss"]!.item()) < 1e-5, "\(file): loss \(ce.item()) vs \(f["loss"]!.item())")
+        var total = ce
+        if let aux = f["aux_loss"] {
+            let ours = try #require(out.auxiliaryLosses.first { $0.name == "moe_aux_loss" })
+            #expect(Swift.abs(ours.value.item() - aux.item()) < 1e-6, "\(file): aux loss \(ours.value.item()) vs \(aux.item())")
+            total = total + ours.value * ours.weight
+            #expect(Swift.abs(total.item() - f["total_loss"]!.item()) < 1e-5)
+        }
+        total.backward()
+        let grads = f.filter { $0.key.hasPrefix("grad.") }
+        var compared = 0
+        for (name, p) in model.namedParameters() {
+            // a tied matrix is one parameter: PyTorch names its gradient after the embedding
+            let key = grads["grad.\(name)"] != nil ? "grad.\(name)" : "grad.model.embed_tokens.weight"
+            let want = try #require(grads[key], "\(file): no gradient for \(name)")
+            let got = try #require(p.grad, "\(file): \(name) received no gradient")
+            #expect(close(got, want), "\(file): gradient of \(name) differs by \(maxDiff(got, want))")
+            compared += 1
+        }
+        #expect(compared == grads.count, "\(file): \(compared) gradients compared of \(grads.count)")
+    }
+
+    @Test(arguments: ["llama_gqa_tied", "qwen2_bias"])
+    func transformersModelsMatch(file: String) throws {
+        let (f, meta) = try fixture(file)
+        let config = try MiniMind.huggingFaceConfig(try Self.configJSON(meta))
+        #expect(config.ropeLayout == "rotate_half" && config.qkvBias == (file == "qwen2_bias"))
+        #expect(config.tieEmbeddings == (file == "llama_gqa_tied") && config.nKVHeads == 2)
+        try Self.check(MiniMind(config), f, file: file)
+    }
+
+    @Test(arguments: ["minimind_dense", "minimind_moe"])
+    func miniMind2Matches(file: String) throws {
+        let (f, meta) = try fixture(file)
+        let model = MiniMind(Self.miniMindConfig(try Self.configJSON(meta)))
+        try Self.check(model, f, file: file)
+        if let last = f["logits_last"] {
+            model.eval()
+            let ours = model.lastLogits(f["idx"]!).unsqueeze(1)
+            #expect(close(ours, last), "logits_last differ by \(maxDiff(ours, last))")
+        }
+    }
+
+    /// The same weights with the other RoPE layout: the layouts differ (by up to 0.9) and each matches PyTorch's.
+    @Test func rotateHalfLayoutMatches() throws {
+        let (dense, meta) = try fixture("minimind_dense")
+        let (rotated, _) = try fixture("minimind_dense_rotate_half")
+        var config = Self.miniMindConfig(try Self.configJSON(meta))
+        config.ropeLayout = "rotate_half"
+        let model = MiniMind(config)
+        try model.loadHuggingFace(Self.params(dense))
+        let logits = model.forward(rotated["idx"]!, targets: nil).logits
+        #expect(close(logits, rotated["logits"]!), "differ by \(maxDiff(logits, rotated["logits"]!))")
+        #expect(maxDiff(logits, dense["logits"]!) > 0.1, "the two layouts must not agree")
+    }
+
+    /// MiniMind2's own state-dict names load too.
+    @Test func miniMind2NamesLoad() throws {
+        let (f, meta) = try fixture("minimind_moe")
+        let back: [(String, String)] = [
+            ("model.embed_tokens.", "tok_embeddings."), ("model.norm.", "norm."), (".self_attn.q_proj.", ".attention.wq."),
+            (".self_attn.k_proj.", ".attention.wk."), (".self_attn.v_proj.", ".attention.wv."), (".self_attn.o_proj.", ".attention.wo."),
+            (".input_layernorm.", ".attention_norm."), (".post_attention_layernorm.", ".ffn_norm."), (".mlp.", ".feed_forward."),
+            (".gate_proj.", ".w1."), (".up_proj.", ".w3."), (".down_proj.", ".w2."), ("model.layers.", "layers."),
+        ]
+        var renamed: [String: Tensor] = [:]
+        for (name, t) in Self.params(f) {
+            var n = name
+            for (new, old) in back { n = n.replacingOccurrences(of: new, with: old) }
+            renamed[n] = t
+        }
+        #expect(renamed["layers.1.feed_forward.experts.2.w1.weight"] != nil && renamed["tok_embeddings.weight"] != nil)
+        let model = MiniMind(Self.miniMindConfig(try Self.configJSON(meta)))
+        try model.loadHuggingFace(renamed)
+        let logits = model.forward(f["idx"]!, targets: f["targets"]!).logits
+        #expect(close(logits, f["logits"]!))
+    }
+
+    @Test(arguments: [("hf_llama_tiny", "llama_gqa_tied"), ("hf_qwen2_tiny", "qwen2_bias")])
+    func huggingFaceFoldersLoad(folder: String, reference: String) throws {
+        let url = try #require(Bundle.module.url(forResource: folder, withExtension: nil, subdirectory: "Fixtures"))
+        let spec = try HuggingFaceImport.spec(url.path)
+        #expect(spec.name == "minimind")
+        let model = try HuggingFaceImport.model(url.path)
+        let (f, _) = try fixture(reference)
+        let logits = model.forward(f["idx"]!, targets: nil).logits
+        #expect(close(logits, f["logits"]!), "\(folder): logits differ by \(maxDiff(logits, f["logits"]!))")
+    }
+}
