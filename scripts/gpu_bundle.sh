@@ -12,7 +12,8 @@
 #    (--static-swift-stdlib; scratch folder .build-gpu, apart from the normal build). It links libtorch_cpu
 #    and c10 only: at start the shim opens libtorch_cuda.so from the folder libtorch_cpu.so was loaded from
 #    (Sources/CTorch/cuda.cpp), so on the GPU machine LD_LIBRARY_PATH=<its torch>/lib gives it CUDA.
-# 3. Packs gpu-bundle/: mnemo.xz (stripped, xz), data/tinyshakespeare.txt, data/shakespeare-gpt2/ (GPT-2 BPE
+# 3. Packs gpu-bundle/: mnemo.xz (stripped, xz), data/tinyshakespeare.txt, data/minimind2-tokenizer.json (MiniMind2's
+#    BPE), data/shakespeare-gpt2/ (GPT-2 BPE
 #    shards prepared here by that binary), BUILD (versions, commit). Fails if it exceeds 48 MiB (the working
 #    tree travels too).
 # 4. Proves it here: the packed binary runs against the unpacked CPU libraries of that same torch version
@@ -79,6 +80,7 @@ mkdir -p "$BUNDLE.partial/data"
 strip -o "$BUNDLE.partial/mnemo" "$binary"
 xz -T2 -6 "$BUNDLE.partial/mnemo"
 cp "$SHARED/data/tinyshakespeare.txt" "$BUNDLE.partial/data/"
+cp "$SHARED/data/minimind/minimind2/tokenizer.json" "$BUNDLE.partial/data/minimind2-tokenizer.json"
 "$binary" data prepare "$SHARED/data/tinyshakespeare.txt" --out "$BUNDLE.partial/data/shakespeare-gpt2" \
   --tokenizer "gpt2:$SHARED/data/gpt2" >/dev/null
 {

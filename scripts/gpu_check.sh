@@ -14,6 +14,8 @@
 #      (after part 4) PyTorch with torch.compile; ms/step, tokens/s, MFU against the card's dense bf16 peak,
 #      peak memory; the table is written last
 #                                                                                         → gpt2.log
+#   6. (before 5's table) MiniMind's CPU preset on CUDA for 500 steps, and the KV-cache speed-up of generation on
+#      the GPU (GPT and MiniMind)                                                        → minimind.log
 #   4. the shakespeare-char CPU preset on CUDA, 2,000 steps: its losses (CPU reference: val 1.89–1.91) and
 #      a sample drawn on the GPU; then `mnemo eval`/`sample --device cuda` of that run and a resume to 2,250
 #      steps (the checkpointed CUDA generator)                                  → shakespeare.log, eval.txt, sample.txt
@@ -113,6 +115,20 @@ timeout 90 "$MNEMO" train --resume /tmp/sc-cuda --set max_iters=2250 --quiet >>"
 grep -E '^step 2250' /tmp/sc-cuda/log.txt | tee -a "$R" >/dev/null
 note '```'
 cp /tmp/sc-cuda/metrics.jsonl "$OUT/shakespeare-metrics.jsonl" 2>/dev/null || true
+note ""
+note "## 6. MiniMind (configs/minimind-cpu.toml, MiniMind2's tokenizer) on CUDA, 500 steps; KV-cache generation on the GPU"
+M="$OUT/minimind.log"
+rm -rf /tmp/mm-cuda
+timeout 150 "$MNEMO" train configs/minimind-cpu.toml --set data=gpu-bundle/data/tinyshakespeare.txt \
+  --set tokenizer=hf:gpu-bundle/data/minimind2-tokenizer.json --set device=cuda --set max_iters=500 \
+  --set lr_decay_iters=500 --out /tmp/mm-cuda --quiet >"$M" 2>&1 || fail "minimind on CUDA (exit $?)"
+note '```'
+grep -E '^(mnemo train:|step )' /tmp/mm-cuda/log.txt 2>/dev/null | tee -a "$R" >/dev/null
+timeout 120 "$MNEMO" sample /tmp/sc-cuda --device cuda --tokens 60 --compare-cache >>"$M" 2>&1 || fail "compare-cache on CUDA (exit $?)"
+timeout 120 "$MNEMO" sample /tmp/mm-cuda --device cuda --tokens 100 --compare-cache >>"$M" 2>&1 || fail "compare-cache on CUDA (exit $?)"
+grep -E '^(generate|  with|  without|kv_cache)' "$M" | tee -a "$R" >/dev/null
+note '```'
+
 note ""
 note "## 5. GPT-2 124M step: Mnemo and PyTorch eager alternated, then PyTorch with torch.compile (its 10 untimed steps hold the compilation)"
 pytorch_gpt2 --compile 200
