@@ -186,3 +186,46 @@ extension MLPLanguageModelConfig {
         return c
     }
 }
+
+/// MiniMind (with its mixture of experts) through the same trainer: it learns, its balance loss and routing
+/// metric are logged, a stopped run resumes exactly, and its run folder samples with the KV cache.
+@Suite(.serialized) struct MiniMindTrainingTests {
+    @Test func miniMindTrainsResumesAndSamples() throws {
+        let dir = try temporaryFolder("minimind")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var c = TrainConfig()
+        c.data = try writeCorpus(in: dir)
+        for o in ["model=minimind", "dim=16", "n_layers=2", "n_heads=4", "n_kv_heads=2", "vocab_size=0", "max_seq_len=16",
+                  "use_moe=true", "hidden_dim=24"] {
+            try c.apply(override: o)
+        }
+        c.batchSize = 4; c.maxIters = 24; c.warmupIters = 2; c.lrDecayIters = 24; c.learningRate = 3e-3
+        c.evalInterval = 12; c.evalIters = 2; c.logInterval = 1; c.sampleTokens = 8
+
+        let straight = try Trainer(config: c, runDirectory: "\(dir)/straight")
+        straight.progress = false
+        try straight.run()
+        let stopped = try Trainer(config: c, runDirectory: "\(dir)/stopped")
+        stopped.progress = false
+        try stopped.run(stoppingAt: 12)
+        let resumed = try Trainer.resume(runDirectory: "\(dir)/stopped")
+        resumed.progress = false
+        try resumed.run()
+
+        let a = try metricLines("\(dir)/straight").filter { $0["train_loss"] != nil }
+        let b = try metricLines("\(dir)/stopped").filter { $0["train_loss"] != nil }
+        #expect(a.count == 24 && a.count == b.count)
+        for (x, y) in zip(a, b) {
+            #expect(Swift.abs((x["train_loss"] as! Double) - (y["train_loss"] as! Double)) < 1e-5, "step \(x["step"]!)")
+            #expect(Swift.abs((x["moe_aux_loss"] as! Double) - (y["moe_aux_loss"] as! Double)) < 1e-6)
+            #expect(x["moe_max_load"] != nil)
+        }
+        let evals = try metricLines("\(dir)/straight").filter { $0["val_loss"] != nil }.map { $0["val_loss"] as! Double }
+        #expect(evals.last! < evals.first!, "MiniMind learned something: \(evals)")
+        let loaded = try LoadedRun(runDirectory: "\(dir)/straight")
+        #expect(loaded.model is MiniMind)
+        let prompt = Tensor([1, 2, 3], shape: [1, 3])
+        let withCache = loaded.model.generate(prompt, maxNewTokens: 10, topK: 1, useCache: true)
+        #expect(withCache.toArray(Int64.self) == loaded.model.generate(prompt, maxNewTokens: 10, topK: 1, useCache: false).toArray(Int64.self))
+    }
+}
