@@ -30,6 +30,7 @@ public struct TrainConfig: Sendable, Equatable {
     public var warmupIters = 100
     public var lrDecayIters = 2000
     public var decayLR = true               // false: a constant learning_rate (no warmup), as nanoGPT
+    public var lrSchedule = "cosine"        // cosine (nanoGPT: warmup, cosine to min_lr) | minimind (lr/10 + lr/2·(1+cos(π t/lr_decay_iters)), no warmup)
     public var beta1 = 0.9
     public var beta2 = 0.99
     public var weightDecay = 0.1            // on ≥2-D parameters only (matmul weights, embeddings)
@@ -85,6 +86,7 @@ extension TrainConfig {
         .int("batch_size", \.batchSize), .int("gradient_accumulation_steps", \.gradientAccumulationSteps),
         .int("max_iters", \.maxIters), .double("learning_rate", \.learningRate), .double("min_lr", \.minLR),
         .int("warmup_iters", \.warmupIters), .int("lr_decay_iters", \.lrDecayIters), .bool("decay_lr", \.decayLR),
+        .string("lr_schedule", \.lrSchedule),
         .double("beta1", \.beta1), .double("beta2", \.beta2), .double("weight_decay", \.weightDecay),
         .double("grad_clip", \.gradClip), .string("loss", \.loss), .bool("orthogonal", \.orthogonal),
         .string("orthogonal_skip", \.orthogonalSkip), .bool("orthogonal_skip_1d", \.orthogonalSkip1D),
@@ -213,7 +215,8 @@ extension TrainConfig {
         if !["float32", "bfloat16"].contains(dtype) { out.append("dtype must be float32 or bfloat16, got \(dtype)") }
         if LossKind(rawValue: loss) == nil { out.append("loss must be softmax, stablemax or log_stablemax, got \(loss)") }
         if !(valFraction >= 0 && valFraction < 1) { out.append("val_fraction must be in [0, 1), got \(valFraction)") }
-        if warmupIters > lrDecayIters && decayLR { out.append("warmup_iters (\(warmupIters)) exceeds lr_decay_iters (\(lrDecayIters))") }
+        if !["cosine", "minimind"].contains(lrSchedule) { out.append("lr_schedule must be cosine or minimind, got \(lrSchedule)") }
+        if warmupIters > lrDecayIters && decayLR && lrSchedule == "cosine" { out.append("warmup_iters (\(warmupIters)) exceeds lr_decay_iters (\(lrDecayIters))") }
         if batchSize > 0 && gradientAccumulationSteps > 0 && blockSize > 0 {
             if let tokens = tokensPerIteration, tokens <= 1 << 40 {} else {
                 out.append("batch_size × block_size × gradient_accumulation_steps (\(batchSize) × \(blockSize) × \(gradientAccumulationSteps)) is too large")

@@ -124,9 +124,14 @@ public final class Trainer {
         lrScales = groups.map(\.lrScale)
         lossKind = LossKind(rawValue: config.loss) ?? .softmax
         lossFunction = TorchNN.lossFunction(lossKind, ignoreIndex: -1)
-        schedule = !config.decayLR ? ConstantSchedule(config.learningRate)
-            : WarmupCosineSchedule(lr: config.learningRate, minLR: config.minLR, warmupSteps: config.warmupIters,
-                                   decaySteps: config.lrDecayIters)
+        if !config.decayLR {
+            schedule = ConstantSchedule(config.learningRate)
+        } else if config.lrSchedule == "minimind" {
+            schedule = MiniMindSchedule(lr: config.learningRate, totalSteps: config.lrDecayIters)
+        } else {
+            schedule = WarmupCosineSchedule(lr: config.learningRate, minLR: config.minLR, warmupSteps: config.warmupIters,
+                                            decaySteps: config.lrDecayIters)
+        }
         dataGenerator = Generator(seed: config.seedBits)
         evalGenerator = Generator(seed: config.seedBits &+ 1)
         // Batches are drawn on the CPU (the same windows on every device); sampling draws on the model's device,

@@ -43,3 +43,15 @@ public struct WarmupCosineSchedule: LearningRateSchedule {
         return minLR + coefficient * (lr - minLR)
     }
 }
+
+/// MiniMind's pretraining schedule: no warmup, `lr/10 + 0.5·lr·(1 + cos(π·t/T))` — from 1.1·lr at step 0 down to
+/// 0.1·lr at T (`totalSteps`), then 0.1·lr.
+public struct MiniMindSchedule: LearningRateSchedule {
+    public let lr: Double
+    public let totalSteps: Int
+    public init(lr: Double, totalSteps: Int) { self.lr = lr; self.totalSteps = totalSteps }
+    public func callAsFunction(_ step: Int) -> Double {
+        let t = Double(Swift.min(step, Swift.max(totalSteps, 1))) / Double(Swift.max(totalSteps, 1))
+        return lr / 10 + 0.5 * lr * (1 + cos(Double.pi * t))
+    }
+}

@@ -11,6 +11,7 @@ struct Mnemo: ParsableCommand {
         subcommands: [
             Inspect.self,
             Check.self,
+            Export.self,
             TokenizerCommand.self,
             DataCommand.self,
             Demo.self,

@@ -240,3 +240,18 @@ func sharedDataPath(_ name: String) -> String {
         }
     }
 }
+
+/// MiniMind's pretraining schedule, by name (`lr_schedule = "minimind"`).
+@Suite struct MiniMindScheduleTests {
+    @Test func runsFromElevenTenthsToOneTenth() throws {
+        let s = MiniMindSchedule(lr: 5e-4, totalSteps: 100)
+        #expect(Swift.abs(s(0) - 5.5e-4) < 1e-15 && Swift.abs(s(100) - 5e-5) < 1e-15 && Swift.abs(s(500) - 5e-5) < 1e-15)
+        #expect(Swift.abs(s(50) - (5e-5 + 2.5e-4)) < 1e-15)
+        #expect((0..<100).allSatisfy { s($0) >= s($0 + 1) })
+        var c = tinyConfig(data: "x")
+        try c.apply(override: "lr_schedule=minimind")
+        c.warmupIters = 500   // ignored by MiniMind's schedule, so not an error
+        #expect(c.problems().isEmpty)
+        do { try c.apply(override: "lr_schedule=linear"); #expect(c.problems().contains { $0.contains("lr_schedule") }) }
+    }
+}

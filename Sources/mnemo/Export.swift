@@ -1,0 +1,67 @@
+// Export.swift — `mnemo export RUN DIR`: a trained GPT or (dense) MiniMind as a Hugging Face model folder that
+// transformers' AutoModelForCausalLM.from_pretrained(DIR) loads and runs to the same logits, with the run's
+// tokenizer files under their Hugging Face names.
+import ArgumentParser
+import Foundation
+import MnemoModels
+import MnemoTrain
+import Torch
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a run's latest checkpoint as a Hugging Face model folder (gpt → GPT-2; minimind → Llama or Qwen2).")
+
+    @Argument(help: "Run folder (the --out of `mnemo train`).") var runFolder: String
+    @Argument(help: "Folder to write (config.json, model.safetensors, tokenizer files).") var out: String
+    @Option(help: "Also write Mnemo's logits for a fixed batch (idx, logits) to this safetensors file, for scripts/check_export.py to compare with transformers.")
+    var reference: String?
+
+    func run() throws {
+        Runtime.checkVersion()
+        do {
+            let loaded = try LoadedRun(runDirectory: runFolder, device: .cpu)
+            try HuggingFaceExport.write(loaded.model, to: out)
+            let tokenizer = try copyTokenizer()
+            if let reference {
+                let vocab = loaded.tokenizer.vocabularySize
+                let idx = Tensor.randint(0, vocab, [2, min(16, loaded.model.contextLength)], generator: Generator(seed: 1234))
+                loaded.model.eval()
+                let logits = withNoGrad { loaded.model.forward(idx, targets: nil).logits }
+                try SafeTensorsIO.save(["idx": idx, "logits": logits], to: reference)
+            }
+            let type = (try HuggingFaceFolder.config(out)["model_type"] as? String) ?? "?"
+            print("mnemo export: \(runFolder) (step \(loaded.step), \(loaded.config.model.name)) → \(out): model_type \(type), "
+                  + "\(loaded.model.parameterCount) parameters; tokenizer: \(tokenizer)")
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// Copies the run's tokenizer files (kept in the run folder since training started) under Hugging Face names.
+    func copyTokenizer() throws -> String {
+        let fm = FileManager.default
+        func copy(_ from: String, _ name: String) throws {
+            try? fm.removeItem(atPath: "\(out)/\(name)")
+            try fm.copyItem(atPath: from, toPath: "\(out)/\(name)")
+        }
+        guard let text = try? String(contentsOfFile: "\(runFolder)/tokenizer.spec", encoding: .utf8) else {
+            return "none (a character vocabulary has no Hugging Face tokenizer; the folder holds the model only)"
+        }
+        let spec = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") || !fm.fileExists(atPath: "\(runFolder)/\(path)") ? path : "\(runFolder)/\(path)"
+        }
+        if spec.hasPrefix("gpt2:") {
+            let dir = resolve(String(spec.dropFirst(5)))
+            try copy("\(dir)/encoder.json", "vocab.json")
+            try copy("\(dir)/vocab.bpe", "merges.txt")
+            return "GPT-2 BPE (vocab.json, merges.txt)"
+        }
+        if spec.hasPrefix("hf:") {
+            try copy(resolve(String(spec.dropFirst(3))), "tokenizer.json")
+            return "tokenizer.json"
+        }
+        return "none (tokenizer '\(spec)' is not exported)"
+    }
+}
