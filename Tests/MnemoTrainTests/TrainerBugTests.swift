@@ -133,7 +133,7 @@ import TorchOptim
         base.gpt.nEmbd = 8; base.gpt.blockSize = 8
         let keys = base.keys.filter { $0 != "data" }
         let pool = ["-1", "0", "1", "2", "3", "-inf", "inf", "nan", "1e30", "-1e30", "0.5", "0.999", "1.5", "abc", "",
-                    "true", "false", "9223372036854775807", "-9223372036854775808", "1e-9", "cuda", "cuda:7", "gpt",
+                    "true", "false", "9223372036854775807", "-9223372036854775808", "1e-9", "cuda", "cuda:7", "gpt", "minimind",
                     "mlp", "bfloat16", "stablemax", "log_stablemax", "char", "gpt2:/nonexistent", "hf:/nonexistent.json"]
         var state: UInt64 = 0x9E3779B97F4A7C15
         func next(_ n: Int) -> Int {   // a fixed stream (splitmix64), so a failure reproduces
