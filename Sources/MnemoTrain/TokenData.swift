@@ -8,13 +8,21 @@ import Torch
 /// Batches come from MnemoData's loaders; the trainer checks at start that each split is longer than a window.
 public struct TokenSplit: Sendable {
     public let tokens: any TokenSource
-    public init(tokens: any TokenSource) { self.tokens = tokens }
+    /// Padded document rows (`data_layout = "padded"`) instead of windows of a token stream.
+    public let rows: PaddedRows?
+    public init(tokens: any TokenSource) { self.tokens = tokens; rows = nil }
+    public init(rows: PaddedRows) { self.rows = rows; tokens = rows.ids.map(Int.init) }
 
     public var count: Int { tokens.count }
 
-    /// nanoGPT's get_batch: B random windows, x and y (B, T) int64 on `device`.
+    /// nanoGPT's get_batch: B random windows, x and y (B, T) int64 on `device`; with padded rows, B random rows
+    /// (one randint draw either way), y = -1 on padding.
     public func randomBatch(batchSize b: Int, blockSize t: Int, generator: Generator,
                             device: Device = .cpu) -> (x: Tensor, y: Tensor) {
+        if let rows {
+            let picks = Tensor.randint(0, rows.rows, [b], generator: generator).toArray(Int64.self).map { Int($0) }
+            return rows.batch(picks, device: device)
+        }
         do { return try RandomWindowLoader(tokens).batch(b, t, generator: generator, device: device) }
         catch { preconditionFailure("\(error)") }
     }
@@ -25,6 +33,14 @@ public struct TokenSplit: Sendable {
                              _ loss: (Tensor, Tensor) -> Tensor) -> Double {
         withNoGrad {
             var total = 0.0, tokens = 0
+            if let rows {   // every row once, weighted by its targets that are not padding
+                for start in stride(from: 0, to: rows.rows, by: b) {
+                    let (x, y) = rows.batch(Array(start..<Swift.min(start + b, rows.rows)), device: device)
+                    let counted = (y .!= -1).sum(dtype: .int64).itemInt()
+                    if counted > 0 { total += loss(x, y).item() * Double(counted); tokens += counted }
+                }
+                return total / Double(Swift.max(tokens, 1))
+            }
             do {
                 for (x, y) in try EvaluationBatches(self.tokens, batchSize: b, blockSize: t, device: device) {
                     total += loss(x, y).item() * Double(x.count)
@@ -53,12 +69,22 @@ public struct TokenData {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ConfigError("data: \(path) does not exist; set data to a text file or a folder made by `mnemo data prepare`")
         }
-        if isDirectory.boolValue { return try loadPrepared(folder: path, config: config) }
+        if isDirectory.boolValue {
+            guard config.dataLayout == "packed" else {
+                throw ConfigError("data_layout = \"\(config.dataLayout)\" needs a .jsonl or text file of documents, not a prepared folder")
+            }
+            return try loadPrepared(folder: path, config: config)
+        }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError("data: \(path) is not UTF-8 text")
         }
         guard !text.isEmpty else { throw ConfigError("data: \(path) is empty; there is nothing to train on") }
         let tokenizer = try makeTokenizer(spec: config.tokenizer, corpus: text)
+        if config.dataLayout == "padded" {
+            let (train, val) = try PaddedDocuments.load(config: config, tokenizer: tokenizer)
+            return TokenData(train: TokenSplit(rows: train), val: TokenSplit(rows: val), tokenizer: tokenizer,
+                             tokenizerSpec: config.tokenizer)
+        }
         let chars = Array(text.unicodeScalars)
         let cut = Int(Double(chars.count) * (1 - config.valFraction))
         var trainText = String.UnicodeScalarView(), valText = String.UnicodeScalarView()

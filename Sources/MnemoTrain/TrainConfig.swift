@@ -18,6 +18,10 @@ public struct TrainConfig: Sendable, Equatable {
     public var data = ""                    // a text/jsonl file (tokenized on the fly, 90/10 split) or a folder from `mnemo data prepare`
     public var tokenizer = "char"           // for raw text: char | gpt2:DIR | hf:PATH/tokenizer.json
     public var valFraction = 0.1            // nanoGPT's last 10% for validation
+    public var dataLayout = "packed"        // packed (nanoGPT: windows anywhere in the stream) | padded (MiniMind: a row per document)
+    public var bosToken = "<|im_start|>"    // padded rows: bos + text + eos, padded with pad (the special tokens
+    public var eosToken = "<|im_end|>"      // MiniMind's tokenizer_config.json names: ids 1, 2 and 0)
+    public var padToken = "<|endoftext|>"
     // the model: its registry name and its own settings (GPT: n_layer, n_head, n_embd, block_size, vocab_size, …)
     public var model: ModelSpec = try! ModelSpec("gpt")
     public var initFrom = ""                // a Hugging Face GPT-2 folder to start from (nanoGPT's init_from); "": scratch
@@ -82,7 +86,8 @@ public struct TrainConfig: Sendable, Equatable {
 extension TrainConfig {
     static let schema = SettingsSchema<TrainConfig>([
         .string("data", \.data), .string("tokenizer", \.tokenizer), .double("val_fraction", \.valFraction),
-        .string("init_from", \.initFrom),
+        .string("init_from", \.initFrom), .string("data_layout", \.dataLayout), .string("bos_token", \.bosToken),
+        .string("eos_token", \.eosToken), .string("pad_token", \.padToken),
         .int("batch_size", \.batchSize), .int("gradient_accumulation_steps", \.gradientAccumulationSteps),
         .int("max_iters", \.maxIters), .double("learning_rate", \.learningRate), .double("min_lr", \.minLR),
         .int("warmup_iters", \.warmupIters), .int("lr_decay_iters", \.lrDecayIters), .bool("decay_lr", \.decayLR),
@@ -215,6 +220,7 @@ extension TrainConfig {
         if !["float32", "bfloat16"].contains(dtype) { out.append("dtype must be float32 or bfloat16, got \(dtype)") }
         if LossKind(rawValue: loss) == nil { out.append("loss must be softmax, stablemax or log_stablemax, got \(loss)") }
         if !(valFraction >= 0 && valFraction < 1) { out.append("val_fraction must be in [0, 1), got \(valFraction)") }
+        if !["packed", "padded"].contains(dataLayout) { out.append("data_layout must be packed or padded, got \(dataLayout)") }
         if !["cosine", "minimind"].contains(lrSchedule) { out.append("lr_schedule must be cosine or minimind, got \(lrSchedule)") }
         if warmupIters > lrDecayIters && decayLR && lrSchedule == "cosine" { out.append("warmup_iters (\(warmupIters)) exceeds lr_decay_iters (\(lrDecayIters))") }
         if batchSize > 0 && gradientAccumulationSteps > 0 && blockSize > 0 {

@@ -54,7 +54,7 @@ public final class Trainer {
         let saved = try TrainConfig.load("\(runDirectory)/config.json")
         var config = saved
         for o in overrides { try config.apply(override: o) }
-        let frozen = Set(["data", "tokenizer", "val_fraction", "model", "init_from", "loss", "orthogonal", "orthogonal_skip",
+        let frozen = Set(["data", "tokenizer", "val_fraction", "data_layout", "bos_token", "eos_token", "pad_token", "model", "init_from", "loss", "orthogonal", "orthogonal_skip",
                           "orthogonal_skip_1d", "seed", "device"] + saved.model.keys)
         let before = saved.dictionary, after = config.dictionary
         let changed = frozen.filter { key in "\(before[key] ?? "")" != "\(after[key] ?? "")" }.sorted()

@@ -99,8 +99,9 @@ public final class SoftmaxCollapseHook: TrainingHook {
         return withNoGrad {
             let logits = model.forward(x, targets: nil).logits.float()
             let flat = logits.reshape([-1, logits.size(-1)]), targets = y.reshape([-1])
-            let perSample = TorchNN.lossFunction(lossKind, reduction: .none)(flat, targets)
-            let stats = SoftmaxCollapse.stats(logits: flat, targets: targets, perSampleLosses: perSample)
+            // targets -1 (padding of padded rows) are left out, as the trainer's loss leaves them out
+            let perSample = TorchNN.lossFunction(lossKind, ignoreIndex: -1, reduction: .none)(flat, targets)
+            let stats = SoftmaxCollapse.stats(logits: flat, targets: targets, perSampleLosses: perSample, ignoreIndex: -1)
             var out = ["sc_fraction": stats.collapsedFraction, "zero_loss_fraction": stats.zeroLossFraction ?? .nan,
                        "median_margin": stats.medianMargin]
             if let weight = model.outputWeight { out["head_weight_norm"] = SoftmaxCollapse.weightNorm([weight]) }
