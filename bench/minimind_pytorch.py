@@ -37,6 +37,12 @@ def main():
     p.add_argument("--data", default="../shared/data/tinyshakespeare.txt")
     p.add_argument("--tokenizer", default="../shared/data/minimind/minimind2/tokenizer.json")
     p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--size", choices=["cpu", "minimind2"], default="cpu",
+                   help="cpu: configs/minimind-cpu.toml's shapes; minimind2: the real MiniMind2 (dim 512, 8 layers)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--block", type=int, default=128)
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast (and fused AdamW on CUDA)")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -46,15 +52,17 @@ def main():
     train = text[: int(len(text) * 0.9)]
     ids = torch.tensor(Tokenizer.from_file(args.tokenizer).encode(train).ids, dtype=torch.long)
 
-    config = LlamaConfig(vocab_size=6400, hidden_size=128, intermediate_size=384, num_hidden_layers=4,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
-                         rope_theta=1e6, rms_norm_eps=1e-5, tie_word_embeddings=True, attention_bias=False)
-    model = LlamaForCausalLM(config)
+    shapes = dict(hidden_size=128, intermediate_size=384, num_hidden_layers=4, num_attention_heads=4) if args.size == "cpu" \
+        else dict(hidden_size=512, intermediate_size=1408, num_hidden_layers=8, num_attention_heads=8)
+    config = LlamaConfig(vocab_size=6400, num_key_value_heads=2, max_position_embeddings=args.block, rope_theta=1e6,
+                         rms_norm_eps=1e-5, tie_word_embeddings=True, attention_bias=False, **shapes)
+    device = args.device
+    model = LlamaForCausalLM(config).to(device)
     model.train()
     params = [q for q in model.parameters() if q.requires_grad]
     groups = [{"params": [q for q in params if q.dim() >= 2], "weight_decay": 0.1},
               {"params": [q for q in params if q.dim() < 2], "weight_decay": 0.0}]
-    optimizer = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.95))
+    optimizer = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.95), fused=device.startswith("cuda"))
 
     def lr_at(it, warmup=50, decay=1000, top=1e-3, floor=1e-4):
         if it < warmup:
@@ -62,17 +70,18 @@ def main():
         ratio = min(1.0, (it - warmup) / (decay - warmup))
         return floor + 0.5 * (1 + math.cos(math.pi * ratio)) * (top - floor)
 
-    batch, block = 16, 128
+    batch, block = args.batch, args.block
     times, loss_value = [], float("nan")
     for it in range(args.steps):
         t0 = time.perf_counter()
         ix = torch.randint(len(ids) - block, (batch,))
-        x = torch.stack([ids[i:i + block] for i in ix])
-        y = torch.stack([ids[i + 1:i + 1 + block] for i in ix])
+        x = torch.stack([ids[i:i + block] for i in ix]).to(device)
+        y = torch.stack([ids[i + 1:i + 1 + block] for i in ix]).to(device)
         for g in optimizer.param_groups:
             g["lr"] = lr_at(it)
-        logits = model(input_ids=x).logits
-        loss = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1))
+        with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16, enabled=args.bf16):
+            logits = model(input_ids=x).logits
+            loss = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)).float(), y.view(-1))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -82,7 +91,8 @@ def main():
             times.append(time.perf_counter() - t0)
     ms = 1000 * sum(times) / len(times)
     print(f"pytorch-llama ms_per_step={ms:.2f} tok_per_s={batch * block / (ms / 1000):.0f} "
-          f"peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} final_loss={loss_value:.4f}",
+          f"peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} final_loss={loss_value:.4f}"
+          + (f" peak_alloc_mb={torch.cuda.max_memory_allocated() / 2**20:.0f}" if device.startswith("cuda") else ""),
           flush=True)
 
 
