@@ -249,7 +249,7 @@ final class MixtureOfExperts: Module {
             let tokens = sortedTokens.narrow(dim: 0, start: start, length: n)          // (n)
             let y = expert(flat.indexSelect(dim: 0, index: tokens))                    // (n, C)
             let w = slotWeight.narrow(dim: 0, start: start, length: n).unsqueeze(1).to(y.dtype)
-            out = out.indexAdd(dim: 0, index: tokens, source: y * w)
+            out = out.indexAdd(dim: 0, index: tokens, source: (y * w).to(out.dtype))   // bf16 under autocast
             start += n
         }
         var result = out.reshape([b, t, c])

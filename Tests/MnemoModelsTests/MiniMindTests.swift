@@ -65,6 +65,22 @@ import TorchNN
         #expect((grouped.reshape([14, 32]) - direct).abs().max().item() < 1e-5)
     }
 
+    /// Under bf16 autocast the experts compute in bfloat16 while the residual stream stays float32 (found on the
+    /// way to a GPU run: index_add refused to mix them).
+    @Test func mixtureOfExpertsRunsUnderBFloat16Autocast() throws {
+        Random.seed(4)
+        let model = MiniMind(Self.tiny(moe: true))
+        let idx = Tensor.randint(0, 64, [2, 8], generator: Generator(seed: 5))
+        let out = try withError { withAutocast(device: .cpu, dtype: .bfloat16) { model.forward(idx, targets: idx) } }
+        #expect(out.logits.shape == [2, 8, 64] && out.auxiliaryLosses.count == 1)
+        let loss = crossEntropy(out.logits.float().reshape([-1, 64]), idx.reshape([-1])) + out.auxiliaryLosses[0].value
+        try withError { loss.backward() }
+        let named = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.name, $0.tensor) })
+        for name in ["model.layers.0.mlp.gate.weight", "model.layers.1.mlp.shared_experts.0.up_proj.weight", "model.embed_tokens.weight"] {
+            #expect(named[name]?.grad != nil, "\(name) has no gradient")   // (an expert may get no token of 16)
+        }
+    }
+
     @Test func miniMindNamesMapToHuggingFaceNames() {
         let cases = [
             ("tok_embeddings.weight", "model.embed_tokens.weight"), ("norm.weight", "model.norm.weight"),
