@@ -337,17 +337,26 @@ public final class Trainer {
             if isEval { windowStart = Date(); windowTokens = 0 }  // throughput counts training time only
 
             // forward / backward over the micro-batches, gradients accumulating
-            var lossValue = 0.0, totalValue = 0.0
-            var auxiliary: [String: Double] = [:], modelMetrics: [String: Tensor] = [:]
+            // the losses stay on the device until the step's end: one host sync per step, not per micro-batch
+            var taskSum: Tensor? = nil
+            var auxiliarySums: [(name: String, weight: Double, sum: Tensor)] = []
+            var modelMetrics: [String: Tensor] = [:]
             for _ in 0..<accumulation {
                 let (x, y) = data.train.randomBatch(batchSize: b, blockSize: t, generator: dataGenerator, device: device)
                 let loss = computeLoss(x, y)
                 (loss.total / Double(accumulation)).backward()
-                lossValue += loss.task.item() / Double(accumulation)
-                totalValue += loss.total.item() / Double(accumulation)
-                for aux in loss.output.auxiliaryLosses { auxiliary[aux.name, default: 0] += aux.value.item() / Double(accumulation) }
+                let task = loss.task.detached().double() / Double(accumulation)
+                taskSum = taskSum.map { $0 + task } ?? task
+                for (i, aux) in loss.output.auxiliaryLosses.enumerated() {
+                    let value = aux.value.detached().double() / Double(accumulation)
+                    if i < auxiliarySums.count { auxiliarySums[i].sum = auxiliarySums[i].sum + value }
+                    else { auxiliarySums.append((aux.name, aux.weight, value)) }
+                }
                 modelMetrics = loss.output.metrics     // the last micro-batch's
             }
+            let lossValue = taskSum?.item() ?? .nan
+            let auxiliary = auxiliarySums.map { (name: $0.name, weight: $0.weight, value: $0.sum.item()) }
+            let totalValue = auxiliary.reduce(lossValue) { $0 + $1.weight * $1.value }
             guard totalValue.isFinite else {
                 throw ConfigError("the loss became \(totalValue) at step \(step); the last checkpoint is intact — lower learning_rate or set grad_clip")
             }
@@ -370,7 +379,7 @@ public final class Trainer {
                 let elapsed = state.elapsedSeconds + now.timeIntervalSince(clock)
                 var values: [String: Double] = ["train_loss": lossValue, "lr": lr, "grad_norm": gradNorm,
                                                 "tok_per_s": tokPerS, "elapsed_s": elapsed]
-                for (name, value) in auxiliary { values[name] = value }
+                for aux in auxiliary { values[aux.name] = aux.value }
                 for (name, value) in modelMetrics { values[name] = value.item() }
                 try metrics.write(step: step, values)
                 onLog?(step, values)
