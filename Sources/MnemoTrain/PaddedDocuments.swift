@@ -46,20 +46,18 @@ public struct PaddedRows: Sendable {
 }
 
 enum PaddedDocuments {
-    /// The documents of a jsonl file ({"text": …} per line) or of a text file (its non-empty lines).
+    /// The documents of a jsonl file ({"text": …} per line, read by `mnemo data prepare`'s reader) or of a text
+    /// file (its non-empty lines).
     static func read(_ path: String) throws -> [String] {
+        if path.lowercased().hasSuffix(".jsonl") {
+            do { return try DataPrepare.readCorpus([path]).sources.flatMap(\.documents) } catch {
+                throw ConfigError("data: \(error)")
+            }
+        }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError("data: \(path) is not UTF-8 text")
         }
-        let lines = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        guard path.lowercased().hasSuffix(".jsonl") else { return lines }
-        return try lines.enumerated().map { i, line in
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-                  let text = object["text"] as? String else {
-                throw ConfigError("data: \(path) line \(i + 1) is not a JSON object with a string \"text\"")
-            }
-            return text
-        }
+        return text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
     }
 
     /// Train and val rows of `config.data` with `tokenizer`; bos/eos/pad are the tokenizer's special tokens named

@@ -11,9 +11,10 @@ public struct TokenSplit: Sendable {
     /// Padded document rows (`data_layout = "padded"`) instead of windows of a token stream.
     public let rows: PaddedRows?
     public init(tokens: any TokenSource) { self.tokens = tokens; rows = nil }
-    public init(rows: PaddedRows) { self.rows = rows; tokens = rows.ids.map(Int.init) }
+    public init(rows: PaddedRows) { self.rows = rows; tokens = [Int]() }
 
-    public var count: Int { tokens.count }
+    /// Tokens in the split (padded rows: rows × (block_size + 1), padding included).
+    public var count: Int { rows?.ids.count ?? tokens.count }
 
     /// nanoGPT's get_batch: B random windows, x and y (B, T) int64 on `device`; with padded rows, B random rows
     /// (one randint draw either way), y = -1 on padding.

@@ -237,7 +237,9 @@ extension TrainConfig {
         if batchSize > 0, blockSize > 0, batchSize.multipliedReportingOverflow(by: blockSize).overflow || batchSize * blockSize > 1 << 24 {
             out.append("batch_size × block_size (\(batchSize) × \(blockSize)) is over 2^24 tokens per micro-batch; use gradient_accumulation_steps for bigger batches")
         }
-        out += model.configuration.problems().filter { !$0.hasPrefix("vocab_size") }   // 0 follows the tokenizer
+        var shape = model.configuration
+        if shape.vocabSize == 0 { shape.vocabSize = 1 }   // 0 follows the tokenizer: its size is known only at start
+        out += shape.problems()
         return out
     }
 }
