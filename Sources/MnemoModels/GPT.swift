@@ -207,15 +207,17 @@ public final class GPT: Module {
         parameterCount - (nonEmbedding ? transformer.wpe.weight.count : 0)
     }
 
-    /// The final hidden states: idx (B, T) int64 → (B, T, n_embd), after ln_f.
-    func hidden(_ idx: Tensor) -> Tensor {
-        let t = idx.size(1)
-        precondition(t <= config.blockSize, "Cannot forward sequence of length \(t), block size is only \(config.blockSize)")
-        let pos = Tensor.arange(t, device: idx.device)           // (T)
+    /// The final hidden states: idx (B, T) int64 → (B, T, n_embd), after ln_f. With `cache`, idx holds the positions
+    /// after the cached ones (their keys and values join the cache).
+    func hidden(_ idx: Tensor, cache: KVCache? = nil) -> Tensor {
+        let t = idx.size(1), start = cache?.length ?? 0
+        precondition(start + t <= config.blockSize, "Cannot forward sequence of length \(start + t), block size is only \(config.blockSize)")
+        let pos = Tensor.arange(Double(start), Double(start + t), device: idx.device)   // (T)
         let tokEmb = transformer.wte(idx)                        // token embeddings (B, T, n_embd)
         let posEmb = transformer.wpe(pos)                        // position embeddings (T, n_embd)
         var x = transformer.drop(tokEmb + posEmb)
-        for block in transformer.h { x = block(x) }
+        for (i, block) in transformer.h.enumerated() { x = block(x, cache: cache, layer: i) }
+        cache?.advance(by: t)
         return transformer.ln_f(x)
     }
 
@@ -248,13 +250,7 @@ extension GPT: IncrementalDecoding {
     public func makeCache() -> KVCache { KVCache(layers: config.nLayer) }
 
     public func decode(_ idx: Tensor, cache: KVCache) -> Tensor {
-        let t = idx.size(1), start = cache.length
-        precondition(start + t <= config.blockSize, "KV cache: position \(start + t) is past block size \(config.blockSize)")
-        let pos = Tensor.arange(Double(start), Double(start + t), device: idx.device)   // (T) positions after the cache
-        var x = transformer.drop(transformer.wte(idx) + transformer.wpe(pos))           // (B, T, n_embd)
-        for (i, block) in transformer.h.enumerated() { x = block(x, cache: cache, layer: i) }
-        cache.advance(by: t)
-        return lm_head(transformer.ln_f(x.select(dim: 1, index: -1)))                    // (B, vocab_size)
+        lm_head(hidden(idx, cache: cache).select(dim: 1, index: -1))                     // (B, vocab_size)
     }
 }
 

@@ -1,6 +1,6 @@
-// HuggingFaceGPT2.swift — a GPT from a Hugging Face model folder, as nanoGPT's `init_from='gpt2'`: config.json
-// (model_type "gpt2") gives the shape, model.safetensors — or the shards listed by model.safetensors.index.json —
-// the weights (Conv1D weights transposed by `loadHuggingFaceGPT2`).
+// HuggingFaceGPT2.swift — reading a Hugging Face model folder (config.json; model.safetensors or the shards listed by
+// model.safetensors.index.json), and GPT's side of it: the GPTConfig of a GPT-2 config.json. HuggingFaceImport puts
+// them together (model_type → model, weights loaded by `loadHuggingFaceGPT2` / `MiniMind.loadHuggingFace`).
 import Foundation
 import Torch
 import TorchNN
@@ -74,18 +74,5 @@ extension GPT {
                          nLayer: try int("n_layer"), nHead: try int("n_head"), nEmbd: try int("n_embd"),
                          dropout: dropout ?? (json["resid_pdrop"] as? Double ?? 0), bias: true,
                          geluApproximate: activation != "gelu")
-    }
-
-    /// A GPT with the shape and weights of a Hugging Face GPT-2 folder. Missing or wrongly shaped tensors stop
-    /// with the names.
-    public static func fromHuggingFace(_ folder: String, dropout: Double? = nil) throws -> GPT {
-        let config = try huggingFaceConfig(HuggingFaceFolder.config(folder), dropout: dropout, source: "\(folder)/config.json")
-        let model = GPT(config)
-        do { try model.loadHuggingFaceGPT2(try HuggingFaceFolder.tensors(folder)) } catch let error as ConfigError {
-            throw error
-        } catch {
-            throw ConfigError("\(folder): the weights do not fit GPT-2 of \(config): \(error)")
-        }
-        return model
     }
 }

@@ -331,12 +331,14 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding {
         super.init()
     }
 
-    /// Final hidden states: idx (B, T) → (B, T, C).
-    func hidden(_ idx: Tensor) -> Tensor {
-        let t = idx.size(1)
-        precondition(t <= config.maxSeqLen, "Cannot forward sequence of length \(t), max_seq_len is only \(config.maxSeqLen)")
+    /// Final hidden states: idx (B, T) → (B, T, C). With `cache`, idx holds the positions after the cached ones
+    /// (their keys and values join the cache).
+    func hidden(_ idx: Tensor, cache: KVCache? = nil) -> Tensor {
+        let t = idx.size(1), start = cache?.length ?? 0
+        precondition(start + t <= config.maxSeqLen, "Cannot forward sequence of length \(start + t), max_seq_len is only \(config.maxSeqLen)")
         var x = model.dropout(model.embed_tokens(idx))                      // (B, T, C)
-        for layer in model.layers { x = layer(x, rope: model.rotary) }
+        for (i, layer) in model.layers.enumerated() { x = layer(x, rope: model.rotary, cache: cache, layer: i) }
+        cache?.advance(by: t)
         return model.norm(x)
     }
 
@@ -365,12 +367,7 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding {
     public func makeCache() -> KVCache { KVCache(layers: config.nLayers) }
 
     public func decode(_ idx: Tensor, cache: KVCache) -> Tensor {
-        let t = idx.size(1)
-        precondition(cache.length + t <= config.maxSeqLen, "KV cache: position \(cache.length + t) is past max_seq_len \(config.maxSeqLen)")
-        var x = model.dropout(model.embed_tokens(idx))                                    // (B, T, C)
-        for (i, layer) in model.layers.enumerated() { x = layer(x, rope: model.rotary, cache: cache, layer: i) }
-        cache.advance(by: t)
-        return lm_head(model.norm(x.select(dim: 1, index: -1)))                           // (B, V)
+        lm_head(hidden(idx, cache: cache).select(dim: 1, index: -1))         // (B, V)
     }
 
     /// MiniMind2's own state-dict names → the Hugging Face names this model uses (nil: not a MiniMind2 name).

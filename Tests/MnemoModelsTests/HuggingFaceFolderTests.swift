@@ -51,7 +51,7 @@ func writeHuggingFaceFolder(_ folder: String, fixturePath: String, sharded: Bool
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let f = try writeHuggingFaceFolder(folder, fixturePath: Self.fixturePath, sharded: sharded)
         #expect(HuggingFaceFolder.isModelFolder(folder))
-        let model = try GPT.fromHuggingFace(folder)
+        let model = try #require(try HuggingFaceImport.model(folder) as? GPT)
         #expect(model.config == GPTConfig(blockSize: 16, vocabSize: 100, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0,
                                           bias: true, geluApproximate: true))
         let logits = model(f["idx"]!)
@@ -61,17 +61,18 @@ func writeHuggingFaceFolder(_ folder: String, fixturePath: String, sharded: Bool
     @Test func badFoldersSayWhatIsWrong() throws {
         let folder = temporary()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        try writeHuggingFaceFolder(folder, fixturePath: Self.fixturePath, modelType: "llama")
-        #expect(throws: ConfigError.self) { try GPT.fromHuggingFace(folder) }
-        do { _ = try GPT.fromHuggingFace(folder) } catch { #expect("\(error)".contains("model_type 'llama' is not a GPT-2")) }
+        try writeHuggingFaceFolder(folder, fixturePath: Self.fixturePath, modelType: "bert")
+        #expect(throws: ConfigError.self) { try HuggingFaceImport.model(folder) }
+        do { _ = try HuggingFaceImport.model(folder) } catch { #expect("\(error)".contains("model_type 'bert' is not supported")) }
+        #expect(throws: ConfigError.self) { try GPT.huggingFaceConfig(["model_type": "llama"]) }
 
         try FileManager.default.removeItem(atPath: folder)
         try writeHuggingFaceFolder(folder, fixturePath: Self.fixturePath, drop: "transformer.h.1.mlp.c_fc.weight")
-        do { _ = try GPT.fromHuggingFace(folder); Issue.record("a missing tensor must be refused") } catch {
+        do { _ = try HuggingFaceImport.model(folder); Issue.record("a missing tensor must be refused") } catch {
             #expect("\(error)".contains("transformer.h.1.mlp.c_fc.weight"), "\(error)")
         }
         try FileManager.default.removeItem(atPath: "\(folder)/model.safetensors")
-        do { _ = try GPT.fromHuggingFace(folder); Issue.record("no weights must be refused") } catch {
+        do { _ = try HuggingFaceImport.model(folder); Issue.record("no weights must be refused") } catch {
             #expect("\(error)".contains("neither model.safetensors nor model.safetensors.index.json"))
         }
         #expect(!HuggingFaceFolder.isModelFolder("/nonexistent"))
