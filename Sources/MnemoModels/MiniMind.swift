@@ -96,20 +96,6 @@ extension MiniMindConfig: ModelConfiguration {
 
 // MARK: layers
 
-/// MiniMind's RMSNorm: normalised in float32, cast back to the input's dtype, then scaled.
-final class MiniMindRMSNorm: Module {
-    let weight: Tensor   // (C), ones
-    let eps: Double
-    init(_ dim: Int, eps: Double) {
-        weight = Tensor.ones([dim]).requiringGrad()
-        self.eps = eps
-        super.init()
-    }
-    func callAsFunction(_ x: Tensor) -> Tensor {     // (…, C)
-        weight * rmsNorm(x.float(), normalizedShape: [weight.size(0)], eps: eps).to(x.dtype)
-    }
-}
-
 /// Rotary position embeddings: the cos/sin tables (T, D/2) for positions 0..<maxSeqLen, and their application.
 final class RotaryEmbedding: Module {
     @Buffer(persistent: false) var cos = Tensor.zeros([0])     // (maxSeqLen, D/2)
@@ -275,15 +261,15 @@ final class MixtureOfExperts: Module {
 }
 
 final class MiniMindBlock: Module {
-    let input_layernorm: MiniMindRMSNorm
+    let input_layernorm: RMSNorm
     let self_attn: MiniMindAttention
-    let post_attention_layernorm: MiniMindRMSNorm
+    let post_attention_layernorm: RMSNorm
     let mlp: Module       // SwiGLU, or MixtureOfExperts
 
     init(_ config: MiniMindConfig) {
-        input_layernorm = MiniMindRMSNorm(config.dim, eps: config.normEps)
+        input_layernorm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
         self_attn = MiniMindAttention(config)
-        post_attention_layernorm = MiniMindRMSNorm(config.dim, eps: config.normEps)
+        post_attention_layernorm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
         mlp = config.useMoE ? MixtureOfExperts(config) : SwiGLU(dim: config.dim, hidden: config.feedForwardDim, dropout: config.dropout)
         super.init()
     }
@@ -300,14 +286,14 @@ final class MiniMindBlock: Module {
 final class MiniMindBody: Module {
     let embed_tokens: Embedding   // (V, C)
     let layers: [MiniMindBlock]
-    let norm: MiniMindRMSNorm
+    let norm: RMSNorm
     let rotary: RotaryEmbedding
     let dropout: Dropout
 
     init(_ config: MiniMindConfig, embedding: Embedding) {
         embed_tokens = embedding
         layers = (0..<config.nLayers).map { _ in MiniMindBlock(config) }
-        norm = MiniMindRMSNorm(config.dim, eps: config.normEps)
+        norm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
         rotary = RotaryEmbedding(headDim: config.headDim, maxSeqLen: config.maxSeqLen, theta: config.ropeTheta,
                                  interleaved: config.ropeLayout == "interleaved")
         dropout = Dropout(config.dropout)

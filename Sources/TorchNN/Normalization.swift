@@ -26,16 +26,21 @@ public final class RMSNorm: Module, UnaryLayer {
     public let weight: Tensor  // (dim), ones
     public let dim: Int
     public let eps: Double?
+    /// Normalise in float32 and cast back before scaling (Llama's and MiniMind's `weight · norm(x.float()).type_as(x)`),
+    /// so a bfloat16 input keeps float32 accuracy in the statistics.
+    public let upcast: Bool
 
     /// eps nil uses the dtype's machine epsilon, as torch.nn.RMSNorm.
-    public init(_ dim: Int, eps: Double? = nil, dtype: DType = .float32, device: Device = .cpu) {
+    public init(_ dim: Int, eps: Double? = nil, upcast: Bool = false, dtype: DType = .float32, device: Device = .cpu) {
         self.dim = dim
         self.eps = eps
+        self.upcast = upcast
         weight = Tensor.ones([dim], dtype: dtype, device: device).requiringGrad()
         super.init()
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {  // (…, dim)
-        rmsNorm(x, normalizedShape: [dim], weight: weight, eps: eps)
+        guard upcast else { return rmsNorm(x, normalizedShape: [dim], weight: weight, eps: eps) }
+        return weight * rmsNorm(x.float(), normalizedShape: [dim], eps: eps).to(x.dtype)
     }
 }

@@ -160,3 +160,18 @@ final class FixtureEmb: Module {
         #expect(d(x).equal(x))
     }
 }
+
+/// RMSNorm's `upcast` (Llama / MiniMind): the statistics in float32, the result back in the input's dtype.
+@Suite struct RMSNormUpcastTests {
+    @Test func upcastEqualsPlainInFloat32AndKeepsBFloat16() {
+        let plain = RMSNorm(8, eps: 1e-5), upcast = RMSNorm(8, eps: 1e-5, upcast: true)
+        withNoGrad { plain.weight.copy_(Tensor.randn([8], generator: Generator(seed: 1))); upcast.weight.copy_(plain.weight) }
+        let x = Tensor.randn([3, 8], generator: Generator(seed: 2))
+        #expect((plain(x) - upcast(x)).abs().max().item() < 1e-6)
+        let half = x.to(.bfloat16)
+        let y = upcast(half)
+        #expect(y.dtype == .float32, "bf16 normalised values times the float32 weight promote to float32, as in PyTorch")
+        let reference = upcast.weight * rmsNorm(half.float(), normalizedShape: [8], eps: 1e-5).to(.bfloat16)
+        #expect((y - reference).abs().max().item() == 0)
+    }
+}
