@@ -31,19 +31,10 @@ func tinyMLPConfig(data: String) throws -> TrainConfig {
         config.maxIters = 30
         config.lrDecayIters = 30
 
-        let straight = try Trainer(config: config, runDirectory: "\(dir)/straight")
-        straight.progress = false
-        #expect(straight.model is MLPLanguageModel)
-        let val = try #require(try straight.run())
-
-        let stopped = try Trainer(config: config, runDirectory: "\(dir)/stopped")
-        stopped.progress = false
-        try stopped.run(stoppingAt: 10)
-        let resumed = try Trainer.resume(runDirectory: "\(dir)/stopped")
-        resumed.progress = false
-        try resumed.run()
-
-        let a = try metricLines("\(dir)/straight"), b = try metricLines("\(dir)/stopped")
+        let runs = try trainStraightAndResumed(config, in: dir, stoppingAt: 10)
+        #expect(runs.straight.model is MLPLanguageModel)
+        let val = try #require(runs.val)
+        let a = runs.straightLines, b = runs.resumedLines
         let trainA = a.filter { $0["train_loss"] != nil }, trainB = b.filter { $0["train_loss"] != nil }
         #expect(trainA.count == 30 && trainA.count == trainB.count)
         for (x, y) in zip(trainA, trainB) {
@@ -202,25 +193,16 @@ extension MLPLanguageModelConfig {
         c.batchSize = 4; c.maxIters = 24; c.warmupIters = 2; c.lrDecayIters = 24; c.learningRate = 3e-3
         c.evalInterval = 12; c.evalIters = 2; c.logInterval = 1; c.sampleTokens = 8
 
-        let straight = try Trainer(config: c, runDirectory: "\(dir)/straight")
-        straight.progress = false
-        try straight.run()
-        let stopped = try Trainer(config: c, runDirectory: "\(dir)/stopped")
-        stopped.progress = false
-        try stopped.run(stoppingAt: 12)
-        let resumed = try Trainer.resume(runDirectory: "\(dir)/stopped")
-        resumed.progress = false
-        try resumed.run()
-
-        let a = try metricLines("\(dir)/straight").filter { $0["train_loss"] != nil }
-        let b = try metricLines("\(dir)/stopped").filter { $0["train_loss"] != nil }
+        let runs = try trainStraightAndResumed(c, in: dir, stoppingAt: 12)
+        let a = runs.straightLines.filter { $0["train_loss"] != nil }
+        let b = runs.resumedLines.filter { $0["train_loss"] != nil }
         #expect(a.count == 24 && a.count == b.count)
         for (x, y) in zip(a, b) {
             #expect(Swift.abs((x["train_loss"] as! Double) - (y["train_loss"] as! Double)) < 1e-5, "step \(x["step"]!)")
             #expect(Swift.abs((x["moe_aux_loss"] as! Double) - (y["moe_aux_loss"] as! Double)) < 1e-6)
             #expect(x["moe_max_load"] != nil)
         }
-        let evals = try metricLines("\(dir)/straight").filter { $0["val_loss"] != nil }.map { $0["val_loss"] as! Double }
+        let evals = runs.straightLines.filter { $0["val_loss"] != nil }.map { $0["val_loss"] as! Double }
         #expect(evals.last! < evals.first!, "MiniMind learned something: \(evals)")
         let loaded = try LoadedRun(runDirectory: "\(dir)/straight")
         #expect(loaded.model is MiniMind)

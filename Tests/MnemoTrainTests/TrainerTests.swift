@@ -31,6 +31,23 @@ func tinyConfig(data: String) -> TrainConfig {
     return c
 }
 
+/// Trains `config` straight through in DIR/straight, and again in DIR/stopped stopped right after the checkpoint of
+/// step `stop` (as a killed run) and resumed; returns the straight trainer and both runs' metric lines.
+@discardableResult
+func trainStraightAndResumed(_ config: TrainConfig, in dir: String, stoppingAt stop: Int)
+    throws -> (straight: Trainer, val: Double?, straightLines: [[String: Any]], resumedLines: [[String: Any]]) {
+    let straight = try Trainer(config: config, runDirectory: "\(dir)/straight")
+    straight.progress = false
+    let val = try straight.run()
+    let stopped = try Trainer(config: config, runDirectory: "\(dir)/stopped")
+    stopped.progress = false
+    try stopped.run(stoppingAt: stop)
+    let resumed = try Trainer.resume(runDirectory: "\(dir)/stopped")
+    resumed.progress = false
+    try resumed.run()
+    return (straight, val, try metricLines("\(dir)/straight"), try metricLines("\(dir)/stopped"))
+}
+
 func metricLines(_ run: String) throws -> [[String: Any]] {
     let text = try String(contentsOfFile: "\(run)/metrics.jsonl", encoding: .utf8)
     return text.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
@@ -68,27 +85,17 @@ func metricLines(_ run: String) throws -> [[String: Any]] {
         config.maxIters = 30
         config.lrDecayIters = 30
 
-        let straight = try Trainer(config: config, runDirectory: "\(dir)/straight")
-        straight.progress = false
-        try straight.run()
-
-        let stopped = try Trainer(config: config, runDirectory: "\(dir)/stopped")
-        stopped.progress = false
-        try stopped.run(stoppingAt: 10)  // as if killed right after the checkpoint at step 10
-        let resumed = try Trainer.resume(runDirectory: "\(dir)/stopped")
-        resumed.progress = false
-        try resumed.run()
-
-        let a = try metricLines("\(dir)/straight").filter { $0["train_loss"] != nil }
-        let b = try metricLines("\(dir)/stopped").filter { $0["train_loss"] != nil }
+        let runs = try trainStraightAndResumed(config, in: dir, stoppingAt: 10)  // killed after the step-10 checkpoint
+        let a = runs.straightLines.filter { $0["train_loss"] != nil }
+        let b = runs.resumedLines.filter { $0["train_loss"] != nil }
         #expect(a.count == b.count)
         for (x, y) in zip(a, b) {
             #expect(x["step"] as! Int == y["step"] as! Int)
             let dx = x["train_loss"] as! Double, dy = y["train_loss"] as! Double
             #expect(Swift.abs(dx - dy) < 1e-5, "step \(x["step"]!): \(dx) vs \(dy)")
         }
-        let va = try metricLines("\(dir)/straight").compactMap { $0["val_loss"] as? Double }
-        let vb = try metricLines("\(dir)/stopped").compactMap { $0["val_loss"] as? Double }
+        let va = runs.straightLines.compactMap { $0["val_loss"] as? Double }
+        let vb = runs.resumedLines.compactMap { $0["val_loss"] as? Double }
         #expect(va.count == vb.count)
         for (x, y) in zip(va, vb) { #expect(Swift.abs(x - y) < 1e-5) }
     }
