@@ -11,7 +11,7 @@
 import Foundation
 import MnemoData
 
-enum RunTokenizer {
+public enum RunTokenizer {
     static func save(_ data: TokenData, into run: String) throws {
         let fm = FileManager.default
         let text = data.tokenizerSpec
@@ -35,8 +35,11 @@ enum RunTokenizer {
         let saved: TokenizerSpec
         switch spec {
         case .gpt2(let dir):
-            try copy("\(dir)/encoder.json", "encoder.json")
-            try copy("\(dir)/vocab.bpe", "vocab.bpe")
+            // OpenAI's names, or a Hugging Face GPT-2 folder's (vocab.json + merges.txt: the same two files)
+            let hfNames = !FileManager.default.fileExists(atPath: "\(dir)/encoder.json")
+                && FileManager.default.fileExists(atPath: "\(dir)/vocab.json")
+            try copy("\(dir)/\(hfNames ? "vocab.json" : "encoder.json")", "encoder.json")
+            try copy("\(dir)/\(hfNames ? "merges.txt" : "vocab.bpe")", "vocab.bpe")
             saved = .gpt2(directory: "tokenizer")
         case .huggingFace(let path):
             try copy(path, "tokenizer.json")
@@ -49,18 +52,24 @@ enum RunTokenizer {
 
     /// The tokenizer of run folder `run` whose config names `configTokenizer`.
     static func load(run: String, configTokenizer: String) throws -> any Tokenizer {
-        let specPath = "\(run)/tokenizer.spec"
-        if let text = try? String(contentsOfFile: specPath, encoding: .utf8) {
-            let written = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard let spec = try? TokenizerSpec(parsing: written) else { return try TokenData.tokenizer(spec: written) }
-            if !spec.path.hasPrefix("/") && FileManager.default.fileExists(atPath: "\(run)/\(spec.path)") {
-                return try loadTokenizer(spec.moved(to: "\(run)/\(spec.path)"))
-            }
-            return try loadTokenizer(spec)
+        if let spec = savedSpec(run: run) { return try loadTokenizer(spec) }
+        if let text = try? String(contentsOfFile: "\(run)/tokenizer.spec", encoding: .utf8) {
+            return try TokenData.tokenizer(spec: text.trimmingCharacters(in: .whitespacesAndNewlines))   // says what is wrong
         }
         if FileManager.default.fileExists(atPath: "\(run)/tokenizer.json") {
             return try loadTokenizer(.char(path: "\(run)/tokenizer.json"))
         }
         return try TokenData.tokenizer(spec: configTokenizer)
+    }
+
+    /// The tokenizer.spec of run folder `run` with its path resolved (the run's own copy when the path is relative
+    /// and present there); nil when the run has none (a character vocabulary) or it does not parse.
+    public static func savedSpec(run: String) -> TokenizerSpec? {
+        guard let text = try? String(contentsOfFile: "\(run)/tokenizer.spec", encoding: .utf8),
+              let spec = try? TokenizerSpec(parsing: text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+        if !spec.path.hasPrefix("/") && FileManager.default.fileExists(atPath: "\(run)/\(spec.path)") {
+            return spec.moved(to: "\(run)/\(spec.path)")
+        }
+        return spec
     }
 }

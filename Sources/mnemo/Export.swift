@@ -45,23 +45,16 @@ struct Export: ParsableCommand {
             try? fm.removeItem(atPath: "\(out)/\(name)")
             try fm.copyItem(atPath: from, toPath: "\(out)/\(name)")
         }
-        guard let text = try? String(contentsOfFile: "\(runFolder)/tokenizer.spec", encoding: .utf8) else {
-            return "none (a character vocabulary has no Hugging Face tokenizer; the folder holds the model only)"
-        }
-        let spec = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        func resolve(_ path: String) -> String {
-            path.hasPrefix("/") || !fm.fileExists(atPath: "\(runFolder)/\(path)") ? path : "\(runFolder)/\(path)"
-        }
-        if spec.hasPrefix("gpt2:") {
-            let dir = resolve(String(spec.dropFirst(5)))
+        switch RunTokenizer.savedSpec(run: runFolder) {
+        case .gpt2(let dir):
             try copy("\(dir)/encoder.json", "vocab.json")
             try copy("\(dir)/vocab.bpe", "merges.txt")
             return "GPT-2 BPE (vocab.json, merges.txt)"
-        }
-        if spec.hasPrefix("hf:") {
-            try copy(resolve(String(spec.dropFirst(3))), "tokenizer.json")
+        case .huggingFace(let path):
+            try copy(path, "tokenizer.json")
             return "tokenizer.json"
+        case .char, nil:
+            return "none (a character vocabulary has no Hugging Face tokenizer; the folder holds the model only)"
         }
-        return "none (tokenizer '\(spec)' is not exported)"
     }
 }

@@ -233,6 +233,16 @@ func sharedDataPath(_ name: String) -> String {
         let logits = (loaded.model as! GPT)(f["idx"]!)
         #expect((logits - f["logits"]!).abs().max().item() < 1e-4)
 
+        // the folder's own GPT-2 tokenizer (vocab.json + merges.txt) travels with a run that names it
+        var withItsTokenizer = tinyConfig(data: try writeCorpus(in: dir))
+        withItsTokenizer.tokenizer = "gpt2:\(folder)"
+        withItsTokenizer.gpt.vocabSize = 50304
+        withItsTokenizer.maxIters = 1; withItsTokenizer.evalIters = 1; withItsTokenizer.sampleTokens = 0; withItsTokenizer.evalFull = false
+        let run3 = try Trainer(config: withItsTokenizer, runDirectory: "\(dir)/run3")
+        run3.progress = false
+        try run3.run()
+        #expect(try LoadedRun(runDirectory: "\(dir)/run3").tokenizer.vocabularySize == 50257)
+
         var wrong = tinyConfig(data: try writeCorpus(in: dir))
         wrong.initFrom = "\(dir)/nothing"
         do { _ = try Trainer(config: wrong, runDirectory: "\(dir)/run2"); Issue.record("a missing folder must be refused") } catch {
