@@ -40,7 +40,7 @@ public struct HFTokenizer: Tokenizer {
         }
         func unsupported(_ message: String) -> TokenizerError {
             TokenizerError(.unsupported, file: file, message,
-                           hint: "only byte-level BPE tokenizers (GPT-2 style: ByteLevel pre-tokenizer and decoder) are supported")
+                           hint: "supported: byte-level BPE (GPT-2 style: ByteLevel pre-tokenizer and decoder) and SentencePiece-style BPE (Llama-2 style: ▁, byte fallback)")
         }
 
         if json["type"] as? String == "char" {
@@ -175,7 +175,7 @@ public struct HFTokenizer: Tokenizer {
         throw unsupported("the pre_tokenizer is \(typeName(value)), not ByteLevel")
     }
 
-    private static func isByteLevel(_ object: [String: Any]) -> Bool {
+    static func isByteLevel(_ object: [String: Any]) -> Bool {
         if object["type"] as? String == "ByteLevel" { return true }
         if object["type"] as? String == "Sequence", let steps = object["decoders"] as? [[String: Any]], steps.count == 1 {
             return isByteLevel(steps[0])

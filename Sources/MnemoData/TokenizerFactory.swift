@@ -23,6 +23,17 @@ public func loadTokenizer(_ spec: TokenizerSpec) throws -> any Tokenizer {
         }
         return try GPT2Tokenizer(directory: directory)
     case .huggingFace(let path):
-        return try HFTokenizer(path: path)
+        return try loadHuggingFaceTokenizer(path: path)
     }
+}
+
+/// A Hugging Face tokenizer.json: byte-level BPE (GPT-2, Qwen2, Llama-3, MiniMind) when its decoder is ByteLevel,
+/// else SentencePiece-style BPE (Llama-2, TinyLlama), which refuses what it cannot encode exactly.
+public func loadHuggingFaceTokenizer(path: String) throws -> any Tokenizer {
+    let hint = "give a Hugging Face tokenizer.json of a BPE model (byte-level as GPT-2's, or SentencePiece-style as Llama-2's)"
+    let json = try TokenizerFiles.readJSONObject(path, what: "a Hugging Face tokenizer.json", hint: hint)
+    if json["type"] as? String != "char", let decoder = json["decoder"] as? [String: Any], !HFTokenizer.isByteLevel(decoder) {
+        return try SentencePieceTokenizer(json: json, file: path)
+    }
+    return try HFTokenizer(json: json, file: path)
 }

@@ -12,6 +12,9 @@ public struct LoadedRun {
     public let tokenizer: any Tokenizer
     public let step: Int
     public let device: Device
+    /// Ids to put before a prompt: what the folder's tokenizer.json adds to a single text (Llama's `<s>`), as
+    /// transformers' `tokenizer(prompt)` does; none for a Mnemo run (it trains on text as it is).
+    public private(set) var promptPrefix: [Int] = []
     /// How the run turns logits into probabilities (softmax, or StableMax for StableMax-trained runs).
     public var lossKind: LossKind { LossKind(rawValue: config.loss) ?? .softmax }
 
@@ -62,6 +65,7 @@ public struct LoadedRun {
         let fm = FileManager.default
         if fm.fileExists(atPath: "\(folder)/tokenizer.json") {
             tokenizer = try TokenData.tokenizer(spec: "hf:\(folder)/tokenizer.json")
+            promptPrefix = try PromptPrefix.ids(tokenizerFile: "\(folder)/tokenizer.json")
         } else if fm.fileExists(atPath: "\(folder)/vocab.json") || fm.fileExists(atPath: "\(folder)/encoder.json") {
             tokenizer = try TokenData.tokenizer(spec: "gpt2:\(folder)")
         } else {

@@ -8,7 +8,7 @@ import TorchNN
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Generate text from a run's latest checkpoint.")
 
-    @Argument(help: "Run folder (the --out of `mnemo train`), or a Hugging Face GPT-2 folder (config.json, model.safetensors, vocab.json + merges.txt).") var runFolder: String
+    @Argument(help: "Run folder (the --out of `mnemo train`), or a Hugging Face model folder (GPT-2, Llama, Qwen2, MiniMind: config.json, model.safetensors, tokenizer.json or vocab.json + merges.txt).") var runFolder: String
     @Option(help: "Text to continue (default: a newline).") var start = "\n"
     @Option(help: "Number of samples.") var samples = 1
     @Option(help: "Tokens per sample.") var tokens = 500
@@ -23,7 +23,7 @@ struct Sample: ParsableCommand {
         Runtime.checkVersion()
         do {
             let loaded = try LoadedRun(runDirectory: runFolder, device: try parseDevice(device))
-            let ids = loaded.tokenizer.encode(start)
+            let ids = loaded.promptPrefix + loaded.tokenizer.encode(start)   // Llama folders: <s> first, as transformers
             guard !ids.isEmpty else { throw ValidationError("--start encodes to no tokens") }
             if compareCache {
                 try Self.compareCache(loaded, prompt: ids, tokens: tokens)

@@ -17,7 +17,7 @@ import MnemoData
 struct TokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenizer",
-        abstract: "Encode, decode and train tokenizers (character, GPT-2 BPE, Hugging Face byte-level BPE).",
+        abstract: "Encode, decode and train tokenizers (character, GPT-2 BPE, Hugging Face byte-level or SentencePiece-style BPE).",
         subcommands: [Encode.self, Decode.self, TrainTokenizer.self]
     )
 
@@ -26,7 +26,7 @@ struct TokenizerCommand: ParsableCommand {
     struct Choice: ParsableArguments {
         @Option(name: .customLong("gpt2"), help: ArgumentHelp("Folder with GPT-2's encoder.json and vocab.bpe.", valueName: "dir"))
         var gpt2: String?
-        @Option(name: .customLong("hf"), help: ArgumentHelp("A Hugging Face tokenizer.json (byte-level BPE).", valueName: "path"))
+        @Option(name: .customLong("hf"), help: ArgumentHelp("A Hugging Face tokenizer.json (byte-level BPE, or SentencePiece-style BPE as Llama-2).", valueName: "path"))
         var huggingFace: String?
         @Option(name: .customLong("char"), help: ArgumentHelp("A character vocabulary (`mnemo tokenizer train --char`).", valueName: "path"))
         var char: String?
