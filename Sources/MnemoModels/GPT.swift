@@ -5,6 +5,14 @@
 // token embedding. Parameter names equal nanoGPT's state_dict keys (`transformer.h.0.attn.c_attn.weight`), so
 // nanoGPT checkpoints load by name; Hugging Face GPT-2 weights load through `loadHuggingFaceGPT2`, which
 // transposes their Conv1D weights.
+//
+// The looped-GPT options of the Vervious/gpt fork (build-nanogpt with all layers sharing one block) are options of
+// this one model, each with a fixed definition (Looped.swift holds the per-layer losses and the early exit):
+//   share_block        one Block's weights applied n_layer times (counted once); share_final_norm: ln_f is its ln_1
+//   ln_affine = false  LayerNorms without weight and bias
+//   residual           how a block adds its branches to the residual x (formulas in Block below)
+//   layer_loss = all   a loss at every layer: lm_head(ln_f(x_i)) against the targets, summed (or averaged)
+//   early_exit         per-token exit after layer i when a frozen look-ahead is confident (Looped.swift)
 import Foundation
 import Torch
 import TorchNN
@@ -18,6 +26,16 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     public var dropout = 0.0
     public var bias = true          // biases in Linears and LayerNorms (false: a bit better and faster)
     public var geluApproximate = false  // true: tanh GELU, as GPT-2 was trained ("gelu_new")
+    // looped GPT (see the file header)
+    public var shareBlock = false       // one block's weights for every layer
+    public var shareFinalNorm = false   // share_block only: the final norm is the shared block's ln_1 (upstream)
+    public var lnAffine = true          // false: LayerNorm without weight and bias
+    public var residual = "standard"    // standard | parallel | attn_times_mlp | double_attn
+    public var layerLoss = "last"       // last | all
+    public var layerLossMean = false    // all: the mean of the layers' losses instead of their sum (upstream sums)
+    public var earlyExit = "none"       // none | confidence | threshold
+    public var exitThreshold = 0.9      // threshold: exit when the look-ahead's top probability reaches it
+    public var exitConfidenceWeight = 0.0  // weight of the confidence loss −log(1 − p′) (negative rewards confidence)
 
     public init(blockSize: Int = 1024, vocabSize: Int = 50304, nLayer: Int = 12, nHead: Int = 12, nEmbd: Int = 768,
                 dropout: Double = 0, bias: Bool = true, geluApproximate: Bool = false) {
@@ -34,6 +52,9 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case blockSize = "block_size", vocabSize = "vocab_size", nLayer = "n_layer", nHead = "n_head", nEmbd = "n_embd"
         case dropout, bias, geluApproximate = "gelu_approximate"
+        case shareBlock = "share_block", shareFinalNorm = "share_final_norm", lnAffine = "ln_affine", residual
+        case layerLoss = "layer_loss", layerLossMean = "layer_loss_mean", earlyExit = "early_exit"
+        case exitThreshold = "exit_threshold", exitConfidenceWeight = "exit_confidence_weight"
     }
 
     public init(from decoder: Decoder) throws {
@@ -47,6 +68,21 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         dropout = try c.decodeIfPresent(Double.self, forKey: .dropout) ?? d.dropout
         bias = try c.decodeIfPresent(Bool.self, forKey: .bias) ?? d.bias
         geluApproximate = try c.decodeIfPresent(Bool.self, forKey: .geluApproximate) ?? d.geluApproximate
+        shareBlock = try c.decodeIfPresent(Bool.self, forKey: .shareBlock) ?? d.shareBlock
+        shareFinalNorm = try c.decodeIfPresent(Bool.self, forKey: .shareFinalNorm) ?? d.shareFinalNorm
+        lnAffine = try c.decodeIfPresent(Bool.self, forKey: .lnAffine) ?? d.lnAffine
+        residual = try c.decodeIfPresent(String.self, forKey: .residual) ?? d.residual
+        layerLoss = try c.decodeIfPresent(String.self, forKey: .layerLoss) ?? d.layerLoss
+        layerLossMean = try c.decodeIfPresent(Bool.self, forKey: .layerLossMean) ?? d.layerLossMean
+        earlyExit = try c.decodeIfPresent(String.self, forKey: .earlyExit) ?? d.earlyExit
+        exitThreshold = try c.decodeIfPresent(Double.self, forKey: .exitThreshold) ?? d.exitThreshold
+        exitConfidenceWeight = try c.decodeIfPresent(Double.self, forKey: .exitConfidenceWeight) ?? d.exitConfidenceWeight
+    }
+
+    /// Whether GPT2LMHeadModel computes this model's logits: no shared block, affine norms, the standard residual
+    /// and no early exit (the all-layer loss changes training only).
+    public var computesAsGPT2: Bool {
+        !shareBlock && lnAffine && residual == "standard" && earlyExit == "none"
     }
 
     /// Problems that make the configuration unusable, as messages that say what to fix.
@@ -58,6 +94,20 @@ public struct GPTConfig: Codable, Sendable, Equatable {
             out.append("\(name) must be positive, got \(v)")
         }
         if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
+        func oneOf(_ key: String, _ value: String, _ allowed: [String]) {
+            if !allowed.contains(value) { out.append("\(key) must be one of \(allowed.joined(separator: ", ")), got \"\(value)\"") }
+        }
+        oneOf("residual", residual, ResidualVariant.allCases.map(\.rawValue))
+        oneOf("layer_loss", layerLoss, ["last", "all"])
+        oneOf("early_exit", earlyExit, ["none", "confidence", "threshold"])
+        if shareFinalNorm && !shareBlock { out.append("share_final_norm needs share_block = true (it is the shared block's ln_1)") }
+        if earlyExit != "none" && layerLoss == "all" {
+            out.append("early_exit and layer_loss = \"all\" do not combine (early exit already trains each token at its exit layer); choose one")
+        }
+        if earlyExit == "threshold" && !(exitThreshold > 0 && exitThreshold <= 1) {
+            out.append("exit_threshold must be in (0, 1], got \(exitThreshold)")
+        }
+        if !exitConfidenceWeight.isFinite { out.append("exit_confidence_weight must be a finite number, got \(exitConfidenceWeight)") }
         // 12·L·C² for the blocks, (V + T)·C for the embeddings, in floating point so no size can overflow
         let (l, c, v, t) = (Double(nLayer), Double(nEmbd), Double(vocabSize), Double(blockSize))
         let estimate = 12 * l * c * c + (v + t) * c
@@ -73,6 +123,10 @@ extension GPTConfig: ModelConfiguration {
         .int("n_layer", \.nLayer), .int("n_head", \.nHead), .int("n_embd", \.nEmbd), .int("block_size", \.blockSize),
         .int("vocab_size", \.vocabSize), .double("dropout", \.dropout), .bool("bias", \.bias),
         .bool("gelu_approximate", \.geluApproximate),
+        .bool("share_block", \.shareBlock), .bool("share_final_norm", \.shareFinalNorm), .bool("ln_affine", \.lnAffine),
+        .string("residual", \.residual), .string("layer_loss", \.layerLoss), .bool("layer_loss_mean", \.layerLossMean),
+        .string("early_exit", \.earlyExit), .double("exit_threshold", \.exitThreshold),
+        .double("exit_confidence_weight", \.exitConfidenceWeight),
     ])
     public static let defaults = GPTConfig(blockSize: 64, vocabSize: 0, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false)
     public var contextLength: Int { blockSize }
@@ -130,23 +184,53 @@ final class MLP: Module {
     }
 }
 
+/// How a block adds its attention and MLP branches to the residual stream x (B, T, C).
+public enum ResidualVariant: String, CaseIterable, Sendable {
+    case standard          // h = x + attn(ln_1 x);                   out = h + mlp(ln_2 h)    (GPT-2)
+    case parallel          // h = x + attn(ln_1 x);                   out = h + mlp(ln_2 x)    (the fork's "resmlp")
+    case attnTimesMlp = "attn_times_mlp"   // out = x + attn(ln_1 x) · mlp(ln_2 x)   (the fork's "best yet")
+    case doubleAttn = "double_attn"        // h = x · attn2(ln_1 x) + attn(ln_1 x); out = h + mlp(ln_2 h)
+}
+
 final class Block: Module {
     let ln_1: LayerNorm
     let attn: CausalSelfAttention
+    let attn2: CausalSelfAttention?   // double_attn only: the gate multiplying the residual
     let ln_2: LayerNorm
     let mlp: MLP
+    let residual: ResidualVariant
+    let attn2CacheOffset: Int         // attn2's keys and values sit in KV-cache slots n_layer ..< 2·n_layer
 
     init(_ config: GPTConfig) {
-        ln_1 = LayerNorm(config.nEmbd, bias: config.bias)
+        attn2CacheOffset = config.nLayer
+        ln_1 = LayerNorm(config.nEmbd, affine: config.lnAffine, bias: config.bias)
         attn = CausalSelfAttention(config)
-        ln_2 = LayerNorm(config.nEmbd, bias: config.bias)
+        residual = ResidualVariant(rawValue: config.residual) ?? .standard
+        attn2 = residual == .doubleAttn ? CausalSelfAttention(config) : nil
+        ln_2 = LayerNorm(config.nEmbd, affine: config.lnAffine, bias: config.bias)
         mlp = MLP(config)
         super.init()
     }
 
-    func callAsFunction(_ x: Tensor, cache: KVCache? = nil, layer: Int = 0) -> Tensor {  // (B, T, C)
-        let h = x + attn(ln_1(x), cache: cache, layer: layer)
-        return h + mlp(ln_2(h))
+    /// `trace` (diagnostics) records the residual's size entering the block, after its first norm and between
+    /// the two branches (`h`; the output for attn_times_mlp, which has no such point).
+    func callAsFunction(_ x: Tensor, cache: KVCache? = nil, layer: Int = 0, trace: ResidualTrace? = nil) -> Tensor {  // (B, T, C)
+        let normed = ln_1(x)
+        let h: Tensor
+        switch residual {
+        case .standard, .parallel:
+            h = x + attn(normed, cache: cache, layer: layer)
+        case .attnTimesMlp:
+            h = x + attn(normed, cache: cache, layer: layer) * mlp(ln_2(x))
+        case .doubleAttn:
+            h = x * attn2!(normed, cache: cache, layer: layer + attn2CacheOffset) + attn(normed, cache: cache, layer: layer)
+        }
+        trace?.record(input: x, normed: normed, mid: h)
+        switch residual {
+        case .standard, .doubleAttn: return h + mlp(ln_2(h))
+        case .parallel: return h + mlp(ln_2(x))
+        case .attnTimesMlp: return h
+        }
     }
 }
 
@@ -155,17 +239,22 @@ final class GPTTransformer: Module {
     let wte: Embedding   // token embeddings (vocab_size, n_embd)
     let wpe: Embedding   // position embeddings (block_size, n_embd)
     let drop: Dropout
-    let h: [Block]
-    let ln_f: LayerNorm
+    let h: [Block]       // n_layer blocks, or the one shared block (share_block)
+    let ln_f: LayerNorm? // nil with share_final_norm: the shared block's ln_1 is the final norm
 
     init(_ config: GPTConfig) {
         wte = Embedding(config.vocabSize, config.nEmbd)
         wpe = Embedding(config.blockSize, config.nEmbd)
         drop = Dropout(config.dropout)
-        h = (0..<config.nLayer).map { _ in Block(config) }
-        ln_f = LayerNorm(config.nEmbd, bias: config.bias)
+        h = (0..<(config.shareBlock ? 1 : config.nLayer)).map { _ in Block(config) }
+        ln_f = config.shareFinalNorm ? nil : LayerNorm(config.nEmbd, affine: config.lnAffine, bias: config.bias)
         super.init()
     }
+
+    /// The block applied at layer i (0 ..< n_layer).
+    func block(_ i: Int) -> Block { h.count == 1 ? h[0] : h[i] }
+    /// The final norm.
+    var finalNorm: LayerNorm { ln_f ?? h[0].ln_1 }
 }
 
 public final class GPT: Module {
@@ -183,7 +272,7 @@ public final class GPT: Module {
     }
 
     /// nanoGPT's init: every Linear and Embedding weight N(0, 0.02), biases zero, and the residual
-    /// projections (c_proj) N(0, 0.02/√(2·n_layer)), per GPT-2.
+    /// projections (c_proj) N(0, 0.02/√(2·n_layer)), per GPT-2 (a shared block too: it is applied n_layer times).
     func initializeWeights() {
         for (name, p) in namedParameters() {
             if name.hasSuffix("c_proj.weight") {
@@ -201,29 +290,43 @@ public final class GPT: Module {
     /// The language-model head's weight (vocab_size, n_embd), shared with the token embedding.
     public var headWeight: Tensor { lm_head.weight }
 
-    /// Parameters, counting the tied head once; `nonEmbedding` subtracts the position embeddings, as nanoGPT
-    /// reports (the token embedding is kept: it is the head's weight too).
+    /// Parameters, counting the tied head once (and a shared block once); `nonEmbedding` subtracts the position
+    /// embeddings, as nanoGPT reports (the token embedding is kept: it is the head's weight too).
     public func parameterCount(nonEmbedding: Bool = true) -> Int {
         parameterCount - (nonEmbedding ? transformer.wpe.weight.count : 0)
     }
 
-    /// The final hidden states: idx (B, T) int64 → (B, T, n_embd), after ln_f. With `cache`, idx holds the positions
-    /// after the cached ones (their keys and values join the cache).
-    func hidden(_ idx: Tensor, cache: KVCache? = nil) -> Tensor {
+    /// The residual stream after each layer: idx (B, T) int64 → n_layer tensors (B, T, n_embd), before the final
+    /// norm. With `cache`, idx holds the positions after the cached ones (their keys and values join the cache).
+    func residualStreams(_ idx: Tensor, cache: KVCache? = nil, trace: ResidualTrace? = nil) -> [Tensor] {
         let t = idx.size(1), start = cache?.length ?? 0
         precondition(start + t <= config.blockSize, "Cannot forward sequence of length \(start + t), block size is only \(config.blockSize)")
         let pos = Tensor.arange(Double(start), Double(start + t), device: idx.device)   // (T)
         let tokEmb = transformer.wte(idx)                        // token embeddings (B, T, n_embd)
         let posEmb = transformer.wpe(pos)                        // position embeddings (T, n_embd)
         var x = transformer.drop(tokEmb + posEmb)
-        for (i, block) in transformer.h.enumerated() { x = block(x, cache: cache, layer: i) }
+        var streams: [Tensor] = []
+        streams.reserveCapacity(config.nLayer)
+        for i in 0..<config.nLayer {
+            x = transformer.block(i)(x, cache: cache, layer: i, trace: trace)
+            streams.append(x)
+        }
         cache?.advance(by: t)
-        return transformer.ln_f(x)
+        trace?.recordOutput(x)
+        return streams
     }
 
-    /// Logits for every position: idx (B, T) int64 → (B, T, vocab_size).
+    /// The final hidden states (B, T, n_embd), after the final norm.
+    func hidden(_ idx: Tensor, cache: KVCache? = nil) -> Tensor {
+        transformer.finalNorm(residualStreams(idx, cache: cache).last!)
+    }
+
+    /// The head on one layer's residual stream: (B, T, n_embd) → (B, T, vocab_size).
+    func head(_ x: Tensor) -> Tensor { lm_head(transformer.finalNorm(x)) }
+
+    /// Logits for every position: idx (B, T) int64 → (B, T, vocab_size) (with early exit, each token's exit-layer logits).
     public func callAsFunction(_ idx: Tensor) -> Tensor {
-        lm_head(hidden(idx))                                     // (B, T, vocab_size)
+        forward(idx, targets: nil).logits
     }
 
     /// Mean cross-entropy of next-token prediction; targets (B, T), -1 ignored.
@@ -234,10 +337,15 @@ public final class GPT: Module {
 }
 
 extension GPT: LanguageModel {
-    public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput { ModelOutput(logits: self(idx)) }
+    public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput {
+        if config.earlyExit != "none" { return earlyExit(residualStreams(idx), targets: targets).output }
+        if config.layerLoss == "all" { return allLayerLoss(residualStreams(idx), targets: targets) }
+        return ModelOutput(logits: lm_head(hidden(idx)))         // (B, T, vocab_size)
+    }
 
     /// The head on the last position only (nanoGPT's inference path): (B, vocab_size).
     public func lastLogits(_ idx: Tensor) -> Tensor {
+        if config.earlyExit != "none" { return forward(idx, targets: nil).logits.select(dim: 1, index: -1) }
         let x = hidden(idx)
         return lm_head(x.select(dim: 1, index: -1))              // (B, vocab_size)
     }
@@ -247,10 +355,21 @@ extension GPT: LanguageModel {
 }
 
 extension GPT: IncrementalDecoding {
-    public func makeCache() -> KVCache { KVCache(layers: config.nLayer) }
+    public func makeCache() -> KVCache { KVCache(layers: config.nLayer * (config.residual == "double_attn" ? 2 : 1)) }
 
     public func decode(_ idx: Tensor, cache: KVCache) -> Tensor {
         lm_head(hidden(idx, cache: cache).select(dim: 1, index: -1))                     // (B, vocab_size)
+    }
+
+    /// Early exit decides per token from a look-ahead over the whole sequence, so generation recomputes it.
+    public var decodesIncrementally: Bool { config.earlyExit == "none" }
+}
+
+extension GPT: ResidualDiagnostics {
+    public func residualStatistics(_ idx: Tensor) -> ResidualStatistics {
+        let trace = ResidualTrace()
+        withNoGrad { _ = residualStreams(idx, trace: trace) }
+        return trace.statistics()
     }
 }
 

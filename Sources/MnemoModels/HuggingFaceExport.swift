@@ -24,7 +24,11 @@ public enum HuggingFaceExport {
     /// The config.json object and the state dict in Hugging Face's names and layouts.
     public static func converted(_ model: any LanguageModel) throws -> ([String: Any], [String: Tensor]) {
         switch model {
-        case let gpt as GPT: return gpt2(gpt)
+        case let gpt as GPT:
+            guard gpt.config.computesAsGPT2 else {
+                throw ConfigError("this GPT uses looped-GPT options (share_block, ln_affine = false, a residual variant or early_exit) that GPT2LMHeadModel cannot compute; only plain GPTs export")
+            }
+            return gpt2(gpt)
         case let mini as MiniMind: return try llama(mini)
         default: throw ConfigError("\(type(of: model)) has no Hugging Face counterpart to export to (gpt and minimind do)")
         }

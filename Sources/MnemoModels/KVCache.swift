@@ -37,4 +37,11 @@ public protocol IncrementalDecoding: LanguageModel {
     /// Runs `idx` (B, T_new) at positions cache.length ..< cache.length + T_new, appending to the cache, and
     /// returns the logits of the last position (B, V). T_new > 1 only on an empty cache (the prompt).
     func decode(_ idx: Tensor, cache: KVCache) -> Tensor
+    /// Whether `decode` may be used now (default true); a model whose configuration needs the whole sequence per
+    /// step says false, and generation recomputes the window instead.
+    var decodesIncrementally: Bool { get }
+}
+
+extension IncrementalDecoding {
+    public var decodesIncrementally: Bool { true }
 }

@@ -17,11 +17,15 @@ public struct ModelOutput {
     public var auxiliaryLosses: [AuxiliaryLoss] = []
     /// Scalars to log (0-d tensors; read at logging steps only, so the step need not synchronise).
     public var metrics: [String: Tensor] = [:]
+    /// The task loss's weight in the objective (loss = taskWeight · task + Σ weight · auxiliary); the logged training
+    /// loss stays the task loss. A looped GPT averaging its per-layer losses sets 1/n_layer.
+    public var taskWeight: Double = 1
 
-    public init(logits: Tensor, auxiliaryLosses: [AuxiliaryLoss] = [], metrics: [String: Tensor] = [:]) {
+    public init(logits: Tensor, auxiliaryLosses: [AuxiliaryLoss] = [], metrics: [String: Tensor] = [:], taskWeight: Double = 1) {
         self.logits = logits
         self.auxiliaryLosses = auxiliaryLosses
         self.metrics = metrics
+        self.taskWeight = taskWeight
     }
 }
 
@@ -103,7 +107,7 @@ extension LanguageModel {
             return probabilities(logits).multinomial(1, generator: generator)
         }
         withNoGrad {
-            let cached = useCache ? self as? any IncrementalDecoding : nil
+            let cached = useCache ? (self as? any IncrementalDecoding).flatMap { $0.decodesIncrementally ? $0 : nil } : nil
             let cache = cached?.makeCache()
             for _ in 0..<maxNewTokens {
                 let t = idx.size(1)

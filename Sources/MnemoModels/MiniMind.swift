@@ -274,8 +274,11 @@ final class MiniMindBlock: Module {
         super.init()
     }
 
-    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding, cache: KVCache? = nil, layer: Int = 0) -> Tensor {   // (B, T, C)
-        let h = x + self_attn(input_layernorm(x), rope: rope, cache: cache, layer: layer)
+    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding, cache: KVCache? = nil, layer: Int = 0,
+                        trace: ResidualTrace? = nil) -> Tensor {   // (B, T, C)
+        let attentionInput = input_layernorm(x)
+        let h = x + self_attn(attentionInput, rope: rope, cache: cache, layer: layer)
+        trace?.record(input: x, normed: attentionInput, mid: h)
         let normed = post_attention_layernorm(h)
         let ffn = (mlp as? MixtureOfExperts).map { $0(normed) } ?? (mlp as! SwiGLU)(normed)
         return h + ffn
@@ -301,7 +304,7 @@ final class MiniMindBody: Module {
     }
 }
 
-public final class MiniMind: Module, LanguageModel, IncrementalDecoding {
+public final class MiniMind: Module, LanguageModel, IncrementalDecoding, ResidualDiagnostics {
     public let config: MiniMindConfig
     let model: MiniMindBody
     let lm_head: Linear   // (V, C); with tied embeddings the same tensor as model.embed_tokens.weight
@@ -319,13 +322,20 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding {
 
     /// Final hidden states: idx (B, T) → (B, T, C). With `cache`, idx holds the positions after the cached ones
     /// (their keys and values join the cache).
-    func hidden(_ idx: Tensor, cache: KVCache? = nil) -> Tensor {
+    func hidden(_ idx: Tensor, cache: KVCache? = nil, trace: ResidualTrace? = nil) -> Tensor {
         let t = idx.size(1), start = cache?.length ?? 0
         precondition(start + t <= config.maxSeqLen, "Cannot forward sequence of length \(start + t), max_seq_len is only \(config.maxSeqLen)")
         var x = model.dropout(model.embed_tokens(idx))                      // (B, T, C)
-        for (i, layer) in model.layers.enumerated() { x = layer(x, rope: model.rotary, cache: cache, layer: i) }
+        for (i, layer) in model.layers.enumerated() { x = layer(x, rope: model.rotary, cache: cache, layer: i, trace: trace) }
         cache?.advance(by: t)
+        trace?.recordOutput(x)
         return model.norm(x)
+    }
+
+    public func residualStatistics(_ idx: Tensor) -> ResidualStatistics {
+        let trace = ResidualTrace()
+        withNoGrad { _ = hidden(idx, trace: trace) }
+        return trace.statistics()
     }
 
     public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput {

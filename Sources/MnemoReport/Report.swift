@@ -201,8 +201,72 @@ public enum Report {
             if spec.key.contains("loss") { plot.yCap = lossCap(series) }
             out += "<figure>\n" + plot.svg() + "</figure>\n"
         }
+        for family in layerFamilies(runs) {
+            count += 1
+            out += "<figure>\n" + layerChart(family, runs, names: names, id: "chart-\(count)").svg() + "</figure>\n"
+        }
         if count == 0 { out += "<p class=\"meta\">No series to chart.</p>\n" }
         return out + "</div>\n"
+    }
+
+    // MARK: - Per-layer series
+
+    /// Titles of the per-layer families the models log (others are charted under their own name).
+    static let layerTitles: [String: (title: String, axis: String)] = [
+        "resid_in": ("Residual stream entering each layer (std over channels)", "std of the residual"),
+        "resid_mid": ("Residual stream between attention and MLP", "std of the residual"),
+        "resid_norm": ("Residual stream after each block's first norm", "std after the norm"),
+        "loss_layer": ("Loss at each layer", "cross-entropy"),
+        "exit_layer": ("Tokens exiting at each layer", "fraction of tokens"),
+    ]
+
+    /// "resid_in/3" → ("resid_in", 3); nil for a key that is not FAMILY/LAYER.
+    static func layerKey(_ key: String) -> (family: String, layer: Int)? {
+        guard let slash = key.lastIndex(of: "/"), let layer = Int(key[key.index(after: slash)...]), layer >= 0,
+              slash != key.startIndex else { return nil }
+        return (String(key[..<slash]), layer)
+    }
+
+    /// The per-layer families any run logged, in order of first appearance.
+    static func layerFamilies(_ runs: [RunRecord]) -> [String] {
+        var seen = Set<String>(), out: [String] = []
+        for run in runs {
+            for key in run.metrics.keys {
+                if let family = layerKey(key)?.family, seen.insert(family).inserted { out.append(family) }
+            }
+        }
+        return out
+    }
+
+    /// A chart of one family against the layer: for one run, a curve at up to five evaluations spread over
+    /// training (how the profile changes as it trains); for several runs, each run's last logged profile.
+    static func layerChart(_ family: String, _ runs: [RunRecord], names: [String], id: String) -> SVGPlot {
+        func profile(_ run: RunRecord, step: Int) -> [PlotPoint] {
+            run.metrics.keys.compactMap { key -> PlotPoint? in
+                guard let (f, layer) = layerKey(key), f == family,
+                      let value = run.metrics.series(key).last(where: { $0.step == step })?.value else { return nil }
+                return PlotPoint(x: Double(layer), y: value)
+            }.sorted { $0.x < $1.x }
+        }
+        func steps(_ run: RunRecord) -> [Int] { run.metrics.series(family + "/0").map(\.step) }
+        var series: [PlotSeries] = []
+        if runs.count == 1, let run = runs.first {
+            let all = steps(run)
+            let picks = all.count <= 5 ? all : (0..<5).map { all[$0 * (all.count - 1) / 4] }
+            for (k, step) in picks.enumerated() {
+                series.append(PlotSeries(name: "step \(step)", points: profile(run, step: step), colorIndex: k))
+            }
+        } else {
+            for (i, run) in runs.enumerated() {
+                guard let last = steps(run).last else { continue }
+                series.append(PlotSeries(name: names[i], points: profile(run, step: last), colorIndex: i))
+            }
+        }
+        let values = series.flatMap(\.points).map(\.y).filter { $0.isFinite && $0 > 0 }
+        let spread = (values.max() ?? 1) / Swift.max(values.min() ?? 1, 1e-300)
+        let (title, axis) = layerTitles[family] ?? (family + " per layer", family)
+        return SVGPlot(title: title + (runs.count == 1 ? "" : " (last evaluation)"), xLabel: "layer", yLabel: axis,
+                       series: series, logY: spread > 50, id: id)
     }
 
     private static func samples(_ runs: [RunRecord], names: [String]) -> String {
@@ -235,7 +299,7 @@ public enum Report {
         var seen = Set(knownSeries.map(\.key)).union(unplotted)
         var out: [String] = []
         for run in runs {
-            for key in run.metrics.keys where seen.insert(key).inserted { out.append(key) }
+            for key in run.metrics.keys where layerKey(key) == nil && seen.insert(key).inserted { out.append(key) }
         }
         return out
     }

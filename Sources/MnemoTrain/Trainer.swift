@@ -227,6 +227,17 @@ public final class Trainer {
         }
     }
 
+    /// The residual stream's size per layer (resid_in/i, resid_mid/i, resid_norm/i, resid_out) on one fixed val batch
+    /// (the same tokens at every evaluation: a generator of its own, seeded once), for models with a residual stream.
+    func residualDiagnostics() -> [String: Double] {
+        guard let diagnosed = model as? any ResidualDiagnostics else { return [:] }
+        model.eval()
+        defer { model.train() }
+        let (x, _) = data.val.randomBatch(batchSize: Swift.min(config.batchSize, 8), blockSize: config.blockSize,
+                                          generator: Generator(seed: 20_241_231), device: device)
+        return diagnosed.residualStatistics(x).metrics
+    }
+
     /// Loss over all of val in consecutive windows (deterministic; weighted by tokens).
     public func fullValidationLoss() -> Double {
         model.eval()
@@ -252,7 +263,7 @@ public final class Trainer {
         func body() -> StepLoss {
             let output = model.forward(x, targets: y)
             let task = lossFunction(output.logits, y)
-            var total = task
+            var total = output.taskWeight == 1 ? task : task * output.taskWeight
             for aux in output.auxiliaryLosses { total = total + aux.value * aux.weight }
             return StepLoss(task: task, total: total, output: output)
         }
@@ -315,6 +326,7 @@ public final class Trainer {
                 let context = StepContext(step: step, model: model, optimizer: optimizer, device: device,
                                           evaluationBatch: (vx, vy), dtype: config.dtype)
                 for hook in hooks { for (key, value) in hook.atEvaluation(context) { values[key] = value } }
+                for (key, value) in residualDiagnostics() { values[key] = value }
                 lastVal = valLoss
                 if valLoss < (state.bestValLoss ?? .infinity) { state.bestValLoss = valLoss }
                 values["lr"] = lr

@@ -82,3 +82,15 @@ public func klDivergence(_ input: Tensor, _ target: Tensor, reduction: KLReducti
 public func mseLoss(_ input: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
     wrap(mt_mse_loss(input.handle, target.handle, reduction.raw), "mseLoss of \(input.shape) and \(target.shape)")
 }
+
+extension Tensor {
+    /// log(1 − exp(x)) for x ≤ 0, accurate at both ends (Mächler's log1mexp): log(−expm1(x)) for x > −ln 2, where
+    /// 1 − eˣ is small, and log1p(−exp(x)) below, where eˣ is small. Each branch sees an input clamped to its own
+    /// side, so neither branch's infinity or NaN reaches the value or the gradient of the other.
+    public func log1mexp() -> Tensor {
+        let ln2 = 0.693147180559945309
+        let near = (-clamp(min: -ln2).expm1()).log()          // x in (−ln 2, 0]
+        let far = (-clamp(max: -ln2).exp()).log1p()           // x ≤ −ln 2
+        return `where`(self .> -ln2, near, far)
+    }
+}
