@@ -15,6 +15,7 @@ struct Mnemo: ParsableCommand {
             TokenizerCommand.self,
             DataCommand.self,
             Demo.self,
+            Study.self,
             Smoke.self,
             ReportCommand.self,
             Train.self,

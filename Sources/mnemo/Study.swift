@@ -1,0 +1,49 @@
+// Study.swift — `mnemo study NAME`: suites of ordinary training runs with a report of their own.
+import ArgumentParser
+import Foundation
+import MnemoTrain
+import Torch
+
+struct Study: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a study: several training runs and a report comparing them.",
+        subcommands: [LoopedStudyCommand.self])
+}
+
+struct LoopedStudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "looped",
+        abstract: "The looped-GPT study: plain vs shared block vs all-layer loss vs x·attn2 + attn vs early exit (≈ 25 min on 2 cores).",
+        discussion: """
+            Each arm × seed is a run of configs/looped-cpu.toml (12 layers × 64 wide, character-level) with the arm's \
+            looped-GPT keys; a killed study continues where it stopped. Writes OUT/ARM-seedN run folders, \
+            OUT/results.md (tables and verdicts) and OUT/report.html.
+            """)
+
+    @Option(help: "Text file to train on.") var data = "../shared/data/tinyshakespeare.txt"
+    @Option(help: "The base preset.") var preset = "configs/looped-cpu.toml"
+    @Option(help: "Output folder.") var out = "runs/looped-study"
+    @Option(help: "Number of seeds (1, 2, …).") var seeds = 2
+    @Option(help: "Arms to run, comma-separated (default: all of plain, shared, shared_all, double_attn, shared_exit).")
+    var arms: String?
+    @Option(name: .customLong("set"), help: "Override a preset key for every arm (key=value; repeatable), e.g. max_iters=300.")
+    var overrides: [String] = []
+
+    func run() throws {
+        Runtime.checkVersion()
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+        guard FileManager.default.fileExists(atPath: data) else {
+            throw ValidationError("no data file \(data); give --data PATH to a text file (e.g. shared/data/tinyshakespeare.txt)")
+        }
+        var study = LoopedStudy(preset: preset, data: data, output: out, seeds: Array(1...seeds).map { 1336 + $0 })
+        study.overrides = overrides
+        if let arms { study.armNames = arms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        do {
+            try study.run()
+            print(try String(contentsOfFile: "\(out)/results.md", encoding: .utf8))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
