@@ -99,6 +99,7 @@ let package = Package(
         ),
         .executableTarget(name: "mnemo-bench", dependencies: ["Torch", "TorchNN", "TorchOptim"], path: "bench/swift"),
         .executableTarget(name: "mnemo-bench-tokenizer", dependencies: ["MnemoData"], path: "bench/tokenizer"),
+        .executableTarget(name: "mnemo-bench-allreduce", dependencies: ["Torch"], path: "bench/allreduce"),
         // Tests only: tensors that no Mnemo op makes (dtypes without a DType), built against the shim's internals
         // (internal.h, found by path: a dependency on CTorch would make ctorch.h a module header it cannot include).
         // The test binary links CTorch through Torch.

@@ -54,3 +54,24 @@ if [[ "$(readlink "$LINK" 2>/dev/null || true)" != "$target" ]]; then
   ln -sfn "$target" "$LINK"
   echo "setup: .libtorch -> $target"
 fi
+
+# gloo's headers (Debian's libgloo-dev) let the shim build c10d's Gloo process group for data-parallel training
+# (Sources/CTorch/distributed.cpp: the wheel links gloo into libtorch_cpu but ships no gloo headers). Without them
+# everything else builds, and `mnemo train` under a launcher says what is missing. Installed when apt-get can run
+# (as root, or with password-less sudo); then the shim file is touched so that the next build compiles it again.
+if [[ ! -f /usr/include/gloo/config.h ]] && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""
+  if [[ "$(id -u)" != 0 ]]; then if sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO="none"; fi; fi
+  if [[ "$SUDO" == none ]]; then
+    echo "setup: note: libgloo-dev is missing and apt-get needs root; data-parallel training will be unavailable"
+  else
+    echo "setup: installing libgloo-dev (gloo's headers, for data-parallel training)"
+    if { $SUDO apt-get install -y -q --no-install-recommends libgloo-dev >/dev/null 2>&1 \
+         || { $SUDO apt-get update -q >/dev/null 2>&1 \
+              && $SUDO apt-get install -y -q --no-install-recommends libgloo-dev >/dev/null 2>&1; }; }; then
+      touch "$ROOT/Sources/CTorch/distributed.cpp"
+    else
+      echo "setup: warning: could not install libgloo-dev; data-parallel training will be unavailable"
+    fi
+  fi
+fi

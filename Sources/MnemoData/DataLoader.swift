@@ -26,7 +26,10 @@ public struct RandomWindowLoader: Sendable {
     }
 
     /// B windows of T tokens and their targets. Throws `.notEnoughTokens` when the stream is shorter than T + 1.
-    public func batch(_ batchSize: Int, _ blockSize: Int, generator: Generator? = nil, device: Device = .cpu)
+    /// Data parallel: every rank draws the starts of all `ranks` × B windows from the same generator state and keeps
+    /// its own B (rows rank·B ..< (rank+1)·B), so W ranks × B see exactly the windows of one process × W·B.
+    public func batch(_ batchSize: Int, _ blockSize: Int, generator: Generator? = nil, device: Device = .cpu,
+                      rank: Int = 0, ranks: Int = 1)
         throws(TokenDataError) -> (x: Tensor, y: Tensor)
     {
         try checkBatchShape(batchSize: batchSize, blockSize: blockSize)
@@ -36,7 +39,8 @@ public struct RandomWindowLoader: Sendable {
                 "\(groupedThousands(tokens.count)) tokens are too few for a window of T = \(blockSize) tokens and its target (T + 1 tokens)",
                 hint: "use a shorter block size or more data")
         }
-        let starts = Tensor.randint(0, tokens.count - blockSize, [batchSize], generator: generator).toArray(Int64.self)
+        let starts = Tensor.randint(0, tokens.count - blockSize, [batchSize * ranks], generator: generator)
+            .toArray(Int64.self)[(rank * batchSize)..<((rank + 1) * batchSize)]
         return makeTokenBatch(batchSize, blockSize, device: device) { x, y in
             for (row, start) in starts.enumerated() {
                 tokens.copy(from: Int(start), count: blockSize, into: x + row * blockSize)

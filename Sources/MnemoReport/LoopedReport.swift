@@ -16,9 +16,12 @@ public struct LoopedArmRecord: Sendable {
     public var valLossFull: Double
     public var metrics: MetricsLog
     public var exitRows: [ExitEvaluation]
+    /// Tokens per optimizer step (all ranks).
+    public var tokensPerStep: Int
 
     public init(arm: String, summary: String, seed: Int, runDirectory: String, steps: Int, parameters: Int,
-                valLossFull: Double, metrics: MetricsLog, exitRows: [ExitEvaluation] = []) {
+                valLossFull: Double, metrics: MetricsLog, exitRows: [ExitEvaluation] = [], tokensPerStep: Int = 0) {
+        self.tokensPerStep = tokensPerStep
         self.arm = arm
         self.summary = summary
         self.seed = seed
@@ -30,8 +33,14 @@ public struct LoopedArmRecord: Sendable {
         self.exitRows = exitRows
     }
 
-    /// Median training throughput over the logged steps.
-    public var tokensPerSecond: Double? { LoopedReport.median(metrics.series("tok_per_s").map(\.value).filter(\.isFinite)) }
+    /// Training throughput over the whole run: steps × tokens per step / training seconds (evaluations excluded);
+    /// steadier than the logged windows' tok_per_s on a shared machine. Without tokensPerStep, the windows' median.
+    public var tokensPerSecond: Double? {
+        if tokensPerStep > 0, let seconds = metrics.series("elapsed_s").last, seconds.value > 0 {
+            return Double(seconds.step + 1) * Double(tokensPerStep) / seconds.value
+        }
+        return LoopedReport.median(metrics.series("tok_per_s").map(\.value).filter(\.isFinite))
+    }
 
     /// A per-layer family (resid_in, loss_layer, …) at the last step it was logged: value per layer. "resid_out" → [it].
     public func lastProfile(_ family: String) -> [Double] {
@@ -200,7 +209,7 @@ public enum LoopedReport {
             let slower = (speed("shared") ?? .nan) / (speed("shared_all") ?? .nan)
             let big = allLayerCost.max { $0.vocabulary < $1.vocabulary }
             let verdict = compare(all, one, noise("shared_all", "shared"))
-            out.append(String(format: "All-layer loss (fork: 3–4× slower and worse, val 4.39 vs 4.27): val %.4f vs %.4f shared (%@); training ×%.2f slower at vocabulary 65%@ — %@.",
+            out.append(String(format: "All-layer loss (fork: 3–4× slower and worse, val 4.39 vs 4.27): val %.4f vs %.4f shared (%@); time per training step ×%.2f of shared's at vocabulary 65%@ — %@.",
                               all, one, verdict, slower,
                               big.map { String(format: ", ×%.2f per step at %@", $0.slowdown, groupedThousands($0.vocabulary)) } ?? "",
                               verdict == "worse" ? "reproduced" : "worse not reproduced; the slowdown is the vocabulary's"))

@@ -21,6 +21,8 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     public var bestValLoss: Double?
     public var elapsedSeconds: Double
     public var tokensSeen: Int
+    /// Ranks of the data-parallel run that wrote it (nil in checkpoints from before data parallelism: 1).
+    public var worldSize: Int? = nil
 }
 
 public enum Checkpoint {

@@ -185,6 +185,7 @@ public struct LoopedArmResult {
     public var metrics: MetricsLog
     public var exitRows: [ExitEvaluation] = []
     public var studySeconds = 0.0
+    public var tokensPerStep: Int
 
     init(arm: LoopedStudy.Arm, seed: Int, trainer: Trainer) throws {
         self.arm = arm
@@ -192,13 +193,15 @@ public struct LoopedArmResult {
         runDirectory = trainer.runDirectory
         steps = trainer.config.maxIters
         parameters = trainer.model.parameterCount(nonEmbedding: true)
-        valLossFull = trainer.fullValidationLoss()
+        tokensPerStep = trainer.config.batchSize * trainer.config.blockSize * trainer.config.gradientAccumulationSteps
+        valLossFull = try trainer.fullValidationLoss()
         metrics = try MetricsLog(contentsOf: "\(trainer.runDirectory)/metrics.jsonl")
     }
 
     var record: LoopedArmRecord {
         LoopedArmRecord(arm: arm.name, summary: arm.summary, seed: seed, runDirectory: runDirectory, steps: steps,
-                        parameters: parameters, valLossFull: valLossFull, metrics: metrics, exitRows: exitRows)
+                        parameters: parameters, valLossFull: valLossFull, metrics: metrics, exitRows: exitRows,
+                        tokensPerStep: tokensPerStep)
     }
 
     var line: String {

@@ -17,14 +17,16 @@ public struct TokenSplit: Sendable {
     public var count: Int { rows?.ids.count ?? tokens.count }
 
     /// nanoGPT's get_batch: B random windows, x and y (B, T) int64 on `device`; with padded rows, B random rows
-    /// (one randint draw either way), y = -1 on padding.
+    /// (one randint draw either way), y = -1 on padding. With `ranks` > 1 the draw covers all ranks' windows and
+    /// this rank keeps its share (RandomWindowLoader.batch).
     public func randomBatch(batchSize b: Int, blockSize t: Int, generator: Generator,
-                            device: Device = .cpu) -> (x: Tensor, y: Tensor) {
+                            device: Device = .cpu, rank: Int = 0, ranks: Int = 1) -> (x: Tensor, y: Tensor) {
         if let rows {
-            let picks = Tensor.randint(0, rows.rows, [b], generator: generator).toArray(Int64.self).map { Int($0) }
-            return rows.batch(picks, device: device)
+            let picks = Tensor.randint(0, rows.rows, [b * ranks], generator: generator).toArray(Int64.self)
+                .map { Int($0) }[(rank * b)..<((rank + 1) * b)]
+            return rows.batch(Array(picks), device: device)
         }
-        do { return try RandomWindowLoader(tokens).batch(b, t, generator: generator, device: device) }
+        do { return try RandomWindowLoader(tokens).batch(b, t, generator: generator, device: device, rank: rank, ranks: ranks) }
         catch { preconditionFailure("\(error)") }
     }
 
@@ -32,23 +34,32 @@ public struct TokenSplit: Sendable {
     /// tokens, without autograd.
     public func fullPassLoss(batchSize b: Int, blockSize t: Int, device: Device = .cpu,
                              _ loss: (Tensor, Tensor) -> Tensor) -> Double {
+        let sums = fullPassSums(batchSize: b, blockSize: t, device: device, loss)
+        return sums.total / Swift.max(sums.tokens, 1)
+    }
+
+    /// The token-weighted loss sum and the token count of the full pass, over the batches i with i % ranks == rank
+    /// (data parallel: the ranks split the pass, and the sums add up to the one-process pass).
+    public func fullPassSums(batchSize b: Int, blockSize t: Int, device: Device = .cpu, rank: Int = 0, ranks: Int = 1,
+                             _ loss: (Tensor, Tensor) -> Tensor) -> (total: Double, tokens: Double) {
         withNoGrad {
             var total = 0.0, tokens = 0
             if let rows {   // every row once, weighted by its targets that are not padding
-                for start in stride(from: 0, to: rows.rows, by: b) {
+                for (i, start) in stride(from: 0, to: rows.rows, by: b).enumerated() where i % ranks == rank {
                     let (x, y) = rows.batch(Array(start..<Swift.min(start + b, rows.rows)), device: device)
                     let counted = (y .!= -1).sum(dtype: .int64).itemInt()
                     if counted > 0 { total += loss(x, y).item() * Double(counted); tokens += counted }
                 }
-                return total / Double(Swift.max(tokens, 1))
+                return (total, Double(tokens))
             }
             do {
-                for (x, y) in try EvaluationBatches(self.tokens, batchSize: b, blockSize: t, device: device) {
+                for (x, y) in try EvaluationBatches(self.tokens, batchSize: b, blockSize: t, rank: rank, worldSize: ranks,
+                                                    device: device) {
                     total += loss(x, y).item() * Double(x.count)
                     tokens += x.count
                 }
             } catch { preconditionFailure("\(error)") }
-            return total / Double(Swift.max(tokens, 1))
+            return (total, Double(tokens))
         }
     }
 }

@@ -32,8 +32,15 @@ public final class Trainer {
     let evalGenerator: Generator
     let sampleGenerator: Generator
     var state = CheckpointState(step: 0, bestValLoss: nil, elapsedSeconds: 0, tokensSeen: 0)
-    let metrics: MetricsWriter
-    let log: FileHandle
+    /// metrics.jsonl and log.txt: written by rank 0 only (nil on the other ranks of a data-parallel run).
+    let metrics: MetricsWriter?
+    let log: FileHandle?
+    /// Data parallel: the process group (torchrun / Slurm / by hand, ProcessGroup.fromEnvironment); nil alone.
+    public let group: ProcessGroup?
+    var rank: Int { group?.rank ?? 0 }
+    var ranks: Int { group?.worldSize ?? 1 }
+    /// Rank 0 (or the only process): the one that writes the run folder, logs, samples and checkpoints.
+    public var isPrimary: Bool { rank == 0 }
     /// Print a live progress line (on a terminal) and log lines.
     public var progress = true
     /// Called after each logged step with the metrics line (tests and benches observe the loop through it).
@@ -42,15 +49,15 @@ public final class Trainer {
     var checkpointRoot: String { "\(runDirectory)/checkpoints" }
 
     /// Starts a new run in `runDirectory` (created; an existing run there is an error unless it is empty).
-    public convenience init(config: TrainConfig, runDirectory: String) throws {
-        try self.init(config: config, runDirectory: runDirectory, resuming: false)
+    public convenience init(config: TrainConfig, runDirectory: String, group: ProcessGroup? = nil) throws {
+        try self.init(config: config, runDirectory: runDirectory, resuming: false, group: group)
     }
 
     /// Continues the run in `runDirectory` from its latest checkpoint, with its saved config and `overrides`
     /// (`key=value`, as `--set`): more steps, another learning-rate floor or evaluation interval. Settings that
     /// would change what the checkpoint means (the model, the data, the tokenizer, the loss, the seed, the device)
     /// stop with a message naming them. The changed config is saved into the run.
-    public static func resume(runDirectory: String, overrides: [String] = []) throws -> Trainer {
+    public static func resume(runDirectory: String, overrides: [String] = [], group: ProcessGroup? = nil) throws -> Trainer {
         let saved = try TrainConfig.load("\(runDirectory)/config.json")
         var config = saved
         for o in overrides { try config.apply(override: o) }
@@ -61,12 +68,14 @@ public final class Trainer {
         guard changed.isEmpty else {
             throw ConfigError("cannot change \(changed.joined(separator: ", ")) when resuming \(runDirectory): the checkpoint was made with \(changed.map { "\($0) = \(before[$0] ?? "")" }.joined(separator: ", ")); start a new run (--out) to change them")
         }
-        let trainer = try Trainer(config: config, runDirectory: runDirectory, resuming: true)
-        if config != saved { try writeAtomically(config.jsonData(), to: "\(runDirectory)/config.json") }
+        let trainer = try Trainer(config: config, runDirectory: runDirectory, resuming: true, group: group)
+        if config != saved && trainer.isPrimary { try writeAtomically(config.jsonData(), to: "\(runDirectory)/config.json") }
         return trainer
     }
 
-    init(config given: TrainConfig, runDirectory: String, resuming: Bool) throws {
+    init(config given: TrainConfig, runDirectory: String, resuming: Bool, group: ProcessGroup? = nil) throws {
+        self.group = group
+        let primary = (group?.rank ?? 0) == 0
         var config = given
         // Starting from a Hugging Face folder (GPT-2, Llama, Qwen2, MiniMind): its config.json gives the model and its
         // shape (the run's dropout kept);
@@ -84,8 +93,10 @@ public final class Trainer {
         if !resuming, fm.fileExists(atPath: "\(runDirectory)/metrics.jsonl") {
             throw ConfigError("\(runDirectory) already holds a run; resume it with --resume or choose another --out")
         }
-        try fm.createDirectory(atPath: "\(runDirectory)/checkpoints", withIntermediateDirectories: true)
-        try fm.createDirectory(atPath: "\(runDirectory)/samples", withIntermediateDirectories: true)
+        if primary {
+            try fm.createDirectory(atPath: "\(runDirectory)/checkpoints", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: "\(runDirectory)/samples", withIntermediateDirectories: true)
+        }
 
         if config.threads > 0 { Runtime.threads = config.threads }
         Random.seed(config.seedBits)
@@ -114,6 +125,9 @@ public final class Trainer {
         model = built
         if !config.initFrom.isEmpty && !resuming { try HuggingFaceImport.loadWeights(config.initFrom, into: model) }
         if device != .cpu { model.to(device) }
+        if let group, device != .cpu {
+            throw ConfigError("data-parallel training (\(group.worldSize) ranks) runs on the CPU through Gloo here; device \(config.device) needs NCCL, which this build does not have yet — set device = \"cpu\"")
+        }
 
         // The model's groups (nanoGPT's: decay on ≥2-D tensors only), each with the run's betas and its own decay and lr scale.
         let groups = model.parameterGroups().filter { !$0.parameters.isEmpty }
@@ -143,6 +157,7 @@ public final class Trainer {
                 skipSubstrings: config.orthogonalSkip.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
                 skipOneDimensional: config.orthogonalSkip1D))
         }
+        if let group { builtIn.append(GradientSynchronizationHook(group: group)) }
         builtIn.append(SoftmaxCollapseHook(lossKind: lossKind))
         hooks = Trainer.ordered(builtIn)
 
@@ -152,18 +167,34 @@ public final class Trainer {
             }
             state = try Checkpoint.load(folder: folder, model: model, optimizer: optimizer,
                                         generators: Trainer.checkpointed(dataGenerator, evalGenerator, sampleGenerator, device))
-            try Trainer.dropMetrics(from: state.step, path: "\(runDirectory)/metrics.jsonl")
-        } else {
+            if primary { try Trainer.dropMetrics(from: state.step, path: "\(runDirectory)/metrics.jsonl") }
+        } else if primary {
             try writeAtomically(config.jsonData(), to: "\(runDirectory)/config.json")
             try RunTokenizer.save(data, into: runDirectory)
         }
-        let metricsPath = "\(runDirectory)/metrics.jsonl"
-        metrics = try MetricsWriter(path: metricsPath, mode: .append)
-        let logPath = "\(runDirectory)/log.txt"
-        if !fm.fileExists(atPath: logPath) { fm.createFile(atPath: logPath, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: logPath) else { throw ConfigError("cannot write \(logPath)") }
-        log = handle
-        _ = try? log.seekToEnd()
+        let savedRanks = state.worldSize ?? 1
+        state.worldSize = group?.worldSize ?? 1
+        if primary {
+            let metricsPath = "\(runDirectory)/metrics.jsonl"
+            metrics = try MetricsWriter(path: metricsPath, mode: .append)
+            let logPath = "\(runDirectory)/log.txt"
+            if !fm.fileExists(atPath: logPath) { fm.createFile(atPath: logPath, contents: nil) }
+            guard let handle = FileHandle(forWritingAtPath: logPath) else { throw ConfigError("cannot write \(logPath)") }
+            log = handle
+            _ = try? handle.seekToEnd()
+        } else {
+            metrics = nil
+            log = nil
+        }
+        if let group {
+            // every rank starts from rank 0's weights (a fresh init differs per process only if seeds differ; a
+            // resumed run loaded the same checkpoint everywhere — broadcast anyway, as DDP does)
+            try group.broadcast(model.parameters() + model.namedBuffers().map(\.tensor))
+        }
+        if resuming && savedRanks != ranks {
+            say("resuming a run trained on \(savedRanks) rank(s) with \(ranks): the weights and the optimizer state carry over, "
+                + "the global batch becomes \(ranks) × batch_size and the batches differ from an uninterrupted run")
+        }
     }
 
     /// Adds a step hook (see TrainingHook.swift for when each entry point runs).
@@ -197,18 +228,36 @@ public final class Trainer {
 
     func say(_ line: String) {
         if progress { emit(line) }
-        log.write(Data((line + "\n").utf8))
+        log?.write(Data((line + "\n").utf8))
     }
 
-    /// Writes a line to standard output at once (unbuffered: progress shows as it happens, also in a pipe).
+    /// Writes a line to standard output at once (unbuffered: progress shows as it happens, also in a pipe); rank 0
+    /// only in a data-parallel run.
     func emit(_ line: String) {
+        guard isPrimary else { return }
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    /// The mean over ranks of each value (the values themselves without a group). Every rank must call it at the same
+    /// point; a failed collective (a dead peer) is an error.
+    func meanOverRanks(_ values: [Double]) throws -> [Double] {
+        guard let group, !values.isEmpty else { return values }
+        let t = Tensor(values, shape: [values.count])
+        try group.allReduceSum(t)
+        return t.toArray(Double.self).map { $0 / Double(group.worldSize) }
     }
 
     // MARK: evaluation
 
-    /// nanoGPT's estimate_loss: mean loss over `eval_iters` random batches of each split, in eval mode.
-    public func estimateLoss() -> (train: Double, val: Double) {
+    /// nanoGPT's estimate_loss: mean loss over `eval_iters` random batches of each split, in eval mode. Data parallel:
+    /// the ranks share each batch (as in training) and their means are averaged.
+    public func estimateLoss() throws -> (train: Double, val: Double) {
+        let local = localEstimate()
+        let mean = try meanOverRanks([local.train, local.val])
+        return (mean[0], mean[1])
+    }
+
+    func localEstimate() -> (train: Double, val: Double) {
         model.eval()
         defer { model.train() }
         return withNoGrad {
@@ -217,7 +266,7 @@ public final class Trainer {
                 var total = 0.0
                 for _ in 0..<config.evalIters {
                     let (x, y) = split.randomBatch(batchSize: config.batchSize, blockSize: config.blockSize,
-                                                   generator: evalGenerator, device: device)
+                                                   generator: evalGenerator, device: device, rank: rank, ranks: ranks)
                     total += computeLoss(x, y).task.item()
                     progress.advance()
                 }
@@ -238,17 +287,21 @@ public final class Trainer {
         return diagnosed.residualStatistics(x).metrics
     }
 
-    /// Loss over all of val in consecutive windows (deterministic; weighted by tokens).
-    public func fullValidationLoss() -> Double {
+    /// Loss over all of val in consecutive windows (deterministic; weighted by tokens). Data parallel: the ranks
+    /// split the pass and add up their sums.
+    public func fullValidationLoss() throws -> Double {
         model.eval()
         defer { model.train() }
         let windows = Swift.max(1, (data.val.count - 1) / Swift.max(config.blockSize, 1))
         let progress = ProgressReporter(label: "evaluating (full pass)", total: (windows + config.batchSize - 1) / config.batchSize,
                                         output: emitIfProgress)
-        return data.val.fullPassLoss(batchSize: config.batchSize, blockSize: config.blockSize, device: device) { x, y in
+        let sums = data.val.fullPassSums(batchSize: config.batchSize, blockSize: config.blockSize, device: device,
+                                         rank: rank, ranks: ranks) { x, y in
             defer { progress.advance() }
             return computeLoss(x, y).task
         }
+        let mean = try meanOverRanks([sums.total, sums.tokens])
+        return mean[0] / Swift.max(mean[1], 1)
     }
 
     /// One forward pass and its losses: the task loss (the run's loss kind on the model's logits), and the
@@ -291,7 +344,7 @@ public final class Trainer {
     @discardableResult
     public func run(stoppingAt stop: Int? = nil) throws -> Double? {
         let b = config.batchSize, t = config.blockSize, accumulation = config.gradientAccumulationSteps
-        let tokensPerIter = config.tokensPerIteration ?? 0
+        let tokensPerIter = (config.tokensPerIteration ?? 0) * ranks
         say("mnemo train: \(groupedThousands(model.parameterCount(nonEmbedding: true))) parameters (non-embedding), "
             + "\(groupedThousands(data.train.count)) train / \(groupedThousands(data.val.count)) val tokens, vocab \(data.tokenizer.vocabularySize), "
             + "\(tokensPerIter) tokens per iteration, libtorch \(Runtime.loadedVersion), \(Runtime.threads) threads")
@@ -312,17 +365,17 @@ public final class Trainer {
             let isEval = step % evalEvery == 0 || step == config.maxIters
             if isEval && !(step == resumedAt && step > 0) {
                 var values: [String: Double] = [:]
-                let (trainLoss, valLoss) = estimateLoss()
+                let (trainLoss, valLoss) = try estimateLoss()
                 values["train_loss_est"] = trainLoss
                 values["val_loss"] = valLoss
-                if config.evalFull { values["val_loss_full"] = fullValidationLoss() }
+                if config.evalFull { values["val_loss_full"] = try fullValidationLoss() }
                 guard trainLoss.isFinite && valLoss.isFinite && (values["val_loss_full"]?.isFinite ?? true) else {
-                    try? metrics.write(step: step, values)
+                    try? metrics?.write(step: step, values)
                     throw ConfigError("evaluation at step \(step) gave train loss \(trainLoss), val loss \(valLoss): the weights are no longer finite; the last checkpoint is intact — lower learning_rate, weight_decay or beta2, or set grad_clip")
                 }
                 // hooks' metrics (softmax collapse, …) on one val batch
                 let (vx, vy) = data.val.randomBatch(batchSize: config.batchSize, blockSize: config.blockSize,
-                                                    generator: evalGenerator, device: device)
+                                                    generator: evalGenerator, device: device, rank: rank, ranks: ranks)
                 let context = StepContext(step: step, model: model, optimizer: optimizer, device: device,
                                           evaluationBatch: (vx, vy), dtype: config.dtype)
                 for hook in hooks { for (key, value) in hook.atEvaluation(context) { values[key] = value } }
@@ -330,10 +383,10 @@ public final class Trainer {
                 lastVal = valLoss
                 if valLoss < (state.bestValLoss ?? .infinity) { state.bestValLoss = valLoss }
                 values["lr"] = lr
-                try metrics.write(step: step, values)
+                try metrics?.write(step: step, values)
                 say(String(format: "step %d: train loss %.4f, val loss %.4f", step, trainLoss, valLoss)
                     + (values["val_loss_full"].map { String(format: ", val loss (full pass) %.4f", $0) } ?? ""))
-                if config.sampleTokens > 0 {
+                if config.sampleTokens > 0 && isPrimary {
                     let text = sample(tokens: config.sampleTokens)
                     try? text.write(toFile: "\(runDirectory)/samples/step_\(String(format: "%06d", step)).txt",
                                     atomically: true, encoding: .utf8)
@@ -342,8 +395,10 @@ public final class Trainer {
             if step % checkpointEvery == 0 && step > 0 && step != resumedAt || step == config.maxIters {
                 state.elapsedSeconds += Date().timeIntervalSince(clock)
                 clock = Date()
-                try Checkpoint.save(root: checkpointRoot, model: model, optimizer: optimizer, generators: generators,
-                                    state: state, keep: config.keepCheckpoints, progress: progress)
+                if isPrimary {
+                    try Checkpoint.save(root: checkpointRoot, model: model, optimizer: optimizer, generators: generators,
+                                        state: state, keep: config.keepCheckpoints, progress: progress)
+                }
             }
             if step == config.maxIters || step == stop { break }
             if isEval { windowStart = Date(); windowTokens = 0 }  // throughput counts training time only
@@ -354,7 +409,8 @@ public final class Trainer {
             var auxiliarySums: [(name: String, weight: Double, sum: Tensor)] = []
             var modelMetrics: [String: Tensor] = [:]
             for _ in 0..<accumulation {
-                let (x, y) = data.train.randomBatch(batchSize: b, blockSize: t, generator: dataGenerator, device: device)
+                let (x, y) = data.train.randomBatch(batchSize: b, blockSize: t, generator: dataGenerator, device: device,
+                                                    rank: rank, ranks: ranks)
                 let loss = computeLoss(x, y)
                 (loss.total / Double(accumulation)).backward()
                 let task = loss.task.detached().double() / Double(accumulation)
@@ -373,7 +429,7 @@ public final class Trainer {
                 throw ConfigError("the loss became \(totalValue) at step \(step); the last checkpoint is intact — lower learning_rate or set grad_clip")
             }
             let context = StepContext(step: step, model: model, optimizer: optimizer, device: device)
-            for hook in hooks { hook.afterBackward(context) }
+            for hook in hooks { try hook.afterBackward(context) }
             let gradNorm = config.gradClip > 0 ? clipGradNorm(optimizer.allParameters, maxNorm: config.gradClip)
                                                : Kernels.totalNorm(optimizer.allParameters.compactMap(\.grad))
             optimizer.step()
@@ -384,6 +440,10 @@ public final class Trainer {
             state.step += 1
 
             if step % config.logInterval == 0 {
+                // data parallel: the logged losses are the means over ranks (every rank takes part)
+                let averaged = try meanOverRanks([lossValue] + auxiliary.map(\.value))
+                let lossValue = averaged[0]
+                let auxiliary = zip(auxiliary, averaged.dropFirst()).map { (name: $0.name, weight: $0.weight, value: $1) }
                 let now = Date()
                 let tokPerS = Double(windowTokens) / Swift.max(now.timeIntervalSince(windowStart), 1e-9)
                 windowTokens = 0
@@ -393,12 +453,12 @@ public final class Trainer {
                                                 "tok_per_s": tokPerS, "elapsed_s": elapsed]
                 for aux in auxiliary { values[aux.name] = aux.value }
                 for (name, value) in modelMetrics { values[name] = value.item() }
-                try metrics.write(step: step, values)
+                try metrics?.write(step: step, values)
                 onLog?(step, values)
                 let remaining = Double(config.maxIters - step) * Double(tokensPerIter) / Swift.max(tokPerS, 1)
                 let line = String(format: "iter %d: loss %.4f, lr %.2e, grad norm %.3f, %.0f tok/s, ETA %@",
                                   step, lossValue, lr, gradNorm, tokPerS, formatDuration(remaining))
-                log.write(Data((line + "\n").utf8))
+                log?.write(Data((line + "\n").utf8))
                 if progress { emit(line) }
             }
         }

@@ -41,7 +41,7 @@ public struct StepContext {
 public protocol TrainingHook: AnyObject {
     var name: String { get }
     var stage: HookStage { get }
-    func afterBackward(_ context: StepContext)
+    func afterBackward(_ context: StepContext) throws
     func afterOptimizerStep(_ context: StepContext)
     /// Metrics to log with the evaluation (keys should be unique across hooks).
     func atEvaluation(_ context: StepContext) -> [String: Double]

@@ -25,10 +25,12 @@ struct Train: ParsableCommand {
     func run() throws {
         Runtime.checkVersion()
         do {
+            // under torchrun / Slurm / a launcher that sets WORLD_SIZE > 1: join the process group (c10d Gloo)
+            let group = try ProcessGroup.fromEnvironment()
             let trainer: Trainer
             if let resume {
                 // --set on resume extends or adjusts the run (max_iters, min_lr, eval_interval, …)
-                trainer = try Trainer.resume(runDirectory: resume, overrides: overrides)
+                trainer = try Trainer.resume(runDirectory: resume, overrides: overrides, group: group)
             } else {
                 guard let configPath = config else { throw ValidationError("give a config file, or --resume RUN") }
                 var settings = try TrainConfig.load(configPath)
@@ -36,7 +38,7 @@ struct Train: ParsableCommand {
                 for o in overrides { try settings.apply(override: o) }
                 if let initFrom { settings.initFrom = initFrom }
                 let folder = out ?? "runs/\(URL(fileURLWithPath: configPath).deletingPathExtension().lastPathComponent)"
-                trainer = try Trainer(config: settings, runDirectory: folder)
+                trainer = try Trainer(config: settings, runDirectory: folder, group: group)
             }
             trainer.progress = !quiet
             var stepSeconds: [Double] = []
@@ -51,7 +53,7 @@ struct Train: ParsableCommand {
                 tokensPerStep = Double(trainer.config.batchSize * trainer.config.blockSize * trainer.config.gradientAccumulationSteps)
             }
             try trainer.run()
-            if bench, !stepSeconds.isEmpty {
+            if bench, !stepSeconds.isEmpty, trainer.isPrimary {
                 let mean = stepSeconds.reduce(0, +) / Double(stepSeconds.count)
                 var line = String(format: "mnemo ms_per_step=%.2f tok_per_s=%.0f peak_rss_mb=%.1f final_loss=%.4f",
                                   mean * 1000, tokensPerStep / mean, peakResidentMegabytes(), lastLoss)

@@ -283,6 +283,25 @@ double mt_total_norm(const mt_tensor *grads, int64_t n, double p);
 mt_status mt_foreach_mul_scalar_(const mt_tensor *ts, int64_t n, double s);
 mt_status mt_foreach_zero_(const mt_tensor *ts, int64_t n);
 
+// MARK: distributed (c10d: TCPStore rendezvous + ProcessGroupGloo; distributed.cpp)
+
+// A process group: one per process, shared by every collective. Built only where the gloo headers were present at
+// compile time (Debian's libgloo-dev); elsewhere mt_dist_gloo_available() is false and mt_dist_init fails saying so.
+typedef struct mt_process_group_s *mt_process_group;
+
+bool mt_dist_gloo_available(void);
+// Connects to the TCPStore at host:port (hosting it when host_store), under key prefix `prefix`, and builds a Gloo
+// group of `world` ranks. The Gloo device: the interfaces named in GLOO_SOCKET_IFNAME, else the host's default.
+// Every wait (rendezvous, collectives) gives up after timeout_seconds with an error. NULL on failure.
+mt_process_group mt_dist_init(const char *host, int32_t port, int32_t rank, int32_t world, bool host_store,
+                              const char *prefix, double timeout_seconds);
+// In-place sum of `t` over all ranks (one dense CPU tensor; AVG is sum / world, done by the caller).
+mt_status mt_dist_allreduce_sum_(mt_process_group g, mt_tensor t);
+// In-place copy of root's `t` to every rank.
+mt_status mt_dist_broadcast_(mt_process_group g, mt_tensor t, int32_t root);
+mt_status mt_dist_barrier(mt_process_group g);
+void mt_dist_free(mt_process_group g);
+
 #ifdef __cplusplus
 }
 #endif
