@@ -17,7 +17,7 @@ swift build -c release --product mnemo >/dev/null
 out="$(mktemp -d)"
 for i in $(seq "$PAIRS"); do
   "$TORCHRUN" --standalone --nproc_per_node=2 --no-python .build/release/mnemo-bench-allreduce > "$out/swift.$i" 2>/dev/null
-  "$TORCHRUN" --standalone --nproc_per_node=2 "$PY" bench/allreduce_pytorch.py > "$out/python.$i" 2>/dev/null
+  "$TORCHRUN" --standalone --nproc_per_node=2 bench/allreduce_pytorch.py > "$out/python.$i" 2>/dev/null
 done
 echo "all-reduce, 2 ranks, Gloo over loopback, $PAIRS alternated pairs (medians; ratio = Mnemo time / PyTorch time)"
 printf "%10s %14s %14s %12s %12s %8s %s\n" bytes "mnemo µs" "pytorch µs" "mnemo GB/s" "pytorch GB/s" ratio "range"
