@@ -55,7 +55,7 @@ func startRank(_ rank: Int, of world: Int, port: Int, arguments: [String], log: 
     environment["OMP_NUM_THREADS"] = "1"
     environment.removeValue(forKey: "TORCHELASTIC_USE_AGENT_STORE")
     process.environment = environment
-    FileManager.default.createFile(atPath: log, contents: nil)
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
     process.standardOutput = handle
     process.standardError = handle
