@@ -29,7 +29,11 @@ public enum HuggingFaceExport {
                 throw ConfigError("this GPT uses looped-GPT options (share_block, ln_affine = false, a residual variant or early_exit) that GPT2LMHeadModel cannot compute; only plain GPTs export")
             }
             return gpt2(gpt)
-        case let mini as MiniMind: return try llama(mini)
+        case let mini as MiniMind:
+            guard !mini.config.useMemory else {
+                throw ConfigError("this MiniMind has the explicit memory bank (use_memory), which LlamaForCausalLM cannot compute; only models without it export")
+            }
+            return try llama(mini)
         default: throw ConfigError("\(type(of: model)) has no Hugging Face counterpart to export to (gpt and minimind do)")
         }
     }

@@ -125,3 +125,10 @@ extension LanguageModel {
         return idx
     }
 }
+
+/// A model with state that changes after optimizer steps (the memory bank's EMA). The trainer calls it after each
+/// step, with the step that just ran.
+public protocol OptimizerStepObserver: AnyObject {
+    @discardableResult
+    func afterOptimizerStep(step: Int) -> Int
+}

@@ -37,6 +37,21 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var auxLossAlpha = 0.1
     public var seqAux = true             // the balance loss per sequence (MiniMind's default) or over the whole batch
     public var normTopkProb = true       // renormalise the k chosen probabilities to sum to 1
+    // explicit memory bank (ExplicitLM; MemoryBank.swift): every layer's FFN becomes a lookup in one shared bank
+    public var useMemory = false
+    public var memoryRows = 4096         // N, a perfect square (√N keys per half); ExplicitLM: 1,048,576
+    public var memoryLength = 8          // L token ids per row
+    public var memoryKeyDim = 64         // dk, the product-key query width (two halves of dk/2)
+    public var memoryCandidates = 8      // k rows per token after the product-key stage
+    public var memoryFaithful = false    // true: ExplicitLM 1.4.10 as published (untrained keys, Gumbel τ = 1, token EMA)
+    public var memorySelection = "soft"  // working version: soft (softmax mix) | top1 (straight-through)
+    public var memoryTau = 0.1           // working version: initial temperature of cos/τ (learned)
+    public var memoryFreezeRatio = 0.2   // the first 20% of rows never change under the EMA
+    public var memoryEMADecay = 0.9
+    public var memoryEMAEvery = 0        // optimizer steps between EMA updates (0: no EMA)
+    public var memorySimilarityWeight = 0.1
+    public var memoryDiversityWeight = 0.05
+    public var memoryPadId = 0
 
     public init() {}
 
@@ -62,6 +77,19 @@ public struct MiniMindConfig: Sendable, Equatable {
         if !(normEps > 0 && normEps.isFinite) { out.append("norm_eps must be a finite number > 0, got \(normEps)") }
         if !(ropeTheta > 1 && ropeTheta.isFinite) { out.append("rope_theta must be a finite number > 1, got \(ropeTheta)") }
         if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
+        if useMemory {
+            let root = Int(Double(memoryRows).squareRoot().rounded())
+            if memoryRows <= 0 || root * root != memoryRows { out.append("memory_rows must be a perfect square (√N keys per half), got \(memoryRows)") }
+            if memoryLength <= 0 { out.append("memory_length must be positive, got \(memoryLength)") }
+            if memoryKeyDim <= 0 || memoryKeyDim % 2 != 0 { out.append("memory_key_dim must be positive and even, got \(memoryKeyDim)") }
+            if !(2...Swift.max(root, 2)).contains(memoryCandidates) { out.append("memory_candidates must be in 2...√memory_rows (\(root)), got \(memoryCandidates)") }
+            if !["soft", "top1"].contains(memorySelection) { out.append("memory_selection must be soft or top1, got \(memorySelection)") }
+            if !(memoryTau > 0 && memoryTau.isFinite) { out.append("memory_tau must be a finite number > 0, got \(memoryTau)") }
+            if !(memoryFreezeRatio >= 0 && memoryFreezeRatio <= 1) { out.append("memory_freeze_ratio must be in [0, 1], got \(memoryFreezeRatio)") }
+            if !(memoryEMADecay >= 0 && memoryEMADecay < 1) { out.append("memory_ema_decay must be in [0, 1), got \(memoryEMADecay)") }
+            if memoryEMAEvery < 0 { out.append("memory_ema_every must be 0 (off) or positive, got \(memoryEMAEvery)") }
+            if useMoE { out.append("use_memory replaces the FFN that use_moe would route; choose one") }
+        }
         if useMoE {
             if nRoutedExperts <= 0 { out.append("n_routed_experts must be positive, got \(nRoutedExperts)") }
             if !(1...Swift.max(nRoutedExperts, 1)).contains(numExpertsPerTok) {
@@ -89,6 +117,13 @@ extension MiniMindConfig: ModelConfiguration {
         .bool("qkv_bias", \.qkvBias), .bool("use_moe", \.useMoE), .int("n_routed_experts", \.nRoutedExperts),
         .int("num_experts_per_tok", \.numExpertsPerTok), .int("n_shared_experts", \.nSharedExperts),
         .double("aux_loss_alpha", \.auxLossAlpha), .bool("seq_aux", \.seqAux), .bool("norm_topk_prob", \.normTopkProb),
+        .bool("use_memory", \.useMemory), .int("memory_rows", \.memoryRows), .int("memory_length", \.memoryLength),
+        .int("memory_key_dim", \.memoryKeyDim), .int("memory_candidates", \.memoryCandidates),
+        .bool("memory_faithful", \.memoryFaithful), .string("memory_selection", \.memorySelection),
+        .double("memory_tau", \.memoryTau), .double("memory_freeze_ratio", \.memoryFreezeRatio),
+        .double("memory_ema_decay", \.memoryEMADecay), .int("memory_ema_every", \.memoryEMAEvery),
+        .double("memory_similarity_weight", \.memorySimilarityWeight),
+        .double("memory_diversity_weight", \.memoryDiversityWeight), .int("memory_pad_id", \.memoryPadId),
     ])
     public static let defaults = MiniMindConfig()
     public var contextLength: Int { maxSeqLen }
@@ -263,24 +298,41 @@ final class MixtureOfExperts: Module {
 final class MiniMindBlock: Module {
     let input_layernorm: RMSNorm
     let self_attn: MiniMindAttention
-    let post_attention_layernorm: RMSNorm
-    let mlp: Module       // SwiGLU, or MixtureOfExperts
+    let post_attention_layernorm: RMSNorm?   // nil with the memory bank (its query is the attention output's own norm)
+    let mlp: Module?      // SwiGLU, or MixtureOfExperts; nil with the memory bank
+    let memory: MemoryLayer?
+    /// The memory layer's last forward (losses for the model's output), set during the forward.
+    let memoryOutput = MemoryOutputHolder()
 
-    init(_ config: MiniMindConfig) {
+    init(_ config: MiniMindConfig, bank: MemoryBank? = nil) {
         input_layernorm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
         self_attn = MiniMindAttention(config)
-        post_attention_layernorm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
-        mlp = config.useMoE ? MixtureOfExperts(config) : SwiGLU(dim: config.dim, hidden: config.feedForwardDim, dropout: config.dropout)
+        if let bank {
+            post_attention_layernorm = nil
+            mlp = nil
+            memory = MemoryLayer(config, bank: bank)
+        } else {
+            post_attention_layernorm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
+            mlp = config.useMoE ? MixtureOfExperts(config) : SwiGLU(dim: config.dim, hidden: config.feedForwardDim, dropout: config.dropout)
+            memory = nil
+        }
         super.init()
     }
 
     func callAsFunction(_ x: Tensor, rope: RotaryEmbedding, cache: KVCache? = nil, layer: Int = 0,
-                        trace: ResidualTrace? = nil) -> Tensor {   // (B, T, C)
+                        trace: ResidualTrace? = nil, embedding: Tensor? = nil) -> Tensor {   // (B, T, C)
         let attentionInput = input_layernorm(x)
-        let h = x + self_attn(attentionInput, rope: rope, cache: cache, layer: layer)
+        let attention = self_attn(attentionInput, rope: rope, cache: cache, layer: layer)
+        let h = x + attention
         trace?.record(input: x, normed: attentionInput, mid: h)
-        let normed = post_attention_layernorm(h)
-        let ffn = (mlp as? MixtureOfExperts).map { $0(normed) } ?? (mlp as! SwiGLU)(normed)
+        if let memory, let embedding {
+            // ExplicitLM: the FFN is replaced by the memory lookup queried with the attention output
+            let result = memory(attention, embedding: embedding)
+            memoryOutput.value = result
+            return h + result.out
+        }
+        let normed = post_attention_layernorm!(h)
+        let ffn = (mlp as? MixtureOfExperts).map { $0(normed) } ?? (mlp as! SwiGLU)(normed)   // swiftlint:disable:this force_cast
         return h + ffn
     }
 }
@@ -288,6 +340,7 @@ final class MiniMindBlock: Module {
 /// Hugging Face's `model` (LlamaModel): embeddings, blocks, final norm.
 final class MiniMindBody: Module {
     let embed_tokens: Embedding   // (V, C)
+    let memory_bank: MemoryBank?  // the explicit memory bank shared by every layer (use_memory)
     let layers: [MiniMindBlock]
     let norm: RMSNorm
     let rotary: RotaryEmbedding
@@ -295,7 +348,9 @@ final class MiniMindBody: Module {
 
     init(_ config: MiniMindConfig, embedding: Embedding) {
         embed_tokens = embedding
-        layers = (0..<config.nLayers).map { _ in MiniMindBlock(config) }
+        let bank = config.useMemory ? MemoryBank(config) : nil
+        memory_bank = bank
+        layers = (0..<config.nLayers).map { _ in MiniMindBlock(config, bank: bank) }
         norm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
         rotary = RotaryEmbedding(headDim: config.headDim, maxSeqLen: config.maxSeqLen, theta: config.ropeTheta,
                                  interleaved: config.ropeLayout == "interleaved")
@@ -304,7 +359,7 @@ final class MiniMindBody: Module {
     }
 }
 
-public final class MiniMind: Module, LanguageModel, IncrementalDecoding, ResidualDiagnostics {
+public final class MiniMind: Module, LanguageModel, IncrementalDecoding, ResidualDiagnostics, OptimizerStepObserver {
     public let config: MiniMindConfig
     let model: MiniMindBody
     let lm_head: Linear   // (V, C); with tied embeddings the same tensor as model.embed_tokens.weight
@@ -326,7 +381,10 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
         let t = idx.size(1), start = cache?.length ?? 0
         precondition(start + t <= config.maxSeqLen, "Cannot forward sequence of length \(start + t), max_seq_len is only \(config.maxSeqLen)")
         var x = model.dropout(model.embed_tokens(idx))                      // (B, T, C)
-        for (i, layer) in model.layers.enumerated() { x = layer(x, rope: model.rotary, cache: cache, layer: i, trace: trace) }
+        let embedding = config.useMemory ? model.embed_tokens.weight : nil
+        for (i, layer) in model.layers.enumerated() {
+            x = layer(x, rope: model.rotary, cache: cache, layer: i, trace: trace, embedding: embedding)
+        }
         cache?.advance(by: t)
         trace?.recordOutput(x)
         return model.norm(x)
@@ -350,12 +408,46 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
             let loads = moe.compactMap(\.last.maxLoad)
             if let first = loads.first { output.metrics["moe_max_load"] = loads.dropFirst().reduce(first, +) / Double(loads.count) }
         }
+        let memories = model.layers.compactMap(\.memoryOutput.value)
+        if config.useMemory, targets != nil, let first = memories.first {
+            // ExplicitLM averages each auxiliary loss over the layers
+            let layers = Double(memories.count)
+            let similarity = memories.dropFirst().reduce(first.similarityLoss) { $0 + $1.similarityLoss } / layers
+            let diversity = memories.dropFirst().reduce(first.diversityLoss) { $0 + $1.diversityLoss } / layers
+            output.auxiliaryLosses.append(AuxiliaryLoss("memory_similarity", weight: config.memorySimilarityWeight, similarity))
+            output.auxiliaryLosses.append(AuxiliaryLoss("memory_diversity", weight: config.memoryDiversityWeight, diversity))
+            if let tau = model.layers.first?.memory?.log_tau { output.metrics["memory_tau"] = tau.detached().exp() }
+        }
         return output
     }
 
     public func lastLogits(_ idx: Tensor) -> Tensor {
         lm_head(hidden(idx).select(dim: 1, index: -1))                       // (B, V)
     }
+
+    /// The memory bank's EMA, every memory_ema_every optimizer steps, from what the last training forward selected
+    /// in every layer (ExplicitLM concatenates the layers' choices). Returns the rows changed.
+    @discardableResult
+    public func afterOptimizerStep(step: Int) -> Int {
+        guard config.useMemory, config.memoryEMAEvery > 0, (step + 1) % config.memoryEMAEvery == 0,
+              let bank = model.memory_bank else { return 0 }
+        let traces = model.layers.compactMap { $0.memory?.trace }.filter { $0.query != nil && $0.selectedRow != nil }
+        guard !traces.isEmpty else { return 0 }
+        return bank.exponentialMovingAverage(rows: cat(traces.map { $0.selectedRow! }), queries: cat(traces.map { $0.query! }),
+                                             decay: config.memoryEMADecay, embedding: model.embed_tokens.weight,
+                                             faithful: config.memoryFaithful)
+    }
+
+    /// The memory bank, for filling it and reading it back (nil without use_memory).
+    public var memoryRows: Tensor? { model.memory_bank?.rows }
+
+    /// Writes token-id rows into the bank from row `start` on (each truncated or padded to memory_length).
+    public func fillMemory(_ rows: [[Int]], from start: Int = 0) { model.memory_bank?.fill(rows, from: start) }
+
+    /// Per layer, the candidate rows (B, T, k) of the last forward.
+    public var memoryCandidates: [Tensor] { model.layers.compactMap { $0.memory?.trace.candidates } }
+    /// Per layer, the selected row (the largest weight) of each token (B·T) in the last forward.
+    public var memorySelected: [Tensor] { model.layers.compactMap { $0.memory?.trace.selectedRow } }
 
     public var contextLength: Int { config.maxSeqLen }
     public var outputWeight: Tensor? { lm_head.weight }

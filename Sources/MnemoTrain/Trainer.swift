@@ -434,6 +434,7 @@ public final class Trainer {
                                                : Kernels.totalNorm(optimizer.allParameters.compactMap(\.grad))
             optimizer.step()
             for hook in hooks { hook.afterOptimizerStep(context) }
+            (model as? any OptimizerStepObserver)?.afterOptimizerStep(step: step)   // e.g. the memory bank's EMA
             optimizer.zeroGrad()
             state.tokensSeen += tokensPerIter
             windowTokens += tokensPerIter

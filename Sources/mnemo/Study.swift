@@ -7,7 +7,7 @@ import Torch
 struct Study: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a study: several training runs and a report comparing them.",
-        subcommands: [LoopedStudyCommand.self])
+        subcommands: [LoopedStudyCommand.self, MemoryStudyCommand.self])
 }
 
 struct LoopedStudyCommand: ParsableCommand {
@@ -36,6 +36,39 @@ struct LoopedStudyCommand: ParsableCommand {
             throw ValidationError("no data file \(data); give --data PATH to a text file (e.g. shared/data/tinyshakespeare.txt)")
         }
         var study = LoopedStudy(preset: preset, data: data, output: out, seeds: Array(1...seeds).map { 1336 + $0 })
+        study.overrides = overrides
+        if let arms { study.armNames = arms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        do {
+            try study.run()
+            print(try String(contentsOfFile: "\(out)/results.md", encoding: .utf8))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct MemoryStudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memory",
+        abstract: "The explicit-memory-bank study: fact recall with A (FFN), B (faithful), B-rand and B-fix (working) arms.",
+        discussion: """
+            Each arm × seed is a run of configs/memory-study.toml on synthetic facts (half in the training text, half only \
+            in the bank); a killed study continues where it stopped. Writes OUT/ARM-seedN run folders, OUT/results.md \
+            (tables and verdicts) and OUT/report.html.
+            """)
+
+    @Option(help: "The base preset.") var preset = "configs/memory-study.toml"
+    @Option(help: "Output folder.") var out = "runs/memory-study"
+    @Option(help: "Number of seeds (1, 2, …).") var seeds = 2
+    @Option(help: "Arms to run, comma-separated (default: A, B, B-rand, B-fix).") var arms: String?
+    @Option(name: .customLong("set"), help: "Override a preset key for every arm (key=value; repeatable).")
+    var overrides: [String] = []
+
+    func run() throws {
+        Runtime.checkVersion()
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+        var study = MemoryStudy(preset: preset, output: out, seeds: Array(1...seeds).map { 1336 + $0 })
         study.overrides = overrides
         if let arms { study.armNames = arms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         do {

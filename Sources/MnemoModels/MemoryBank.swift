@@ -1,0 +1,251 @@
+// MemoryBank.swift — the explicit memory bank of the ExplicitLM fork of MiniMind ("Decoupling Knowledge from
+// Parameters via Explicit Memory Banks"; shared/research/minimind.md §2–3): N rows of L token ids, shared by every
+// layer, each layer's FFN replaced by a lookup: product keys pick k candidate rows per token, the rows are decoded
+// through the tied token embedding, one (or a soft mix) is selected and fused back into the residual stream, and
+// after optimizer steps an EMA moves the selected rows toward the queries that chose them.
+//
+// Two versions (`memory_faithful`):
+//   faithful  ExplicitLM 1.4.10 as published: raw dot-product keys whose scores are discarded (so the keys and the
+//             gate projection never get a gradient: retrieval is a fixed random bucketing), hard Gumbel-softmax at
+//             τ = 1 over cosine scores, EMA in token space (argmax re-tokenisation of γ·E[row] + (1−γ)·q̄).
+//   working   cosine product keys whose score enters the selection logits ℓ = pk + cos(q, m)/τ (τ learned, from
+//             0.1), so keys and gate learn; soft mixing or straight-through top-1; EMA in feature space: a float
+//             cache `delta` (N, d) added to the decoded row, the tokens untouched (re-tokenised only to read them).
+// Shapes: B batch, T sequence, d = dim, dk key dim (two halves), n = √N keys per half, k candidates, L row length.
+import Foundation
+import Torch
+import TorchNN
+
+/// The rows, shared by every layer: token ids (N, L) int32, the frozen-row mask, and (working EMA) the feature
+/// cache. All persistent buffers: checkpoints keep what the bank holds.
+final class MemoryBank: Module {
+    @Buffer var rows = Tensor.zeros([0], dtype: .int32)       // (N, L) token ids, pad where a row is shorter
+    @Buffer var frozen = Tensor.zeros([0], dtype: .bool)      // (N) rows the EMA never changes
+    @Buffer var delta = Tensor.zeros([0])                     // (N, d) working EMA's feature offsets, or empty
+    let padId: Int
+
+    init(_ config: MiniMindConfig) {
+        let n = config.memoryRows, l = config.memoryLength
+        padId = config.memoryPadId
+        rows = Tensor.randint(0, Swift.max(config.vocabSize, 1), [n, l], dtype: .int32)   // random ids until filled
+        frozen = (Tensor.arange(0, Double(n)) .< Double(Int(config.memoryFreezeRatio * Double(n))))
+        if !config.memoryFaithful && config.memoryEMAEvery > 0 { delta = Tensor.zeros([n, config.dim]) }
+        super.init()
+    }
+
+    var count: Int { rows.size(0) }
+    var length: Int { rows.size(1) }
+
+    /// Mean token embedding of each chosen row, pads left out (an all-pad row is the zero vector), plus the feature
+    /// cache when there is one: idx (…) int64 → (…, d). One embedding_bag over the flattened rows: the (…, L, d)
+    /// gather is never materialised.
+    func decode(_ idx: Tensor, embedding: Tensor) -> Tensor {
+        let d = embedding.size(1)
+        let flat = idx.reshape(-1)                                                   // (R)
+        let tokens = rows.indexSelect(dim: 0, index: flat).long()                    // (R, L)
+        let present = (tokens .!= padId).float()                              // (R, L)
+        let weights = present / present.sum(dims: [1], keepDim: true).clamp(min: 1)  // 1/count, 0 on pads
+        let offsets = Tensor.arange(0, Double(tokens.count), step: Double(length), dtype: .int64)
+        var m = embeddingBag(tokens.reshape(-1), offsets: offsets, weight: embedding, mode: .sum,
+                             perSampleWeights: weights.reshape(-1))                  // (R, d)
+        if delta.count > 0 { m = m + delta.indexSelect(dim: 0, index: flat) }
+        return m.view(idx.shape + [d])
+    }
+
+    /// Replaces rows (token ids) from a list, each truncated or padded to L; rows past the list keep their ids.
+    func fill(_ lists: [[Int]], from start: Int = 0) {
+        withNoGrad {
+            for (i, list) in lists.enumerated() where start + i < count {
+                var ids = Array(list.prefix(length))
+                ids += Array(repeating: padId, count: length - ids.count)
+                rows.narrow(dim: 0, start: start + i, length: 1).copy_(Tensor(ids.map(Int32.init), shape: [1, length]))
+            }
+        }
+    }
+}
+
+/// Holds a reference to the shared bank without making it a child of each layer (a child would be saved once per
+/// layer), and what the last training forward selected, for the EMA.
+final class MemoryBankReference {
+    let bank: MemoryBank
+    init(_ bank: MemoryBank) { self.bank = bank }
+}
+
+/// A block's last memory output (for the model's auxiliary losses); a holder, so that it is not module state.
+final class MemoryOutputHolder {
+    var value: MemoryOutput?
+}
+
+/// What one layer's last forward chose (the EMA's input and the study's hit rates); not module state.
+final class MemoryTrace {
+    var query: Tensor?          // (B·T, d) detached
+    var selectedRow: Tensor?    // (B·T) int64: the row of largest weight per token
+    var candidates: Tensor?     // (B, T, k) int64
+}
+
+/// One forward of the memory layer: its output and its two auxiliary losses.
+struct MemoryOutput {
+    var out: Tensor             // (B, T, d)
+    var similarityLoss: Tensor  // −mean Σ_k w_k cos_k
+    var diversityLoss: Tensor   // mean off-diagonal cosine among the k candidates
+    /// Internals for the fixture tests.
+    var candidates: Tensor, productKeyScores: Tensor, cosines: Tensor, logits: Tensor, weights: Tensor, selected: Tensor
+}
+
+/// ExplicitLM's GatedMemoryFusion: down(silu(gate u) · up u) over u = [q; selected].
+final class GatedFusion: Module {
+    let gate_proj: Linear   // 2d → d
+    let up_proj: Linear     // 2d → d
+    let down_proj: Linear   // d → d
+
+    init(dim: Int) {
+        gate_proj = Linear(2 * dim, dim, bias: false)
+        up_proj = Linear(2 * dim, dim, bias: false)
+        down_proj = Linear(dim, dim, bias: false)
+        super.init()
+    }
+
+    func callAsFunction(_ u: Tensor) -> Tensor { down_proj(gate_proj(u).silu() * up_proj(u)) }
+}
+
+/// The layer that replaces a block's FFN: query from the attention output, product-key candidates, decode,
+/// selection, fusion.
+final class MemoryLayer: Module {
+    let memory_norm: RMSNorm        // the query: RMSNorm of the attention output (as upstream)
+    let gate_proj: Linear           // d → dk
+    let keys: Tensor                // (2, n, dk/2)
+    let fusion: GatedFusion
+    let log_tau: Tensor?            // working: log τ, learned (0-d)
+    let faithful: Bool
+    let topOne: Bool                // working: straight-through top-1 instead of soft mixing
+    let candidates: Int
+    let keysPerHalf: Int
+    let reference: MemoryBankReference
+    let trace = MemoryTrace()
+
+    init(_ config: MiniMindConfig, bank: MemoryBank) {
+        let dk = config.memoryKeyDim
+        keysPerHalf = Int(Double(config.memoryRows).squareRoot().rounded())
+        memory_norm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
+        gate_proj = Linear(config.dim, dk, bias: false)
+        keys = Tensor.randn([2, keysPerHalf, dk / 2]).requiringGrad()
+        fusion = GatedFusion(dim: config.dim)
+        faithful = config.memoryFaithful
+        topOne = config.memorySelection == "top1"
+        log_tau = faithful ? nil : Tensor.full([], Foundation.log(config.memoryTau)).requiringGrad()
+        candidates = config.memoryCandidates
+        reference = MemoryBankReference(bank)
+        super.init()
+    }
+
+    /// hAttn (B, T, d): the block's attention output. `gumbel` (B, T, k): the faithful version's noise (drawn here
+    /// when nil).
+    func callAsFunction(_ hAttn: Tensor, embedding: Tensor, gumbel: Tensor? = nil) -> MemoryOutput {
+        let (B, T) = (hAttn.size(0), hAttn.size(1)), k = candidates, n = keysPerHalf
+        let q = memory_norm(hAttn)                                                   // (B, T, d)
+        // coarse: two halves of the projected query against two key sets, top-k of each, top-k of the k² sums
+        let z = gate_proj(q)                                                         // (B, T, dk)
+        let half = z.size(-1) / 2
+        var z1 = z.narrow(dim: -1, start: 0, length: half), z2 = z.narrow(dim: -1, start: half, length: half)
+        var k1 = keys.select(dim: 0, index: 0), k2 = keys.select(dim: 0, index: 1)   // (n, dk/2)
+        if !faithful { (z1, z2, k1, k2) = (normalized(z1), normalized(z2), normalized(k1), normalized(k2)) }
+        let s1 = z1.matmul(k1.T), s2 = z2.matmul(k2.T)                               // (B, T, n) each
+        let (v1, i1) = s1.topk(k), (v2, i2) = s2.topk(k)                             // (B, T, k)
+        let sums = v1.unsqueeze(-1) + v2.unsqueeze(-2)                               // (B, T, k, k)
+        let (pk, j) = sums.reshape([B, T, k * k]).topk(k)                            // (B, T, k)
+        let kk = Tensor.full([], Double(k), dtype: .int64)
+        let idx = i1.gather(dim: -1, index: j.floorDivide(kk)) * n + i2.gather(dim: -1, index: j % k)   // (B, T, k) rows
+        // decode and compare
+        let m = reference.bank.decode(idx, embedding: embedding)                     // (B, T, k, d)
+        let similarity = cosine(q.unsqueeze(-2), m)                                  // (B, T, k) cos(q, m_k)
+        // select
+        let logits: Tensor, w: Tensor
+        if faithful {
+            let g = gumbel ?? -(-Tensor.rand(similarity.shape, device: similarity.device).clamp(min: 1e-10, max: 1 - 1e-10).log()).log()
+            logits = similarity + g                                                  // τ = 1, as upstream
+            w = straightThroughTopOne(logits.softmax(dim: -1))
+        } else {
+            logits = pk + similarity / log_tau!.exp()
+            let p = logits.softmax(dim: -1)
+            w = topOne ? straightThroughTopOne(p) : p
+        }
+        let selected = (w.unsqueeze(-1) * m).sum(dims: [-2])                         // (B, T, d)
+        let out = fusion(cat([q, selected], dim: -1))                                // (B, T, d)
+        // auxiliary losses
+        let similarityLoss = -(w * similarity).sum(dims: [-1]).mean()
+        let directions = normalized(m, eps: 1e-8)                                    // (B, T, k, d)
+        let gram = directions.matmul(directions.transpose(-1, -2))                   // (B, T, k, k)
+        let diagonal = (directions * directions).sum(dims: [-2, -1])                 // (B, T): Σ_i ‖m̂_i‖², the trace
+        let diversityLoss = ((gram.sum(dims: [-2, -1]) - diagonal) / Double(k * (k - 1))).mean()
+        self.trace.query = training ? q.detached().reshape([B * T, -1]) : nil
+        self.trace.selectedRow = idx.gather(dim: -1, index: w.detached().argmax(dim: -1, keepDim: true)).reshape(-1)
+        self.trace.candidates = idx
+        return MemoryOutput(out: out, similarityLoss: similarityLoss, diversityLoss: diversityLoss, candidates: idx,
+                            productKeyScores: pk, cosines: similarity, logits: logits, weights: w, selected: selected)
+    }
+
+    /// onehot(argmax p) − p.detach() + p: the forward value is hard, the gradient is softmax's.
+    private func straightThroughTopOne(_ p: Tensor) -> Tensor {
+        let hard = p.argmax(dim: -1).oneHot(numClasses: p.size(-1)).to(p.dtype)
+        return hard - p.detached() + p
+    }
+}
+
+/// x / max(‖x‖, eps) along the last dimension (F.normalize).
+func normalized(_ x: Tensor, eps: Double = 1e-12) -> Tensor {
+    x / x.norm(dims: [-1], keepDim: true).clamp(min: eps)
+}
+
+/// F.cosine_similarity along the last dimension with eps 1e-8 (each norm clamped).
+func cosine(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let na = a.norm(dims: [-1]).clamp(min: 1e-8), nb = b.norm(dims: [-1]).clamp(min: 1e-8)
+    return (a * b).sum(dims: [-1]) / (na * nb)
+}
+
+// MARK: the EMA
+
+extension MemoryBank {
+    /// Moves each row selected during the last training forward toward the mean query that selected it:
+    /// new = γ·old + (1−γ)·q̄ (frozen rows untouched). Faithful: old = the row's token embeddings, re-tokenised by
+    /// argmax over the (tied) embedding at every position, as upstream. Working: old = the decoded row plus its
+    /// cached offset, kept as the new offset (the token ids do not change). Returns the rows changed.
+    @discardableResult
+    func exponentialMovingAverage(rows selected: Tensor, queries: Tensor, decay: Double, embedding: Tensor,
+                                  faithful: Bool) -> Int {
+        withNoGrad {
+            // mean query per touched row: sort, group boundaries, group ids (unique with an inverse)
+            let (sortedRows, order) = selected.sort()
+            let m = sortedRows.size(0)
+            let starts = cat([Tensor.ones([1], dtype: .bool),
+                              sortedRows.narrow(dim: 0, start: 1, length: m - 1) .!= sortedRows.narrow(dim: 0, start: 0, length: m - 1)])
+            let group = starts.long().cumsum(dim: 0) - 1                               // (M) in sorted order
+            let inverse = Tensor.zeros([m], dtype: .int64).scatter(dim: 0, index: order, src: group)
+            let rowsTouched = sortedRows.unique().values                                // (U) sorted
+            let u = rowsTouched.size(0)
+            let sums = Tensor.zeros([u, queries.size(1)]).indexAdd(dim: 0, index: inverse, source: queries.float())
+            let counts = inverse.bincount(minLength: u).float().unsqueeze(1)
+            let mean = sums / counts                                                    // (U, d)
+            let keep = frozen.indexSelect(dim: 0, index: rowsTouched).logicalNot().toArray(Bool.self)
+            let ids = rowsTouched.toArray(Int64.self).map(Int.init)
+            if faithful {
+                let old = embedding.indexSelect(dim: 0, index: rows.indexSelect(dim: 0, index: rowsTouched).long().reshape(-1))
+                    .view([u, length, -1])                                              // (U, L, d)
+                let new = old * decay + mean.unsqueeze(1) * (1 - decay)
+                let tokens = new.matmul(embedding.T).argmax(dim: -1).to(.int32)         // (U, L)
+                for (r, row) in ids.enumerated() where keep[r] {
+                    rows.narrow(dim: 0, start: row, length: 1).copy_(tokens.narrow(dim: 0, start: r, length: 1))
+                }
+            } else {
+                guard delta.count > 0 else { return 0 }
+                let decoded = decode(rowsTouched, embedding: embedding) - delta.indexSelect(dim: 0, index: rowsTouched)
+                let old = decoded + delta.indexSelect(dim: 0, index: rowsTouched)
+                let new = old * decay + mean * (1 - decay)
+                let offsets = new - decoded                                             // (U, d)
+                for (r, row) in ids.enumerated() where keep[r] {
+                    delta.narrow(dim: 0, start: row, length: 1).copy_(offsets.narrow(dim: 0, start: r, length: 1))
+                }
+            }
+            return keep.filter { $0 }.count
+        }
+    }
+}

@@ -1,0 +1,141 @@
+// MemoryReport.swift — the memory-bank study's table (results.md) and page (report.html): per arm and seed the
+// object accuracy on facts seen in text and on facts only the bank holds, hit@k and hit@1 of the fact's row,
+// parameters, MACs per token and tokens/s; the means over seeds; the verdict on the study's claim (B-fix ≥ 10×
+// chance on bank-only facts while B-rand stays at chance) and on what the faithful layer achieves; the loss curves.
+import Foundation
+import MnemoSupport
+
+public struct MemoryArmRecord: Sendable {
+    public var arm: String
+    public var summary: String
+    public var seed: Int
+    public var runDirectory: String
+    public var parameters: Int
+    public var macsPerToken: Int
+    public var textAccuracy: Double, memoryAccuracy: Double
+    public var textHitK: Double, memoryHitK: Double
+    public var textHitOne: Double, memoryHitOne: Double
+    /// k (0 without a bank).
+    public var candidates: Int
+    public var metrics: MetricsLog
+    public var tokensPerStep: Int
+
+    public init(arm: String, summary: String, seed: Int, runDirectory: String, parameters: Int, macsPerToken: Int,
+                textAccuracy: Double, memoryAccuracy: Double, textHitK: Double, memoryHitK: Double, textHitOne: Double,
+                memoryHitOne: Double, candidates: Int, metrics: MetricsLog, tokensPerStep: Int) {
+        self.arm = arm
+        self.summary = summary
+        self.seed = seed
+        self.runDirectory = runDirectory
+        self.parameters = parameters
+        self.macsPerToken = macsPerToken
+        self.textAccuracy = textAccuracy
+        self.memoryAccuracy = memoryAccuracy
+        self.textHitK = textHitK
+        self.memoryHitK = memoryHitK
+        self.textHitOne = textHitOne
+        self.memoryHitOne = memoryHitOne
+        self.candidates = candidates
+        self.metrics = metrics
+        self.tokensPerStep = tokensPerStep
+    }
+
+    /// Training tokens per second over the whole run (evaluations excluded).
+    public var tokensPerSecond: Double? {
+        guard let last = metrics.series("elapsed_s").last, last.value > 0 else { return nil }
+        return Double(last.step + 1) * Double(tokensPerStep) / last.value
+    }
+
+    public var line: String {
+        String(format: "object accuracy: text facts %.1f%%, bank-only facts %.1f%%; hit@k %.1f%% / %.1f%%, hit@1 %.1f%% / %.1f%%",
+               textAccuracy * 100, memoryAccuracy * 100, textHitK * 100, memoryHitK * 100, textHitOne * 100, memoryHitOne * 100)
+    }
+}
+
+public enum MemoryReport {
+    /// 1 / 100 objects.
+    public static let chance = 0.01
+
+    public static func write(_ records: [MemoryArmRecord], to folder: String) throws {
+        try AtomicFile.write(Data(table(records).utf8), to: "\(folder)/results.md")
+        try AtomicFile.write(Data(html(records).utf8), to: "\(folder)/report.html")
+    }
+
+    static func percent(_ v: Double) -> String { String(format: "%.1f%%", v * 100) }
+
+    static func mean(_ records: [MemoryArmRecord], _ arm: String, _ value: (MemoryArmRecord) -> Double) -> Double? {
+        let values = records.filter { $0.arm == arm }.map(value)
+        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    }
+
+    public static func table(_ records: [MemoryArmRecord]) -> String {
+        var out = "# Explicit memory bank: fact recall — results\n\n"
+        out += "| arm | seed | parameters (non-emb.) | MACs/token | tok/s | accuracy: text facts | accuracy: bank-only facts | hit@k text / bank | hit@1 text / bank |\n"
+        out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        for r in records {
+            let hits = r.candidates > 0 ? "\(percent(r.textHitK)) / \(percent(r.memoryHitK))" : "—"
+            let ones = r.candidates > 0 ? "\(percent(r.textHitOne)) / \(percent(r.memoryHitOne))" : "—"
+            out += "| \(r.arm) | \(r.seed) | \(groupedThousands(r.parameters)) | \(groupedThousands(r.macsPerToken)) | "
+                + "\(r.tokensPerSecond.map { String(format: "%.0f", $0) } ?? "—") | \(percent(r.textAccuracy)) | \(percent(r.memoryAccuracy)) | \(hits) | \(ones) |\n"
+        }
+        var arms: [String] = []
+        for r in records where !arms.contains(r.arm) { arms.append(r.arm) }
+        out += "\n| arm (mean over seeds) | text facts | bank-only facts | × chance | hit@k bank-only | hit@1 bank-only |\n| --- | ---: | ---: | ---: | ---: | ---: |\n"
+        for arm in arms {
+            let memory = mean(records, arm, { $0.memoryAccuracy }) ?? .nan
+            out += "| \(arm) | \(percent(mean(records, arm, { $0.textAccuracy }) ?? .nan)) | \(percent(memory)) | "
+                + String(format: "%.1f", memory / chance) + " | \(percent(mean(records, arm, { $0.memoryHitK }) ?? .nan)) | "
+                + "\(percent(mean(records, arm, { $0.memoryHitOne }) ?? .nan)) |\n"
+        }
+        out += "\nChance on an object: 1% (100 objects). hit@k: the fact's row is among a layer's k candidates at the question's "
+            + "position (best layer); hit@1: it is the row the layer selects.\n"
+        out += "\n## Verdicts\n\n" + verdicts(records).map { "- " + $0 }.joined(separator: "\n") + "\n"
+        return out
+    }
+
+    public static func verdicts(_ records: [MemoryArmRecord]) -> [String] {
+        var out: [String] = []
+        func memory(_ arm: String) -> Double? { mean(records, arm, { $0.memoryAccuracy }) }
+        if let fix = memory("B-fix"), let random = memory("B-rand") {
+            let holds = fix >= 10 * chance && random < 3 * chance
+            out.append(String(format: "The claim (B-fix answers bank-only facts at ≥ 10× chance while B-rand stays at chance): B-fix %@ (%.1f× chance), B-rand %@ (%.1f× chance) — %@.",
+                              percent(fix), fix / chance, percent(random), random / chance, holds ? "shown" : "refuted"))
+        }
+        if let faithful = memory("B") {
+            let hitK = mean(records, "B", { $0.memoryHitK }) ?? .nan
+            out.append(String(format: "The faithful ExplicitLM layer: bank-only facts %@ (%.1f× chance); the fact's row is among its candidates for %@ of questions (untrained keys: about k/N by chance) — %@.",
+                              percent(faithful), faithful / chance, percent(hitK), faithful >= 10 * chance ? "it remembers" : "it does not use the bank"))
+        }
+        if let a = mean(records, "A", { $0.textAccuracy }), let fix = mean(records, "B-fix", { $0.textAccuracy }) {
+            out.append(String(format: "Facts seen in text: A %@, B-fix %@ (parameters matched per layer; MACs and tokens/s in the table).",
+                              percent(a), percent(fix)))
+        }
+        return out
+    }
+
+    public static func html(_ records: [MemoryArmRecord], generated: Date = Date()) -> String {
+        let esc = SVGPlot.escape
+        var out = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Explicit memory bank: fact recall</title>
+            <style>body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+            table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+            td:first-child,th:first-child{text-align:left}figure{display:inline-block;margin:0.5em}</style>
+            </head><body>
+            <h1>Explicit memory bank: fact recall</h1>
+
+            """
+        out += "<p>\(records.count) runs · generated \(esc(ISO8601DateFormatter().string(from: generated)))</p>\n<ul>\n"
+        var seen = Set<String>()
+        for r in records where seen.insert(r.arm).inserted { out += "<li><b>\(esc(r.arm))</b>: \(esc(r.summary))</li>\n" }
+        out += "</ul>\n" + LoopedReport.markdownTables(table(records))
+        let series = records.enumerated().map { i, r in
+            PlotSeries(name: "\(r.arm) s\(r.seed)", points: r.metrics.series("train_loss").map { PlotPoint(x: Double($0.step), y: $0.value) },
+                       colorIndex: i)
+        }
+        var plot = SVGPlot(title: "Training loss", yLabel: "train loss", series: series, id: "memory-1")
+        plot.yCap = Report.lossCap(series)
+        out += "<figure>" + plot.svg() + "</figure>\n</body></html>\n"
+        return out
+    }
+}

@@ -1,0 +1,265 @@
+// MemoryStudy.swift — `mnemo study memory`: does the explicit memory bank remember? Synthetic fact recall
+// (shared/research/minimind.md §4), each arm an ordinary run of the trainer from configs/memory-study.toml.
+//
+// Data: a closed vocabulary (pad, SEP, 64 name pieces, 8 relations, 100 objects); 1,000 subjects of two name
+// pieces; 2,000 facts `s1 s2 r → o` with a uniform object. Half the facts (S_text) appear in the training text
+// (8 facts per 40-token window: s1 s2 r o SEP …); the other half (S_mem) never do. The bank (4,096 rows of 8 ids)
+// holds every fact as a row [s1 s2 r o pad…] at a random place, the other rows random ids — so training can learn
+// to look facts up on S_text and the question is whether that carries to S_mem, which only the bank holds.
+// Arms: A (MiniMind with its SwiGLU FFN, hidden width matched to the memory layer's parameters), B (the faithful
+// ExplicitLM layer), B-rand (the working layer over a bank of random rows: the control), B-fix (the working layer).
+// EMA off (the facts stay as written). Reported per arm and seed: object accuracy on S_text and S_mem (chance 1%),
+// hit@k (the fact's row among a layer's candidates at the question's position) and hit@1 (the selected row), both
+// at the best layer, parameters, MACs per token, tokens/s.
+//
+// The tokens are written as characters (U+4E00 + id) with a fixed character vocabulary, so the runs are plain
+// text-file runs of `mnemo train` with `tokenizer = "char:VOCAB"`.
+import Foundation
+import MnemoData
+import MnemoModels
+import MnemoReport
+import MnemoSupport
+import Torch
+import TorchNN
+
+public struct MemoryStudy {
+    public struct Arm: Sendable {
+        public var name: String
+        public var summary: String
+        public var settings: [String]
+        public var bank: BankContent
+    }
+    public enum BankContent: Sendable { case none, facts, random }
+
+    public static let arms: [Arm] = [
+        Arm(name: "A", summary: "MiniMind with its SwiGLU FFN (hidden width matched to the memory layer's parameters)",
+            settings: ["use_memory=false"], bank: .none),
+        Arm(name: "B", summary: "the faithful ExplicitLM layer: untrained product keys, hard Gumbel τ = 1, facts in the bank",
+            settings: ["use_memory=true", "memory_faithful=true"], bank: .facts),
+        Arm(name: "B-rand", summary: "the working layer over a bank of random rows (the control)",
+            settings: ["use_memory=true", "memory_faithful=false"], bank: .random),
+        Arm(name: "B-fix", summary: "the working layer: keys trained through pk + cos/τ, soft selection, facts in the bank",
+            settings: ["use_memory=true", "memory_faithful=false"], bank: .facts),
+    ]
+
+    // The closed vocabulary.
+    static let pad = 0, separator = 1, names = 2..<66, relations = 66..<74, objects = 74..<174
+    static let vocabularySize = 174
+    static let factLength = 5, factsPerWindow = 8
+
+    public struct Fact: Sendable, Hashable {
+        public var s1: Int, s2: Int, relation: Int, object: Int
+        var tokens: [Int] { [s1, s2, relation, object] }
+    }
+
+    /// The facts and the bank, generated from `seed` (the same for every arm).
+    public struct Dataset: Sendable {
+        public var text: [Fact]
+        public var memoryOnly: [Fact]
+        /// Row index of each fact in the bank.
+        public var row: [Fact: Int]
+        public var rows: Int
+        public var rowLength: Int
+
+        public init(seed: UInt64 = 2024, subjects: Int = 1000, facts: Int = 2000, rows: Int = 4096, rowLength: Int = 8) {
+            var rng = SplitMix64(seed)
+            var pairs = Set<[Int]>()
+            while pairs.count < subjects { pairs.insert([names.randomElement(using: &rng)!, names.randomElement(using: &rng)!]) }
+            let people = pairs.sorted { $0.lexicographicallyPrecedes($1) }.shuffled(using: &rng)
+            var keys = Set<[Int]>()
+            var all: [Fact] = []
+            while all.count < facts {
+                let p = people.randomElement(using: &rng)!, r = relations.randomElement(using: &rng)!
+                guard keys.insert(p + [r]).inserted else { continue }
+                all.append(Fact(s1: p[0], s2: p[1], relation: r, object: objects.randomElement(using: &rng)!))
+            }
+            text = Array(all.prefix(facts / 2))
+            memoryOnly = Array(all.suffix(facts - facts / 2))
+            let places = Array(0..<rows).shuffled(using: &rng)
+            row = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($0.element, places[$0.offset]) })
+            self.rows = rows
+            self.rowLength = rowLength
+        }
+
+        /// `count` facts drawn from `facts`, each followed by SEP.
+        func stream(_ facts: [Fact], count: Int, seed: UInt64) -> [Int] {
+            var rng = SplitMix64(seed)
+            var out: [Int] = []
+            out.reserveCapacity(count * factLength)
+            for _ in 0..<count { out += facts.randomElement(using: &rng)!.tokens + [separator] }
+            return out
+        }
+
+        /// The bank's rows: facts at their places, random ids (or nothing: `random` = all rows random) elsewhere.
+        func bankRows(_ content: BankContent, seed: UInt64) -> [[Int]] {
+            var rng = SplitMix64(seed)
+            var rows = (0..<self.rows).map { _ in (0..<rowLength).map { _ in Int.random(in: 2..<vocabularySize, using: &rng) } }
+            if content == .facts {
+                for (fact, place) in row { rows[place] = fact.tokens + Array(repeating: pad, count: rowLength - 4) }
+            }
+            return rows
+        }
+    }
+
+    public var preset: String
+    public var output: String
+    public var seeds: [Int]
+    public var overrides: [String] = []
+    public var armNames: [String] = arms.map(\.name)
+    public var log: (String) -> Void = { print($0) }
+    public var dataset = Dataset()
+
+    public init(preset: String, output: String, seeds: [Int]) {
+        self.preset = preset
+        self.output = output
+        self.seeds = seeds
+    }
+
+    static func character(_ id: Int) -> Character { Character(Unicode.Scalar(0x4E00 + id)!) }
+
+    /// Writes the corpus (train: S_text facts; val: S_mem facts) and the character vocabulary; returns their paths
+    /// and the validation fraction that puts the split at the boundary.
+    func writeData() throws -> (corpus: String, vocabulary: String, valFraction: Double) {
+        let train = dataset.stream(dataset.text, count: 60_000, seed: 1), val = dataset.stream(dataset.memoryOnly, count: 6_000, seed: 2)
+        let corpus = "\(output)/facts.txt", vocabulary = "\(output)/vocabulary.json"
+        try AtomicFile.write(Data(String((train + val).map(Self.character)).utf8), to: corpus)
+        try CharTokenizer(characters: (0..<Self.vocabularySize).map { Unicode.Scalar(0x4E00 + $0)! }).save(to: vocabulary)
+        return (corpus, vocabulary, Double(val.count) / Double(train.count + val.count))
+    }
+
+    @discardableResult
+    public func run() throws -> [MemoryArmRecord] {
+        let chosen = try armNames.map { name in
+            guard let arm = Self.arms.first(where: { $0.name == name }) else {
+                throw ConfigError("unknown arm \"\(name)\"; the arms are \(Self.arms.map(\.name).joined(separator: ", "))")
+            }
+            return arm
+        }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let data = try writeData()
+        var records: [MemoryArmRecord] = []
+        for seed in seeds {
+            for arm in chosen {
+                let folder = "\(output)/\(arm.name)-seed\(seed)"
+                var config = try TrainConfig.load(preset)
+                for setting in ["data=\(data.corpus)", "tokenizer=char:\(data.vocabulary)", "val_fraction=\(data.valFraction)",
+                                "seed=\(seed)"] + arm.settings + overrides {
+                    try config.apply(override: setting)
+                }
+                if arm.bank == .none { try matchParameters(&config) }
+                let trainer: Trainer
+                let resuming = Checkpoint.latest(root: "\(folder)/checkpoints") != nil
+                trainer = resuming ? try Trainer.resume(runDirectory: folder) : try Trainer(config: config, runDirectory: folder)
+                trainer.progress = false
+                let model = try mini(trainer)
+                if !resuming, arm.bank != .none {
+                    model.fillMemory(dataset.bankRows(arm.bank, seed: UInt64(seed) &* 7919))   // before the first step: saved with it
+                }
+                log("\(arm.name) seed \(seed): training \(trainer.config.maxIters) steps → \(folder)")
+                try trainer.run()
+                let record = try evaluate(arm: arm, seed: seed, trainer: trainer, model: model)
+                log("  " + record.line)
+                records.append(record)
+            }
+        }
+        try MemoryReport.write(records, to: output)
+        log("wrote \(output)/report.html and \(output)/results.md")
+        return records
+    }
+
+    func mini(_ trainer: Trainer) throws -> MiniMind {
+        guard let model = trainer.model as? MiniMind else { throw ConfigError("the memory study's preset must use model = \"minimind\"") }
+        return model
+    }
+
+    /// Arm A's SwiGLU width: the memory layer's parameters per layer divided by SwiGLU's 3·d per hidden unit.
+    func matchParameters(_ config: inout TrainConfig) throws {
+        var memory = config
+        try memory.apply(override: "use_memory=true")
+        guard let spec = memory.model.configuration as? MiniMindConfig else { return }
+        let d = spec.dim, dk = spec.memoryKeyDim, n = Int(Double(spec.memoryRows).squareRoot())
+        let perLayer = d /* norm */ + d * dk + 2 * n * (dk / 2) + 2 * (2 * d * d) + d * d + 1
+        try config.apply(override: "hidden_dim=\(Swift.max(1, (perLayer - d) / (3 * d)))")
+    }
+
+    /// Accuracy of the object after `s1 s2 r`, hit@k and hit@1 of the fact's row, over a set of facts.
+    func measure(_ facts: [Fact], model: MiniMind, device: Device) -> (accuracy: Double, hitK: Double, hitOne: Double) {
+        model.eval()
+        defer { model.train() }
+        var correct = 0, hitsK = 0, hitsOne = 0, total = 0
+        withNoGrad {
+            let perWindow = Self.factsPerWindow
+            for start in stride(from: 0, to: facts.count, by: perWindow * 32) {
+                let chunk = Array(facts[start..<Swift.min(start + perWindow * 32, facts.count)])
+                let windows = (chunk.count + perWindow - 1) / perWindow
+                var ids: [Int64] = []
+                for w in 0..<windows {
+                    for i in 0..<perWindow {
+                        let fact = chunk[(w * perWindow + i) % chunk.count]
+                        ids += (fact.tokens + [Self.separator]).map(Int64.init)
+                    }
+                }
+                let t = perWindow * Self.factLength
+                let x = Tensor(ids, shape: [windows, t], device: device)
+                let predictions = model.forward(x, targets: nil).logits.argmax(dim: -1).to(.cpu).toArray(Int64.self)
+                let candidates = model.memoryCandidates.map { $0.to(.cpu).toArray(Int64.self) }     // per layer (W, T, k)
+                let selected = model.memorySelected.map { $0.to(.cpu).toArray(Int64.self) }        // per layer (W·T)
+                let k = model.config.memoryCandidates
+                for w in 0..<windows {
+                    for i in 0..<perWindow where w * perWindow + i < chunk.count {
+                        let fact = chunk[w * perWindow + i]
+                        let position = w * t + i * Self.factLength + 2                                // the relation token
+                        total += 1
+                        if predictions[position] == Int64(fact.object) { correct += 1 }
+                        guard let gold = dataset.row[fact].map(Int64.init) else { continue }
+                        if candidates.contains(where: { Array($0[(position * k)..<(position * k + k)]).contains(gold) }) { hitsK += 1 }
+                        if selected.contains(where: { $0[position] == gold }) { hitsOne += 1 }
+                    }
+                }
+            }
+        }
+        let n = Double(Swift.max(total, 1))
+        return (Double(correct) / n, Double(hitsK) / n, Double(hitsOne) / n)
+    }
+
+    func evaluate(arm: Arm, seed: Int, trainer: Trainer, model: MiniMind) throws -> MemoryArmRecord {
+        let text = measure(dataset.text, model: model, device: trainer.device)
+        let memory = measure(dataset.memoryOnly, model: model, device: trainer.device)
+        let metrics = try MetricsLog(contentsOf: "\(trainer.runDirectory)/metrics.jsonl")
+        let tokensPerStep = trainer.config.batchSize * trainer.config.blockSize * trainer.config.gradientAccumulationSteps
+        return MemoryArmRecord(arm: arm.name, summary: arm.summary, seed: seed, runDirectory: trainer.runDirectory,
+                               parameters: model.parameterCount(nonEmbedding: true), macsPerToken: Self.macsPerToken(model.config),
+                               textAccuracy: text.accuracy, memoryAccuracy: memory.accuracy,
+                               textHitK: text.hitK, memoryHitK: memory.hitK, textHitOne: text.hitOne, memoryHitOne: memory.hitOne,
+                               candidates: model.config.useMemory ? model.config.memoryCandidates : 0,
+                               metrics: metrics, tokensPerStep: tokensPerStep)
+    }
+
+    /// Multiply-accumulates per token of the blocks (attention projections, scores at the average context, and the
+    /// FFN or the memory layer: projection, key scoring, decode, cosines, fusion), without the head.
+    public static func macsPerToken(_ c: MiniMindConfig) -> Int {
+        let d = c.dim, kv = c.nKVHeads * c.headDim, context = c.maxSeqLen / 2
+        let attention = d * d + 2 * d * kv + d * d + 2 * context * d
+        let ffn: Int
+        if c.useMemory {
+            let n = Int(Double(c.memoryRows).squareRoot()), k = c.memoryCandidates
+            ffn = d * c.memoryKeyDim + 2 * n * (c.memoryKeyDim / 2) + k * k + k * c.memoryLength * d + k * d + 2 * (2 * d * d) + d * d
+        } else {
+            ffn = 3 * d * c.feedForwardDim
+        }
+        return c.nLayers * (attention + ffn)
+    }
+}
+
+/// SplitMix64: a small seedable generator, so the facts are the same on every machine.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

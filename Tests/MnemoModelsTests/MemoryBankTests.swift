@@ -1,0 +1,131 @@
+// MemoryBankTests.swift — the explicit memory bank against a PyTorch re-statement (scripts/make_memory_fixtures.py →
+// Fixtures/memory): candidates, product-key scores, cosines, selection weights, fused output, auxiliary losses and
+// every gradient for the faithful layer (no gradient reaches the keys or the gate) and the working one (soft and
+// top-1; the keys learn), and both EMA updates. Tolerances: float32, 2e-5 + 1e-3·|ref| (as GPTTests).
+import Foundation
+import Testing
+@testable import MnemoModels
+@testable import Torch
+@testable import TorchNN
+
+@Suite struct MemoryBankTests {
+    static func load(_ name: String) throws -> (f: [String: Tensor], config: [String: Any]) {
+        let url = try #require(Bundle.module.url(forResource: name, withExtension: "safetensors", subdirectory: "Fixtures/memory"))
+        let (f, meta) = try SafeTensorsIO.loadWithMetadata(url.path)
+        let text = try #require(meta["config"])
+        let config = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        return (f, config)
+    }
+
+    static func settings(_ c: [String: Any]) -> MiniMindConfig {
+        var config = MiniMindConfig()
+        config.dim = c["dim"] as! Int
+        config.vocabSize = c["vocab"] as! Int
+        config.useMemory = true
+        config.memoryRows = c["rows"] as! Int
+        config.memoryLength = c["row_length"] as! Int
+        config.memoryKeyDim = c["key_dim"] as! Int
+        config.memoryCandidates = c["candidates"] as! Int
+        config.memoryFaithful = c["version"] as! String == "faithful"
+        config.memorySelection = c["selection"] as! String == "top1" ? "top1" : "soft"
+        config.memoryPadId = c["pad_id"] as! Int
+        return config
+    }
+
+    @Test("the memory layer equals the re-statement: faithful, working soft, working top-1",
+          arguments: ["memory_faithful", "memory_working_soft", "memory_working_top1"])
+    func layerMatchesPyTorch(file: String) throws {
+        let (f, c) = try Self.load(file)
+        let config = Self.settings(c)
+        let bank = MemoryBank(config)
+        bank.rows = f["bank"]!.to(.int32)
+        let layer = MemoryLayer(config, bank: bank)
+        let params = Dictionary(uniqueKeysWithValues: f.filter { $0.key.hasPrefix("param.") }.map { (String($0.key.dropFirst(6)), $0.value) })
+        #expect(Set(layer.stateDict().keys) == Set(params.keys), "\(layer.stateDict().keys.sorted()) vs \(params.keys.sorted())")
+        try layer.load(stateDict: params)
+        let hAttn = f["h_attn"]!.requiringGrad()
+        let embedding = f["embedding"]!.requiringGrad()
+        layer.train()
+        let result = layer(hAttn, embedding: embedding, gumbel: f["gumbel"])
+        #expect(result.candidates.equal(f["candidates"]!), "candidate rows")
+        for (name, got) in [("pk", result.productKeyScores), ("cos", result.cosines), ("logits", result.logits),
+                            ("weights", result.weights), ("selected", result.selected), ("out", result.out)] {
+            guard let want = f[name] else { Issue.record("fixture has no \(name)"); continue }
+            #expect(close(got, want), "\(name) differs by \(maxDiff(got, want))")
+        }
+        #expect(Swift.abs(result.similarityLoss.item() - f["loss_sim"]!.item()) < 1e-5)
+        #expect(Swift.abs(result.diversityLoss.item() - f["loss_div"]!.item()) < 1e-5)
+        let objective = (result.out * f["cot"]!).sum() + result.similarityLoss * 0.1 + result.diversityLoss * 0.05
+        #expect(Swift.abs(objective.item() - f["objective"]!.item()) < 1e-4 * Swift.max(1, Swift.abs(f["objective"]!.item())))
+        objective.backward()
+        #expect(close(hAttn.grad!, f["grad.h_attn"]!), "grad h_attn differs by \(maxDiff(hAttn.grad!, f["grad.h_attn"]!))")
+        #expect(close(embedding.grad!, f["grad.embedding"]!), "grad embedding differs by \(maxDiff(embedding.grad!, f["grad.embedding"]!))")
+        for (name, p) in layer.namedParameters() {
+            if let want = f["grad.\(name)"] {
+                let got = try #require(p.grad, "no gradient for \(name)")
+                #expect(close(got, want), "grad \(name) differs by \(maxDiff(got, want))")
+            } else {
+                // the faithful layer: top-k indices carry no gradient and the scores are discarded
+                #expect(config.memoryFaithful && (name == "keys" || name == "gate_proj.weight"), "unexpected parameter \(name)")
+                #expect(p.grad == nil || p.grad!.abs().max().item() == 0, "\(name) should get no gradient in the faithful layer")
+            }
+        }
+        if !config.memoryFaithful {
+            #expect(layer.keys.grad!.abs().max().item() > 0 && layer.gate_proj.weight.grad!.abs().max().item() > 0, "the working keys learn")
+        }
+        #expect(layer.trace.selectedRow!.equal(f["selected_index"]!.reshape(-1)))
+    }
+
+    @Test("the EMA: faithful re-tokenises (and collapses rows), working moves the feature cache; frozen rows untouched")
+    func emaMatchesPyTorch() throws {
+        let (f, c) = try Self.load("memory_ema")
+        var config = Self.settings(c)
+        config.memoryEMAEvery = 1
+        let decay = f["decay"]!.item()
+        for faithful in [true, false] {
+            config.memoryFaithful = faithful
+            let bank = MemoryBank(config)
+            bank.rows = f["bank"]!.to(.int32).clone()   // the EMA writes rows in place: not into the fixture
+            bank.frozen = f["frozen"]!.to(.bool)
+            if !faithful { bank.delta = f["delta_before"]!.clone() }
+            bank.exponentialMovingAverage(rows: f["flat_index"]!, queries: f["flat_query"]!, decay: decay,
+                                          embedding: f["embedding"]!, faithful: faithful)
+            if faithful {
+                #expect(bank.rows.equal(f["bank_faithful"]!.to(.int32)), "faithful bank after the EMA")
+            } else {
+                #expect(bank.rows.equal(f["bank"]!.to(.int32)), "the working EMA leaves the token ids alone")
+                let diff = (bank.delta - f["delta_after"]!).abs().sum(dims: [1]).toArray(Float.self)
+                #expect(close(bank.delta, f["delta_after"]!), "delta differs by \(maxDiff(bank.delta, f["delta_after"]!)) in rows \(diff.indices.filter { diff[$0] > 1e-5 })")
+            }
+        }
+    }
+
+    @Test("a MiniMind with the bank trains: the keys get gradients (working), the bank is in the state dict, the EMA runs")
+    func miniMindWithBank() throws {
+        Random.seed(11)
+        var config = MiniMindConfig()
+        config.dim = 32; config.nLayers = 2; config.nHeads = 4; config.nKVHeads = 2; config.vocabSize = 50; config.maxSeqLen = 16
+        config.useMemory = true; config.memoryRows = 64; config.memoryLength = 4; config.memoryKeyDim = 8; config.memoryCandidates = 4
+        config.memoryEMAEvery = 1
+        #expect(config.problems().isEmpty, "\(config.problems())")
+        let model = MiniMind(config)
+        let keys = model.stateDict().keys
+        #expect(keys.contains("model.memory_bank.rows") && keys.contains("model.memory_bank.frozen") && keys.contains("model.memory_bank.delta"))
+        #expect(keys.contains("model.layers.1.memory.keys") && !keys.contains { $0.contains("layers.0.memory.reference") })
+        #expect(!keys.contains("model.layers.0.post_attention_layernorm.weight") && !keys.contains { $0.contains("layers.0.mlp") })
+        model.fillMemory([[1, 2, 3], [4, 5, 6, 7, 8, 9]], from: 60)
+        #expect(model.memoryRows!.narrow(dim: 0, start: 60, length: 2).toArray(Int32.self) == [1, 2, 3, 0, 4, 5, 6, 7])
+        let x = Tensor.randint(0, 50, [2, 16]), y = Tensor.randint(0, 50, [2, 16])
+        model.train()
+        let output = model.forward(x, targets: y)
+        #expect(output.auxiliaryLosses.map(\.name) == ["memory_similarity", "memory_diversity"])
+        var loss = crossEntropy(output.logits.view(-1, 50), y.view(-1))
+        for aux in output.auxiliaryLosses { loss = loss + aux.value * aux.weight }
+        loss.backward()
+        let named = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.name, $0.tensor) })
+        #expect(named["model.layers.0.memory.keys"]!.grad != nil)
+        let changed = model.afterOptimizerStep(step: 0)
+        #expect(changed > 0, "the EMA touched unfrozen rows")
+        #expect(model.model.memory_bank!.delta.abs().sum().item() > 0)
+    }
+}
