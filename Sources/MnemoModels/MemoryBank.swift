@@ -118,6 +118,7 @@ final class MemoryLayer: Module {
     let log_tau: Tensor?            // working: log τ, learned (0-d)
     let faithful: Bool
     let topOne: Bool                // working: straight-through top-1 instead of soft mixing
+    let exact: Bool                 // working: candidates by cosine against every row (no keys; small banks)
     let candidates: Int
     let keysPerHalf: Int
     let reference: MemoryBankReference
@@ -132,6 +133,7 @@ final class MemoryLayer: Module {
         fusion = GatedFusion(dim: config.dim)
         faithful = config.memoryFaithful
         topOne = config.memorySelection == "top1"
+        exact = config.memoryRetrieval == "exact"
         log_tau = faithful ? nil : Tensor.full([], Foundation.log(config.memoryTau)).requiringGrad()
         candidates = config.memoryCandidates
         reference = MemoryBankReference(bank)
@@ -141,20 +143,9 @@ final class MemoryLayer: Module {
     /// hAttn (B, T, d): the block's attention output. `gumbel` (B, T, k): the faithful version's noise (drawn here
     /// when nil).
     func callAsFunction(_ hAttn: Tensor, embedding: Tensor, gumbel: Tensor? = nil) -> MemoryOutput {
-        let (B, T) = (hAttn.size(0), hAttn.size(1)), k = candidates, n = keysPerHalf
+        let (B, T) = (hAttn.size(0), hAttn.size(1)), k = candidates
         let q = memory_norm(hAttn)                                                   // (B, T, d)
-        // coarse: two halves of the projected query against two key sets, top-k of each, top-k of the k² sums
-        let z = gate_proj(q)                                                         // (B, T, dk)
-        let half = z.size(-1) / 2
-        var z1 = z.narrow(dim: -1, start: 0, length: half), z2 = z.narrow(dim: -1, start: half, length: half)
-        var k1 = keys.select(dim: 0, index: 0), k2 = keys.select(dim: 0, index: 1)   // (n, dk/2)
-        if !faithful { (z1, z2, k1, k2) = (normalized(z1), normalized(z2), normalized(k1), normalized(k2)) }
-        let s1 = z1.matmul(k1.T), s2 = z2.matmul(k2.T)                               // (B, T, n) each
-        let (v1, i1) = s1.topk(k), (v2, i2) = s2.topk(k)                             // (B, T, k)
-        let sums = v1.unsqueeze(-1) + v2.unsqueeze(-2)                               // (B, T, k, k)
-        let (pk, j) = sums.reshape([B, T, k * k]).topk(k)                            // (B, T, k)
-        let kk = Tensor.full([], Double(k), dtype: .int64)
-        let idx = i1.gather(dim: -1, index: j.floorDivide(kk)) * n + i2.gather(dim: -1, index: j % k)   // (B, T, k) rows
+        let (idx, pk) = exact ? exactCandidates(q, embedding: embedding) : productKeyCandidates(q)   // (B, T, k) each
         // decode and compare
         let m = reference.bank.decode(idx, embedding: embedding)                     // (B, T, k, d)
         let similarity = cosine(q.unsqueeze(-2), m)                                  // (B, T, k) cos(q, m_k)
@@ -177,11 +168,41 @@ final class MemoryLayer: Module {
         let gram = directions.matmul(directions.transpose(-1, -2))                   // (B, T, k, k)
         let diagonal = (directions * directions).sum(dims: [-2, -1])                 // (B, T): Σ_i ‖m̂_i‖², the trace
         let diversityLoss = ((gram.sum(dims: [-2, -1]) - diagonal) / Double(k * (k - 1))).mean()
-        self.trace.query = training ? q.detached().reshape([B * T, -1]) : nil
-        self.trace.selectedRow = idx.gather(dim: -1, index: w.detached().argmax(dim: -1, keepDim: true)).reshape(-1)
-        self.trace.candidates = idx
+        trace.query = training ? q.detached().reshape([B * T, -1]) : nil
+        trace.selectedRow = idx.gather(dim: -1, index: w.detached().argmax(dim: -1, keepDim: true)).reshape(-1)
+        trace.candidates = idx
         return MemoryOutput(out: out, similarityLoss: similarityLoss, diversityLoss: diversityLoss, candidates: idx,
                             productKeyScores: pk, cosines: similarity, logits: logits, weights: w, selected: selected)
+    }
+
+    /// The coarse stage: two halves of the projected query against two key sets, top-k of each, top-k of the k²
+    /// sums → rows i1·n + i2 and their scores pk (raw dot products in the faithful layer, cosines in the working one).
+    private func productKeyCandidates(_ q: Tensor) -> (rows: Tensor, scores: Tensor) {
+        let (B, T) = (q.size(0), q.size(1)), k = candidates, n = keysPerHalf
+        let z = gate_proj(q)                                                         // (B, T, dk)
+        let half = z.size(-1) / 2
+        var z1 = z.narrow(dim: -1, start: 0, length: half), z2 = z.narrow(dim: -1, start: half, length: half)
+        var k1 = keys.select(dim: 0, index: 0), k2 = keys.select(dim: 0, index: 1)   // (n, dk/2)
+        if !faithful { (z1, z2, k1, k2) = (normalized(z1), normalized(z2), normalized(k1), normalized(k2)) }
+        let s1 = z1.matmul(k1.T), s2 = z2.matmul(k2.T)                               // (B, T, n) each
+        let (v1, i1) = s1.topk(k), (v2, i2) = s2.topk(k)                             // (B, T, k)
+        let sums = v1.unsqueeze(-1) + v2.unsqueeze(-2)                               // (B, T, k, k)
+        let (pk, j) = sums.reshape([B, T, k * k]).topk(k)                            // (B, T, k)
+        let kk = Tensor.full([], Double(k), dtype: .int64)
+        let rows = i1.gather(dim: -1, index: j.floorDivide(kk)) * n + i2.gather(dim: -1, index: j % k)
+        return (rows, pk)
+    }
+
+    /// Exact retrieval (working layer, small banks): the k rows of largest cos(q, m_r) over the whole bank, chosen
+    /// without gradient (N scores per token); pk = 0, so ℓ = cos/τ. Content-addressed: a row never selected in
+    /// training is found by what it holds, which learned keys over randomly placed rows cannot do.
+    private func exactCandidates(_ q: Tensor, embedding: Tensor) -> (rows: Tensor, scores: Tensor) {
+        let bank = reference.bank
+        let rows = withNoGrad {
+            let all = bank.decode(Tensor.arange(0, Double(bank.count), dtype: .int64, device: q.device), embedding: embedding)  // (N, d)
+            return normalized(q).matmul(normalized(all).T).topk(candidates).indices                              // (B, T, k)
+        }
+        return (rows, Tensor.zeros(rows.shape, device: q.device))
     }
 
     /// onehot(argmax p) − p.detach() + p: the forward value is hard, the gradient is softmax's.
@@ -247,5 +268,31 @@ extension MemoryBank {
             }
             return keep.filter { $0 }.count
         }
+    }
+}
+
+// MARK: measurement
+
+/// Timing of one memory layer, for `mnemo study memory-scale`: retrieval should grow about as √N with product keys
+/// (2·√N key scores per token) and as N with exact retrieval.
+public enum MemoryLayerTiming {
+    /// Milliseconds per forward (no gradient) of one memory layer on (batch, sequence) random queries: retrieval,
+    /// decode, selection and fusion; the median of `repeats` after one warm-up.
+    public static func forwardMilliseconds(_ config: MiniMindConfig, batch: Int, sequence: Int, repeats: Int = 5) -> Double {
+        let bank = MemoryBank(config)
+        let layer = MemoryLayer(config, bank: bank)
+        layer.eval()
+        let embedding = Tensor.randn([config.vocabSize, config.dim]) * 0.02
+        let h = Tensor.randn([batch, sequence, config.dim])
+        var times: [Double] = []
+        withNoGrad {
+            _ = layer(h, embedding: embedding)
+            for _ in 0..<repeats {
+                let start = Date()
+                _ = layer(h, embedding: embedding).out.sum().item()
+                times.append(Date().timeIntervalSince(start) * 1000)
+            }
+        }
+        return times.sorted()[times.count / 2]
     }
 }

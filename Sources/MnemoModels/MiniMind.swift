@@ -45,6 +45,7 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var memoryCandidates = 8      // k rows per token after the product-key stage
     public var memoryFaithful = false    // true: ExplicitLM 1.4.10 as published (untrained keys, Gumbel τ = 1, token EMA)
     public var memorySelection = "soft"  // working version: soft (softmax mix) | top1 (straight-through)
+    public var memoryRetrieval = "product_keys"  // product_keys (√N keys per half) | exact (cosine against every row; small N)
     public var memoryTau = 0.1           // working version: initial temperature of cos/τ (learned)
     public var memoryFreezeRatio = 0.2   // the first 20% of rows never change under the EMA
     public var memoryEMADecay = 0.9
@@ -84,6 +85,8 @@ public struct MiniMindConfig: Sendable, Equatable {
             if memoryKeyDim <= 0 || memoryKeyDim % 2 != 0 { out.append("memory_key_dim must be positive and even, got \(memoryKeyDim)") }
             if !(2...Swift.max(root, 2)).contains(memoryCandidates) { out.append("memory_candidates must be in 2...√memory_rows (\(root)), got \(memoryCandidates)") }
             if !["soft", "top1"].contains(memorySelection) { out.append("memory_selection must be soft or top1, got \(memorySelection)") }
+            if !["product_keys", "exact"].contains(memoryRetrieval) { out.append("memory_retrieval must be product_keys or exact, got \(memoryRetrieval)") }
+            if memoryRetrieval == "exact" && memoryFaithful { out.append("memory_faithful uses product keys (as ExplicitLM); memory_retrieval = exact is a working-version option") }
             if !(memoryTau > 0 && memoryTau.isFinite) { out.append("memory_tau must be a finite number > 0, got \(memoryTau)") }
             if !(memoryFreezeRatio >= 0 && memoryFreezeRatio <= 1) { out.append("memory_freeze_ratio must be in [0, 1], got \(memoryFreezeRatio)") }
             if !(memoryEMADecay >= 0 && memoryEMADecay < 1) { out.append("memory_ema_decay must be in [0, 1), got \(memoryEMADecay)") }
@@ -120,6 +123,7 @@ extension MiniMindConfig: ModelConfiguration {
         .bool("use_memory", \.useMemory), .int("memory_rows", \.memoryRows), .int("memory_length", \.memoryLength),
         .int("memory_key_dim", \.memoryKeyDim), .int("memory_candidates", \.memoryCandidates),
         .bool("memory_faithful", \.memoryFaithful), .string("memory_selection", \.memorySelection),
+        .string("memory_retrieval", \.memoryRetrieval),
         .double("memory_tau", \.memoryTau), .double("memory_freeze_ratio", \.memoryFreezeRatio),
         .double("memory_ema_decay", \.memoryEMADecay), .int("memory_ema_every", \.memoryEMAEvery),
         .double("memory_similarity_weight", \.memorySimilarityWeight),
@@ -440,6 +444,17 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
 
     /// The memory bank, for filling it and reading it back (nil without use_memory).
     public var memoryRows: Tensor? { model.memory_bank?.rows }
+
+    /// The working EMA's feature offsets (N, d), or nil (no bank, or no feature EMA).
+    public var memoryFeatureOffsets: Tensor? { model.memory_bank.flatMap { $0.delta.count > 0 ? $0.delta : nil } }
+
+    /// The token embedding (V, d) the bank's rows are decoded through.
+    public var tokenEmbedding: Tensor { model.embed_tokens.weight }
+
+    /// Row `r` as the model reads it: the mean of its tokens' embeddings (pads left out) plus its feature offset. (d)
+    public func memoryFeature(row r: Int) -> Tensor? {
+        model.memory_bank.map { bank in withNoGrad { bank.decode(Tensor([Int64(r)], shape: [1]), embedding: tokenEmbedding).view(-1) } }
+    }
 
     /// Writes token-id rows into the bank from row `start` on (each truncated or padded to memory_length).
     public func fillMemory(_ rows: [[Int]], from start: Int = 0) { model.memory_bank?.fill(rows, from: start) }

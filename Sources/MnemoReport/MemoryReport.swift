@@ -106,6 +106,11 @@ public enum MemoryReport {
             out.append(String(format: "The faithful ExplicitLM layer: bank-only facts %@ (%.1f× chance); the fact's row is among its candidates for %@ of questions (untrained keys: about k/N by chance) — %@.",
                               percent(faithful), faithful / chance, percent(hitK), faithful >= 10 * chance ? "it remembers" : "it does not use the bank"))
         }
+        if let keys = memory("B-keys") {
+            out.append(String(format: "Trained product keys (B-keys): bank-only facts %@ (%.1f× chance), hit@k %@ on bank-only rows against %@ on rows seen in training — keys learn the places of the rows they were trained on, not where other facts sit.",
+                              percent(keys), keys / chance, percent(mean(records, "B-keys", { $0.memoryHitK }) ?? .nan),
+                              percent(mean(records, "B-keys", { $0.textHitK }) ?? .nan)))
+        }
         if let a = mean(records, "A", { $0.textAccuracy }), let fix = mean(records, "B-fix", { $0.textAccuracy }) {
             out.append(String(format: "Facts seen in text: A %@, B-fix %@ (parameters matched per layer; MACs and tokens/s in the table).",
                               percent(a), percent(fix)))

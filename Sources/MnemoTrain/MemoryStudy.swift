@@ -7,7 +7,9 @@
 // holds every fact as a row [s1 s2 r o pad…] at a random place, the other rows random ids — so training can learn
 // to look facts up on S_text and the question is whether that carries to S_mem, which only the bank holds.
 // Arms: A (MiniMind with its SwiGLU FFN, hidden width matched to the memory layer's parameters), B (the faithful
-// ExplicitLM layer), B-rand (the working layer over a bank of random rows: the control), B-fix (the working layer).
+// ExplicitLM layer), B-rand (the working layer over a bank of random rows: the control), B-fix (the working layer
+// with exact, content-addressed retrieval: at N = 4,096 every row's cosine is cheap), B-keys (the working layer with
+// trained product keys: keys learn where the rows they were trained on sit, which says nothing about other rows).
 // EMA off (the facts stay as written). Reported per arm and seed: object accuracy on S_text and S_mem (chance 1%),
 // hit@k (the fact's row among a layer's candidates at the question's position) and hit@1 (the selected row), both
 // at the best layer, parameters, MACs per token, tokens/s.
@@ -36,10 +38,12 @@ public struct MemoryStudy {
             settings: ["use_memory=false"], bank: .none),
         Arm(name: "B", summary: "the faithful ExplicitLM layer: untrained product keys, hard Gumbel τ = 1, facts in the bank",
             settings: ["use_memory=true", "memory_faithful=true"], bank: .facts),
-        Arm(name: "B-rand", summary: "the working layer over a bank of random rows (the control)",
-            settings: ["use_memory=true", "memory_faithful=false"], bank: .random),
-        Arm(name: "B-fix", summary: "the working layer: keys trained through pk + cos/τ, soft selection, facts in the bank",
-            settings: ["use_memory=true", "memory_faithful=false"], bank: .facts),
+        Arm(name: "B-rand", summary: "the working layer (exact cosine retrieval, ℓ = cos/τ, soft selection) over a bank of random rows: the control",
+            settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=exact"], bank: .random),
+        Arm(name: "B-fix", summary: "the working layer (exact cosine retrieval, ℓ = cos/τ, soft selection), facts in the bank",
+            settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=exact"], bank: .facts),
+        Arm(name: "B-keys", summary: "the working layer with trained product keys (ℓ = pk + cos/τ), facts in the bank",
+            settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=product_keys"], bank: .facts),
     ]
 
     // The closed vocabulary.

@@ -16,6 +16,7 @@ struct Mnemo: ParsableCommand {
             DataCommand.self,
             Demo.self,
             Study.self,
+            MemoryCommand.self,
             Smoke.self,
             ReportCommand.self,
             Train.self,

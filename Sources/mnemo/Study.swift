@@ -7,7 +7,7 @@ import Torch
 struct Study: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a study: several training runs and a report comparing them.",
-        subcommands: [LoopedStudyCommand.self, MemoryStudyCommand.self])
+        subcommands: [LoopedStudyCommand.self, MemoryStudyCommand.self, MemoryScaleCommand.self])
 }
 
 struct LoopedStudyCommand: ParsableCommand {

@@ -1,0 +1,71 @@
+// MemoryStudyTests.swift — `mnemo study memory` end to end at toy size (every arm trains, is evaluated and reported),
+// the synthetic facts' invariants, and the bank rows written into a run (checkpointed, read back by `memory dump`'s
+// loader).
+import Foundation
+import MnemoModels
+import MnemoReport
+import Testing
+@testable import MnemoTrain
+
+@Suite(.serialized) struct MemoryStudyTests {
+    static var preset: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("configs/memory-study.toml").path
+    }
+
+    @Test func theFactsAreWellFormed() {
+        let data = MemoryStudy.Dataset()
+        #expect(data.text.count == 1000 && data.memoryOnly.count == 1000)
+        #expect(Set(data.text).isDisjoint(with: Set(data.memoryOnly)))
+        let questions = Set((data.text + data.memoryOnly).map { [$0.s1, $0.s2, $0.relation] })
+        #expect(questions.count == 2000, "each (subject, relation) has one answer")
+        #expect(Set(data.row.values).count == 2000 && data.row.values.allSatisfy { $0 < 4096 })
+        let stream = data.stream(data.text, count: 10, seed: 1)
+        #expect(stream.count == 50 && stream.enumerated().allSatisfy { $0.offset % 5 != 4 || $0.element == 1 })
+        let rows = data.bankRows(.facts, seed: 3)
+        let fact = data.memoryOnly[0]
+        #expect(rows[data.row[fact]!] == [fact.s1, fact.s2, fact.relation, fact.object, 0, 0, 0, 0])
+        #expect(data.bankRows(.random, seed: 3)[data.row[fact]!] != rows[data.row[fact]!])
+    }
+
+    @Test func everyArmRunsAndTheReportIsWritten() throws {
+        let dir = try temporaryFolder("memory-study")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var study = MemoryStudy(preset: Self.preset, output: "\(dir)/study", seeds: [1])
+        study.overrides = ["dim=32", "n_layers=1", "n_heads=2", "n_kv_heads=1", "memory_key_dim=16", "memory_candidates=4",
+                           "batch_size=4", "max_iters=4", "lr_decay_iters=4", "warmup_iters=1", "eval_interval=2", "eval_iters=1",
+                           "log_interval=1"]
+        study.log = { _ in }
+        let records = try study.run()
+        #expect(records.map(\.arm) == MemoryStudy.arms.map(\.name))
+        for r in records {
+            #expect((0...1).contains(r.textAccuracy) && (0...1).contains(r.memoryAccuracy))
+            #expect(r.parameters > 0 && r.macsPerToken > 0)
+        }
+        // A's SwiGLU is sized to the memory layer's parameters
+        let a = records.first { $0.arm == "A" }!, fix = records.first { $0.arm == "B-fix" }!
+        #expect(Double(abs(a.parameters - fix.parameters)) / Double(fix.parameters) < 0.05, "\(a.parameters) vs \(fix.parameters)")
+        // the bank went into the run's checkpoint: the loaded model holds the facts
+        let loaded = try LoadedRun(runDirectory: fix.runDirectory)
+        let model = try #require(loaded.model as? MiniMind)
+        let fact = study.dataset.memoryOnly[0]
+        let row = model.memoryRows!.narrow(dim: 0, start: study.dataset.row[fact]!, length: 1).toArray(Int32.self).map(Int.init)
+        #expect(row == [fact.s1, fact.s2, fact.relation, fact.object, 0, 0, 0, 0])
+        let table = try String(contentsOfFile: "\(dir)/study/results.md", encoding: .utf8)
+        #expect(table.contains("| B-fix | 1 |") && table.contains("## Verdicts") && table.contains("The claim"))
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/study/report.html"))
+    }
+
+    @Test func verdictsFollowTheNumbers() {
+        func record(_ arm: String, text: Double, memory: Double, hitK: Double = 0) -> MemoryArmRecord {
+            MemoryArmRecord(arm: arm, summary: arm, seed: 1, runDirectory: "/r", parameters: 1, macsPerToken: 1,
+                            textAccuracy: text, memoryAccuracy: memory, textHitK: hitK, memoryHitK: hitK, textHitOne: 0,
+                            memoryHitOne: 0, candidates: 8, metrics: MetricsLog(records: []), tokensPerStep: 1)
+        }
+        let shown = MemoryReport.verdicts([record("B-fix", text: 0.9, memory: 0.3), record("B-rand", text: 0.9, memory: 0.01)])
+        #expect(shown.first?.hasSuffix("— shown.") == true, "\(shown)")
+        let refuted = MemoryReport.verdicts([record("B-fix", text: 0.9, memory: 0.05), record("B-rand", text: 0.9, memory: 0.01)])
+        #expect(refuted.first?.hasSuffix("— refuted.") == true)
+    }
+}
