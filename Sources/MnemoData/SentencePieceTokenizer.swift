@@ -68,19 +68,7 @@ public struct SentencePieceTokenizer: Tokenizer {
         }
 
         // The model.
-        guard let model = json["model"] as? [String: Any] else { throw corrupt("has no \"model\" object") }
-        let type = model["type"] as? String ?? "BPE"
-        guard type == "BPE" else { throw unsupported("model type \"\(type)\" is not BPE") }
-        guard let vocabulary = model["vocab"] as? [String: Any] else { throw corrupt("model.vocab is not an object of token → id") }
-        guard let mergeList = model["merges"] as? [Any] else { throw corrupt("model.merges is not a list") }
-        if let dropout = model["dropout"], !TokenizerFiles.isNull(dropout), (dropout as? Double ?? 1) != 0 {
-            throw unsupported("model.dropout is \(dropout); BPE dropout makes encoding random")
-        }
-        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let value = model[key], !TokenizerFiles.isNull(value), (value as? String ?? "x") != "" {
-                throw unsupported("model.\(key) is set (\(value))")
-            }
-        }
+        let (model, vocabulary, mergeList) = try TokenizerFiles.bpeModel(json, corrupt: corrupt, unsupported: unsupported)
         var ids: [String: Int32] = [:]
         var strings: [String?] = []
         func setString(_ id: Int, _ text: String) {

@@ -176,4 +176,24 @@ enum TokenizerFiles {
         }
     }
 
+
+    /// A Hugging Face tokenizer.json's BPE model section, checked as every loader needs it: a BPE with a vocab object
+    /// and a merge list, no dropout, no continuing-subword prefix or end-of-word suffix.
+    static func bpeModel(_ json: [String: Any], corrupt: (String) -> TokenizerError, unsupported: (String) -> TokenizerError)
+        throws -> (model: [String: Any], vocabulary: [String: Any], merges: [Any]) {
+        guard let model = json["model"] as? [String: Any] else { throw corrupt("has no \"model\" object") }
+        let type = model["type"] as? String ?? "BPE"
+        guard type == "BPE" else { throw unsupported("model type \"\(type)\" is not BPE") }
+        guard let vocabulary = model["vocab"] as? [String: Any] else { throw corrupt("model.vocab is not an object of token → id") }
+        guard let merges = model["merges"] as? [Any] else { throw corrupt("model.merges is not a list") }
+        if let dropout = model["dropout"], !isNull(dropout), (dropout as? Double ?? 1) != 0 {
+            throw unsupported("model.dropout is \(dropout); BPE dropout makes encoding random")
+        }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let value = model[key], !isNull(value), (value as? String ?? "x") != "" {
+                throw unsupported("model.\(key) is set (\(value))")
+            }
+        }
+        return (model, vocabulary, merges)
+    }
 }

@@ -10,6 +10,17 @@ struct Study: ParsableCommand {
         subcommands: [LoopedStudyCommand.self, MemoryStudyCommand.self, MemoryScaleCommand.self])
 }
 
+/// Runs a study, then prints its results.md; a failure is one line on standard error and exit code 1.
+func runStudy(out: String, _ body: () throws -> Void) throws {
+    do {
+        try body()
+        print(try String(contentsOfFile: "\(out)/results.md", encoding: .utf8))
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
 struct LoopedStudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "looped",
@@ -38,13 +49,7 @@ struct LoopedStudyCommand: ParsableCommand {
         var study = LoopedStudy(preset: preset, data: data, output: out, seeds: Array(1...seeds).map { 1336 + $0 })
         study.overrides = overrides
         if let arms { study.armNames = arms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        do {
-            try study.run()
-            print(try String(contentsOfFile: "\(out)/results.md", encoding: .utf8))
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        try runStudy(out: out) { try study.run() }
     }
 }
 
@@ -71,12 +76,6 @@ struct MemoryStudyCommand: ParsableCommand {
         var study = MemoryStudy(preset: preset, output: out, seeds: Array(1...seeds).map { 1336 + $0 })
         study.overrides = overrides
         if let arms { study.armNames = arms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        do {
-            try study.run()
-            print(try String(contentsOfFile: "\(out)/results.md", encoding: .utf8))
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        try runStudy(out: out) { try study.run() }
     }
 }
