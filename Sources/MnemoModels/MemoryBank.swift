@@ -112,13 +112,15 @@ final class GatedFusion: Module {
 /// selection, fusion.
 final class MemoryLayer: Module {
     let memory_norm: RMSNorm        // the query: RMSNorm of the attention output (as upstream)
-    let gate_proj: Linear           // d → dk
+    let gate_proj: Linear           // d → dk (dense retrieval: the query's projection)
+    let key_proj: Linear?           // dense retrieval: the rows' projection d → dk, so query and rows meet in one space
     let keys: Tensor                // (2, n, dk/2)
     let fusion: GatedFusion
     let log_tau: Tensor?            // working: log τ, learned (0-d)
     let faithful: Bool
     let topOne: Bool                // working: straight-through top-1 instead of soft mixing
     let exact: Bool                 // working: candidates by cosine against every row (no keys; small banks)
+    let dense: Bool                 // working: soft attention over every row (no candidates; small banks)
     let candidates: Int
     let keysPerHalf: Int
     let reference: MemoryBankReference
@@ -129,11 +131,13 @@ final class MemoryLayer: Module {
         keysPerHalf = Int(Double(config.memoryRows).squareRoot().rounded())
         memory_norm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
         gate_proj = Linear(config.dim, dk, bias: false)
+        key_proj = config.memoryRetrieval == "dense" ? Linear(config.dim, dk, bias: false) : nil
         keys = Tensor.randn([2, keysPerHalf, dk / 2]).requiringGrad()
         fusion = GatedFusion(dim: config.dim)
         faithful = config.memoryFaithful
         topOne = config.memorySelection == "top1"
         exact = config.memoryRetrieval == "exact"
+        dense = config.memoryRetrieval == "dense"
         log_tau = faithful ? nil : Tensor.full([], Foundation.log(config.memoryTau)).requiringGrad()
         candidates = config.memoryCandidates
         reference = MemoryBankReference(bank)
@@ -145,6 +149,7 @@ final class MemoryLayer: Module {
     func callAsFunction(_ hAttn: Tensor, embedding: Tensor, gumbel: Tensor? = nil) -> MemoryOutput {
         let (B, T) = (hAttn.size(0), hAttn.size(1)), k = candidates
         let q = memory_norm(hAttn)                                                   // (B, T, d)
+        if dense { return denseRetrieval(q, embedding: embedding) }
         let (idx, pk) = exact ? exactCandidates(q, embedding: embedding) : productKeyCandidates(q)   // (B, T, k) each
         // decode and compare
         let m = reference.bank.decode(idx, embedding: embedding)                     // (B, T, k, d)
@@ -203,6 +208,32 @@ final class MemoryLayer: Module {
             return normalized(q).matmul(normalized(all).T).topk(candidates).indices                              // (B, T, k)
         }
         return (rows, Tensor.zeros(rows.shape, device: q.device))
+    }
+
+    /// Dense retrieval (working layer, small banks): softmax(cos(W_q q, W_k m_r)/τ) over every row r — attention over the
+    /// whole bank, so a row's content gets a gradient whether or not it would have been a candidate. N scores and one
+    /// (B, T, N) × (N, d) product per token; the diversity loss is taken over the k rows of largest weight.
+    private func denseRetrieval(_ q: Tensor, embedding: Tensor) -> MemoryOutput {
+        let (B, T) = (q.size(0), q.size(1)), k = candidates
+        let bank = reference.bank
+        let all = bank.decode(Tensor.arange(0, Double(bank.count), dtype: .int64, device: q.device), embedding: embedding)  // (N, d)
+        let similarity = normalized(gate_proj(q)).matmul(normalized(key_proj!(all)).T)   // (B, T, N) cos(W_q q, W_k m_r)
+        let logits = similarity / log_tau!.exp()
+        let w = logits.softmax(dim: -1)                                              // (B, T, N)
+        let selected = w.matmul(all)                                                 // (B, T, d)
+        let out = fusion(cat([q, selected], dim: -1))
+        let similarityLoss = -(w * similarity).sum(dims: [-1]).mean()
+        let top = w.detached().topk(k).indices                                       // (B, T, k)
+        let directions = normalized(all.indexSelect(dim: 0, index: top.reshape(-1)), eps: 1e-8).view([B, T, k, -1])
+        let gram = directions.matmul(directions.transpose(-1, -2))
+        let diagonal = (directions * directions).sum(dims: [-2, -1])
+        let diversityLoss = ((gram.sum(dims: [-2, -1]) - diagonal) / Double(k * (k - 1))).mean()
+        trace.query = training ? q.detached().reshape([B * T, -1]) : nil
+        trace.selectedRow = top.select(dim: -1, index: 0).reshape(-1)
+        trace.candidates = top
+        return MemoryOutput(out: out, similarityLoss: similarityLoss, diversityLoss: diversityLoss, candidates: top,
+                            productKeyScores: Tensor.zeros(top.shape, device: q.device), cosines: similarity.gather(dim: -1, index: top),
+                            logits: logits, weights: w, selected: selected)
     }
 
     /// onehot(argmax p) − p.detach() + p: the forward value is hard, the gradient is softmax's.

@@ -45,7 +45,7 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var memoryCandidates = 8      // k rows per token after the product-key stage
     public var memoryFaithful = false    // true: ExplicitLM 1.4.10 as published (untrained keys, Gumbel τ = 1, token EMA)
     public var memorySelection = "soft"  // working version: soft (softmax mix) | top1 (straight-through)
-    public var memoryRetrieval = "product_keys"  // product_keys (√N keys per half) | exact (cosine against every row; small N)
+    public var memoryRetrieval = "product_keys"  // product_keys (√N keys per half) | exact (top-k cosine over every row) | dense (softmax over every row); the last two for small N
     public var memoryTau = 0.1           // working version: initial temperature of cos/τ (learned)
     public var memoryFreezeRatio = 0.2   // the first 20% of rows never change under the EMA
     public var memoryEMADecay = 0.9
@@ -53,6 +53,7 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var memorySimilarityWeight = 0.1
     public var memoryDiversityWeight = 0.05
     public var memoryPadId = 0
+    public var memoryFile = ""          // rows from a .jsonl ({"text": …} per line) or text file (a row per line), tokenized
 
     public init() {}
 
@@ -85,8 +86,8 @@ public struct MiniMindConfig: Sendable, Equatable {
             if memoryKeyDim <= 0 || memoryKeyDim % 2 != 0 { out.append("memory_key_dim must be positive and even, got \(memoryKeyDim)") }
             if !(2...Swift.max(root, 2)).contains(memoryCandidates) { out.append("memory_candidates must be in 2...√memory_rows (\(root)), got \(memoryCandidates)") }
             if !["soft", "top1"].contains(memorySelection) { out.append("memory_selection must be soft or top1, got \(memorySelection)") }
-            if !["product_keys", "exact"].contains(memoryRetrieval) { out.append("memory_retrieval must be product_keys or exact, got \(memoryRetrieval)") }
-            if memoryRetrieval == "exact" && memoryFaithful { out.append("memory_faithful uses product keys (as ExplicitLM); memory_retrieval = exact is a working-version option") }
+            if !["product_keys", "exact", "dense"].contains(memoryRetrieval) { out.append("memory_retrieval must be product_keys, exact or dense, got \(memoryRetrieval)") }
+            if memoryRetrieval != "product_keys" && memoryFaithful { out.append("memory_faithful uses product keys (as ExplicitLM); memory_retrieval = \(memoryRetrieval) is a working-version option") }
             if !(memoryTau > 0 && memoryTau.isFinite) { out.append("memory_tau must be a finite number > 0, got \(memoryTau)") }
             if !(memoryFreezeRatio >= 0 && memoryFreezeRatio <= 1) { out.append("memory_freeze_ratio must be in [0, 1], got \(memoryFreezeRatio)") }
             if !(memoryEMADecay >= 0 && memoryEMADecay < 1) { out.append("memory_ema_decay must be in [0, 1), got \(memoryEMADecay)") }
@@ -128,6 +129,7 @@ extension MiniMindConfig: ModelConfiguration {
         .double("memory_ema_decay", \.memoryEMADecay), .int("memory_ema_every", \.memoryEMAEvery),
         .double("memory_similarity_weight", \.memorySimilarityWeight),
         .double("memory_diversity_weight", \.memoryDiversityWeight), .int("memory_pad_id", \.memoryPadId),
+        .string("memory_file", \.memoryFile),
     ])
     public static let defaults = MiniMindConfig()
     public var contextLength: Int { maxSeqLen }

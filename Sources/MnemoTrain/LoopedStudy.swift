@@ -46,7 +46,7 @@ public struct LoopedStudy {
     public var armNames: [String] = arms.map(\.name)
     /// Also time the all-layer loss at vocabularies 65 and 50,304 (≈ 1 min; off in tests).
     public var measureAllLayerCost = true
-    public var log: (String) -> Void = { print($0) }
+    public var log: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
 
     public init(preset: String, data: String, output: String, seeds: [Int]) {
         self.preset = preset

@@ -8,8 +8,9 @@
 // to look facts up on S_text and the question is whether that carries to S_mem, which only the bank holds.
 // Arms: A (MiniMind with its SwiGLU FFN, hidden width matched to the memory layer's parameters), B (the faithful
 // ExplicitLM layer), B-rand (the working layer over a bank of random rows: the control), B-fix (the working layer
-// with exact, content-addressed retrieval: at N = 4,096 every row's cosine is cheap), B-keys (the working layer with
-// trained product keys: keys learn where the rows they were trained on sit, which says nothing about other rows).
+// with dense retrieval — softmax attention over all 4,096 rows, so every row's content gets a gradient), B-exact
+// (top-k by cosine over every row, chosen without gradient), B-keys (trained product keys: keys learn where the rows
+// they were trained on sit, which says nothing about other rows).
 // EMA off (the facts stay as written). Reported per arm and seed: object accuracy on S_text and S_mem (chance 1%),
 // hit@k (the fact's row among a layer's candidates at the question's position) and hit@1 (the selected row), both
 // at the best layer, parameters, MACs per token, tokens/s.
@@ -38,9 +39,11 @@ public struct MemoryStudy {
             settings: ["use_memory=false"], bank: .none),
         Arm(name: "B", summary: "the faithful ExplicitLM layer: untrained product keys, hard Gumbel τ = 1, facts in the bank",
             settings: ["use_memory=true", "memory_faithful=true"], bank: .facts),
-        Arm(name: "B-rand", summary: "the working layer (exact cosine retrieval, ℓ = cos/τ, soft selection) over a bank of random rows: the control",
-            settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=exact"], bank: .random),
-        Arm(name: "B-fix", summary: "the working layer (exact cosine retrieval, ℓ = cos/τ, soft selection), facts in the bank",
+        Arm(name: "B-rand", summary: "the working layer with dense retrieval (softmax of cos/τ over every row) over a bank of random rows: the control",
+            settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=dense"], bank: .random),
+        Arm(name: "B-fix", summary: "the working layer with dense retrieval (softmax of cos/τ over every row), facts in the bank",
+            settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=dense"], bank: .facts),
+        Arm(name: "B-exact", summary: "the working layer with exact top-k retrieval (the k rows of largest cosine, chosen without gradient), facts in the bank",
             settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=exact"], bank: .facts),
         Arm(name: "B-keys", summary: "the working layer with trained product keys (ℓ = pk + cos/τ), facts in the bank",
             settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=product_keys"], bank: .facts),
@@ -110,7 +113,7 @@ public struct MemoryStudy {
     public var seeds: [Int]
     public var overrides: [String] = []
     public var armNames: [String] = arms.map(\.name)
-    public var log: (String) -> Void = { print($0) }
+    public var log: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
     public var dataset = Dataset()
 
     public init(preset: String, output: String, seeds: [Int]) {
@@ -247,7 +250,13 @@ public struct MemoryStudy {
         let ffn: Int
         if c.useMemory {
             let n = Int(Double(c.memoryRows).squareRoot()), k = c.memoryCandidates
-            ffn = d * c.memoryKeyDim + 2 * n * (c.memoryKeyDim / 2) + k * k + k * c.memoryLength * d + k * d + 2 * (2 * d * d) + d * d
+            let retrieval: Int
+            switch c.memoryRetrieval {
+            case "exact": retrieval = c.memoryRows * d                                       // a cosine per row
+            case "dense": retrieval = c.memoryRows * c.memoryKeyDim + c.memoryRows * d       // scores and the weighted sum
+            default: retrieval = 2 * n * (c.memoryKeyDim / 2) + k * k                        // two √N key sets, k² sums
+            }
+            ffn = d * c.memoryKeyDim + retrieval + k * c.memoryLength * d + k * d + 2 * (2 * d * d) + d * d
         } else {
             ffn = 3 * d * c.feedForwardDim
         }

@@ -172,6 +172,17 @@ public final class Trainer {
             try writeAtomically(config.jsonData(), to: "\(runDirectory)/config.json")
             try RunTokenizer.save(data, into: runDirectory)
         }
+        if !resuming, let mini = model as? MiniMind, mini.config.useMemory, !mini.config.memoryFile.isEmpty {
+            // the explicit memory bank's rows from a file, tokenized like the training text (before the first step,
+            // so the first checkpoint holds them)
+            let corpus: DataPrepare.Corpus
+            do { corpus = try DataPrepare.readCorpus([mini.config.memoryFile]) } catch {
+                throw ConfigError("memory_file: \(error)")
+            }
+            let documents = corpus.sources.flatMap(\.documents).flatMap { $0.split(separator: "\n").map(String.init) }
+            let tokenizer = data.tokenizer
+            mini.fillMemory(documents.map { tokenizer.encode($0) })
+        }
         let savedRanks = state.worldSize ?? 1
         state.worldSize = group?.worldSize ?? 1
         if primary {
