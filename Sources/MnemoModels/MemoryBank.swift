@@ -45,7 +45,7 @@ final class MemoryBank: Module {
         let tokens = rows.indexSelect(dim: 0, index: flat).long()                    // (R, L)
         let present = (tokens .!= padId).float()                              // (R, L)
         let weights = present / present.sum(dims: [1], keepDim: true).clamp(min: 1)  // 1/count, 0 on pads
-        let offsets = Tensor.arange(0, Double(tokens.count), step: Double(length), dtype: .int64)
+        let offsets = Tensor.arange(0, Double(tokens.count), step: Double(length), dtype: .int64, device: tokens.device)
         var m = embeddingBag(tokens.reshape(-1), offsets: offsets, weight: embedding, mode: .sum,
                              perSampleWeights: weights.reshape(-1))                  // (R, d)
         if delta.count > 0 { m = m + delta.indexSelect(dim: 0, index: flat) }
@@ -268,13 +268,14 @@ extension MemoryBank {
             // mean query per touched row: sort, group boundaries, group ids (unique with an inverse)
             let (sortedRows, order) = selected.sort()
             let m = sortedRows.size(0)
-            let starts = cat([Tensor.ones([1], dtype: .bool),
+            let device = selected.device
+            let starts = cat([Tensor.ones([1], dtype: .bool, device: device),
                               sortedRows.narrow(dim: 0, start: 1, length: m - 1) .!= sortedRows.narrow(dim: 0, start: 0, length: m - 1)])
             let group = starts.long().cumsum(dim: 0) - 1                               // (M) in sorted order
-            let inverse = Tensor.zeros([m], dtype: .int64).scatter(dim: 0, index: order, src: group)
+            let inverse = Tensor.zeros([m], dtype: .int64, device: device).scatter(dim: 0, index: order, src: group)
             let rowsTouched = sortedRows.unique().values                                // (U) sorted
             let u = rowsTouched.size(0)
-            let sums = Tensor.zeros([u, queries.size(1)]).indexAdd(dim: 0, index: inverse, source: queries.float())
+            let sums = Tensor.zeros([u, queries.size(1)], device: device).indexAdd(dim: 0, index: inverse, source: queries.float())
             let counts = inverse.bincount(minLength: u).float().unsqueeze(1)
             let mean = sums / counts                                                    // (U, d)
             let keep = frozen.indexSelect(dim: 0, index: rowsTouched).logicalNot().toArray(Bool.self)
