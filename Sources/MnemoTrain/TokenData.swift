@@ -87,6 +87,7 @@ public struct TokenData {
             }
             return try loadPrepared(folder: path, config: config)
         }
+        if config.dataLayout == "packed" && path.lowercased().hasSuffix(".jsonl") { return try loadPackedDocuments(config: config) }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError("data: \(path) is not UTF-8 text")
         }
@@ -105,6 +106,31 @@ public struct TokenData {
         let train = tokenizer.encode(String(trainText))
         let val = tokenizer.encode(String(valText))
         return TokenData(train: TokenSplit(tokens: train), val: TokenSplit(tokens: val), tokenizer: tokenizer,
+                         tokenizerSpec: config.tokenizer)
+    }
+
+    /// A .jsonl of documents ({"text": …} per line) packed into one stream: each document framed as the tokenizer
+    /// allows — bos + text + eos when it has the config's bos_token and eos_token (MiniMind), else text + its
+    /// end-of-text token (GPT-2), else text + a newline — the last val_fraction of the documents validating.
+    static func loadPackedDocuments(config: TrainConfig) throws -> TokenData {
+        let documents = try PaddedDocuments.read(config.data)
+        guard !documents.isEmpty else { throw ConfigError("data: \(config.data) has no documents; there is nothing to train on") }
+        let tokenizer = try makeTokenizer(spec: config.tokenizer, corpus: documents.joined(separator: "\n"))
+        let special = tokenizer.specialTokens
+        let frame: ([Int]) -> [Int]
+        if let bos = special[config.bosToken], let eos = special[config.eosToken] {
+            frame = { [bos] + $0 + [eos] }
+        } else if let end = tokenizer.endOfText {
+            frame = { $0 + [end] }
+        } else {
+            let newline = tokenizer.encode("\n")
+            frame = { $0 + newline }
+        }
+        let framed = documents.map { frame(tokenizer.encode($0)) }
+        let valCount = Swift.min(documents.count - 1, Int((Double(documents.count) * config.valFraction).rounded(.up)))
+        guard valCount >= 1 else { throw ConfigError("data: \(config.data) has \(documents.count) document(s); packing needs at least one to train on and one to validate") }
+        return TokenData(train: TokenSplit(tokens: Array(framed.dropLast(valCount).joined())),
+                         val: TokenSplit(tokens: Array(framed.suffix(valCount).joined())), tokenizer: tokenizer,
                          tokenizerSpec: config.tokenizer)
     }
 

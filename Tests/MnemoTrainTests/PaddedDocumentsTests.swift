@@ -31,6 +31,33 @@ import Testing
         return c
     }
 
+    /// A packed run on a .jsonl file tokenized the raw JSON lines (braces, "text": and escapes included) as if they
+    /// were prose. Now the documents are read as data prepare reads them and packed with the tokenizer's framing.
+    @Test func packedJSONLPacksTheDocumentsNotTheirJSON() throws {
+        let dir = try temporaryFolder("packed-jsonl")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = try Self.corpus(in: dir)
+        var c = try Self.config(data: path)
+        try c.apply(override: "data_layout=packed")
+        let data = try TokenData.load(config: c)
+        let tokenizer = data.tokenizer
+        let bos = tokenizer.specialTokens[c.bosToken]!, eos = tokenizer.specialTokens[c.eosToken]!
+        let first = "Document 0: the quick brown fox jumps over the lazy dog.\n"
+        let expected = [bos] + tokenizer.encode(first) + [eos]
+        let all = try #require(data.train.tokens as? [Int])
+        let stream = Array(all.prefix(expected.count))
+        #expect(stream == expected)
+        #expect(!tokenizer.decode(Array(all.prefix(200))).contains("{\"text\""))
+        // 12 of the 120 documents validate, each framed the same way
+        #expect(data.val.tokens.count == (108..<120).map { i in
+            tokenizer.encode("Document \(i): the quick brown fox \(i % 7 == 0 ? "jumps over the lazy dog" : "sleeps").\n").count + 2
+        }.reduce(0, +))
+        // a character vocabulary is built from the documents' text, not from JSON syntax
+        c.tokenizer = "char"
+        let chars = try TokenData.load(config: c)
+        #expect(!chars.tokenizer.decode(Array(0..<chars.tokenizer.vocabularySize)).contains("{"))
+    }
+
     @Test func rowsAreBosTextEosThenPaddingMaskedInTheTargets() throws {
         let dir = try temporaryFolder("padded-rows")
         defer { try? FileManager.default.removeItem(atPath: dir) }
