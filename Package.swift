@@ -77,7 +77,7 @@ let package = Package(
         // Tokenizers (pure Swift), llm.c token shards and batch loaders.
         .target(name: "MnemoData", dependencies: ["Torch", "MnemoSupport"]),
         // Models, one file each (GPT, …).
-        .target(name: "MnemoModels", dependencies: ["Torch", "TorchNN"]),
+        .target(name: "MnemoModels", dependencies: ["Torch", "TorchNN", "MnemoSupport"]),
         // Run records without libtorch: metrics.jsonl, run folders, SVG charts, HTML reports (runs and studies).
         .target(name: "MnemoReport", dependencies: ["MnemoSupport"]),
         // Training: configs, the trainer, checkpoints; it writes metrics.jsonl through MnemoReport.

@@ -8,6 +8,7 @@
 //               projection within each head (pair (2i, 2i+1) → rows i and D/2 + i). The mixture of experts has no
 //               transformers counterpart and is refused.
 import Foundation
+import MnemoSupport
 import Torch
 import TorchNN
 
@@ -17,7 +18,7 @@ public enum HuggingFaceExport {
         let (config, tensors) = try converted(model)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try json.write(to: URL(fileURLWithPath: "\(folder)/config.json"), options: .atomic)
+        try AtomicFile.write(json, to: "\(folder)/config.json")   // as the weights: whole or not at all
         try SafeTensorsIO.save(tensors, to: "\(folder)/model.safetensors", metadata: ["format": "pt"])
     }
 
