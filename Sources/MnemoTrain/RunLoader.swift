@@ -42,13 +42,17 @@ public struct LoadedRun {
                                              from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/state.json")))
         step = state.step
         let runDevice = Device(config.device) ?? .cpu
-        let chosen = device ?? ((runDevice == .cpu || Runtime.cudaIsAvailable) ? runDevice : .cpu)
-        if case .cuda = chosen, !Runtime.cudaIsAvailable {
-            throw ConfigError("device \(chosen) asked for, but the loaded libtorch has no CUDA device (\(Runtime.cudaBackendStatus))")
+        self.device = try Self.place(model, on: device ?? ((runDevice == .cpu || Runtime.cudaIsAvailable) ? runDevice : .cpu))
+    }
+
+    /// Moves `model` to `device` (refused when that is CUDA and the loaded libtorch has none) in eval mode.
+    static func place(_ model: any LanguageModel, on device: Device) throws -> Device {
+        if case .cuda = device, !Runtime.cudaIsAvailable {
+            throw ConfigError("device \(device) asked for, but the loaded libtorch has no CUDA device (\(Runtime.cudaBackendStatus))")
         }
-        self.device = chosen
-        if chosen != .cpu { model.to(chosen) }
+        if device != .cpu { model.to(device) }
         model.eval()
+        return device
     }
 
     /// A Hugging Face model folder (GPT-2, Llama, Qwen2, MiniMind: config.json, model.safetensors or its shards,
@@ -72,13 +76,7 @@ public struct LoadedRun {
             throw ConfigError("\(folder) has no tokenizer: expected tokenizer.json, or vocab.json + merges.txt (encoder.json + vocab.bpe)")
         }
         step = 0
-        let chosen = device ?? .cpu
-        if case .cuda = chosen, !Runtime.cudaIsAvailable {
-            throw ConfigError("device \(chosen) asked for, but the loaded libtorch has no CUDA device (\(Runtime.cudaBackendStatus))")
-        }
-        self.device = chosen
         model = built
-        if chosen != .cpu { model.to(chosen) }
-        model.eval()
+        self.device = try Self.place(built, on: device ?? .cpu)
     }
 }
