@@ -66,15 +66,23 @@ struct MemoryStudyCommand: ParsableCommand {
     @Option(help: "The base preset.") var preset = "configs/memory-study.toml"
     @Option(help: "Output folder.") var out = "runs/memory-study"
     @Option(help: "Number of seeds (1, 2, …).") var seeds = 2
-    @Option(help: "Arms to run, comma-separated (default: A, B, B-rand, B-fix).") var arms: String?
+    @Option(help: "Arms to run, comma-separated (default: all).") var arms: String?
+    @Option(help: "Facts (half in the text, half only in the bank); subjects = facts / 2, at most 4,096.") var facts = 2000
+    @Option(help: "Bank rows (a perfect square, at least --facts); sets memory_rows.") var rows = 4096
     @Option(name: .customLong("set"), help: "Override a preset key for every arm (key=value; repeatable).")
     var overrides: [String] = []
 
     func run() throws {
         Runtime.checkVersion()
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+        let subjects = Swift.min(4096, facts / 2)
+        guard facts >= 2, rows >= facts, Int(Double(rows).squareRoot()) * Int(Double(rows).squareRoot()) == rows,
+              facts <= subjects * 8 else {
+            throw ValidationError("--rows must be a perfect square ≥ --facts, and --facts at most 32,768 (4,096 subjects × 8 relations)")
+        }
         var study = MemoryStudy(preset: preset, output: out, seeds: Array(1...seeds).map { 1336 + $0 })
-        study.overrides = overrides
+        study.dataset = MemoryStudy.Dataset(subjects: subjects, facts: facts, rows: rows)
+        study.overrides = ["memory_rows=\(rows)"] + overrides
         if let arms { study.armNames = arms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         try runStudy(out: out) { try study.run() }
     }
