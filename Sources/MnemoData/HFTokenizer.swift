@@ -64,19 +64,7 @@ public struct HFTokenizer: Tokenizer {
         }
 
         // Added tokens.
-        var added: [AddedToken] = []
-        for (index, entry) in ((json["added_tokens"] as? [Any]) ?? []).enumerated() {
-            guard let object = entry as? [String: Any], let content = object["content"] as? String,
-                  let id = TokenizerFiles.integer(object["id"]), id >= 0 else {
-                throw corrupt("added_tokens[\(index)] is not an object with a string \"content\" and an integer \"id\"")
-            }
-            if object["single_word"] as? Bool == true {
-                throw unsupported("added token \(jsonQuoted(content)) has single_word: true")
-            }
-            added.append(AddedToken(content: content, id: id, special: object["special"] as? Bool ?? false,
-                                    lstrip: object["lstrip"] as? Bool ?? false, rstrip: object["rstrip"] as? Bool ?? false))
-        }
-        added.sort { $0.id < $1.id }
+        let added = try TokenizerFiles.addedTokens(json, corrupt: corrupt, unsupported: unsupported, normalizerApplies: false)
 
         // Vocabulary: byte-level strings → bytes. Every id decodes as Hugging Face's ByteLevel decoder does: the
         // bytes of its characters, or its UTF-8 text when a character is outside the byte-level table.

@@ -158,23 +158,10 @@ public struct SentencePieceTokenizer: Tokenizer {
             }
 
         // Added tokens.
-        var added: [AddedToken] = []
-        for (index, entry) in ((json["added_tokens"] as? [Any]) ?? []).enumerated() {
-            guard let object = entry as? [String: Any], let content = object["content"] as? String,
-                  let id = TokenizerFiles.integer(object["id"]), id >= 0 else {
-                throw corrupt("added_tokens[\(index)] is not an object with a string \"content\" and an integer \"id\"")
-            }
-            if object["single_word"] as? Bool == true {
-                throw unsupported("added token \(jsonQuoted(content)) has single_word: true")
-            }
-            if object["normalized"] as? Bool == true, !normalizer.isEmpty {
-                throw unsupported("added token \(jsonQuoted(content)) is matched after normalization (normalized: true)")
-            }
-            added.append(AddedToken(content: content, id: id, special: object["special"] as? Bool ?? false,
-                                    lstrip: object["lstrip"] as? Bool ?? false, rstrip: object["rstrip"] as? Bool ?? false))
-            setString(id, content)
-        }
-        self.added = added.sorted { $0.id < $1.id }
+        let added = try TokenizerFiles.addedTokens(json, corrupt: corrupt, unsupported: unsupported,
+                                                   normalizerApplies: !normalizer.isEmpty)
+        for token in added { setString(token.id, token.content) }
+        self.added = added
         tokenStrings = strings
         endOfText = added.first { $0.content == "</s>" }?.id ?? ids["</s>"].map(Int.init)
     }

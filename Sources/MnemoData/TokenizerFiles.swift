@@ -196,4 +196,26 @@ enum TokenizerFiles {
         }
         return (model, vocabulary, merges)
     }
+
+    /// A tokenizer.json's added_tokens in id order. `single_word` matching is refused, and `normalized` matching
+    /// too when the file has a normalizer (`normalizerApplies`): neither is implemented by SpecialTokenMatcher.
+    static func addedTokens(_ json: [String: Any], corrupt: (String) -> TokenizerError, unsupported: (String) -> TokenizerError,
+                            normalizerApplies: Bool) throws -> [AddedToken] {
+        var added: [AddedToken] = []
+        for (index, entry) in ((json["added_tokens"] as? [Any]) ?? []).enumerated() {
+            guard let object = entry as? [String: Any], let content = object["content"] as? String,
+                  let id = integer(object["id"]), id >= 0 else {
+                throw corrupt("added_tokens[\(index)] is not an object with a string \"content\" and an integer \"id\"")
+            }
+            if object["single_word"] as? Bool == true {
+                throw unsupported("added token \(jsonQuoted(content)) has single_word: true")
+            }
+            if normalizerApplies, object["normalized"] as? Bool == true {
+                throw unsupported("added token \(jsonQuoted(content)) is matched after normalization (normalized: true)")
+            }
+            added.append(AddedToken(content: content, id: id, special: object["special"] as? Bool ?? false,
+                                    lstrip: object["lstrip"] as? Bool ?? false, rstrip: object["rstrip"] as? Bool ?? false))
+        }
+        return added.sorted { $0.id < $1.id }
+    }
 }

@@ -169,10 +169,7 @@ final class MemoryLayer: Module {
         let out = fusion(cat([q, selected], dim: -1))                                // (B, T, d)
         // auxiliary losses
         let similarityLoss = -(w * similarity).sum(dims: [-1]).mean()
-        let directions = normalized(m, eps: 1e-8)                                    // (B, T, k, d)
-        let gram = directions.matmul(directions.transpose(-1, -2))                   // (B, T, k, k)
-        let diagonal = (directions * directions).sum(dims: [-2, -1])                 // (B, T): Σ_i ‖m̂_i‖², the trace
-        let diversityLoss = ((gram.sum(dims: [-2, -1]) - diagonal) / Double(k * (k - 1))).mean()
+        let diversityLoss = Self.diversity(m)
         trace.query = training ? q.detached().reshape([B * T, -1]) : nil
         trace.selectedRow = idx.gather(dim: -1, index: w.detached().argmax(dim: -1, keepDim: true)).reshape(-1)
         trace.candidates = idx
@@ -224,16 +221,22 @@ final class MemoryLayer: Module {
         let out = fusion(cat([q, selected], dim: -1))
         let similarityLoss = -(w * similarity).sum(dims: [-1]).mean()
         let top = w.detached().topk(k).indices                                       // (B, T, k)
-        let directions = normalized(all.indexSelect(dim: 0, index: top.reshape(-1)), eps: 1e-8).view([B, T, k, -1])
-        let gram = directions.matmul(directions.transpose(-1, -2))
-        let diagonal = (directions * directions).sum(dims: [-2, -1])
-        let diversityLoss = ((gram.sum(dims: [-2, -1]) - diagonal) / Double(k * (k - 1))).mean()
+        let diversityLoss = Self.diversity(all.indexSelect(dim: 0, index: top.reshape(-1)).view([B, T, k, -1]))
         trace.query = training ? q.detached().reshape([B * T, -1]) : nil
         trace.selectedRow = top.select(dim: -1, index: 0).reshape(-1)
         trace.candidates = top
         return MemoryOutput(out: out, similarityLoss: similarityLoss, diversityLoss: diversityLoss, candidates: top,
                             productKeyScores: Tensor.zeros(top.shape, device: q.device), cosines: similarity.gather(dim: -1, index: top),
                             logits: logits, weights: w, selected: selected)
+    }
+
+    /// The diversity loss: the mean off-diagonal cosine among each token's k candidate rows m (B, T, k, d).
+    static func diversity(_ m: Tensor) -> Tensor {
+        let k = m.size(-2)
+        let directions = normalized(m, eps: 1e-8)                                    // (B, T, k, d)
+        let gram = directions.matmul(directions.transpose(-1, -2))                   // (B, T, k, k)
+        let diagonal = (directions * directions).sum(dims: [-2, -1])                 // (B, T): Σ_i ‖m̂_i‖², the trace
+        return ((gram.sum(dims: [-2, -1]) - diagonal) / Double(k * (k - 1))).mean()
     }
 
     /// onehot(argmax p) − p.detach() + p: the forward value is hard, the gradient is softmax's.
