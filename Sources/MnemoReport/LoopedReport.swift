@@ -97,7 +97,7 @@ public enum LoopedReport {
         try AtomicFile.write(Data(html(records, allLayerCost: allLayerCost).utf8), to: "\(folder)/report.html")
     }
 
-    static func median(_ values: [Double]) -> Double? {
+    public static func median(_ values: [Double]) -> Double? {
         let sorted = values.sorted()
         return sorted.isEmpty ? nil : sorted[sorted.count / 2]
     }

@@ -160,7 +160,8 @@ public struct LoopedStudy {
             _ = models.map(timed)                                                   // warm-up
             var last: [Double] = [], every: [Double] = []
             for _ in 0..<3 { last.append(timed(models[0])); every.append(timed(models[1])) }
-            let cost = AllLayerCost(vocabulary: vocabulary, lastLayerMilliseconds: median(last), allLayersMilliseconds: median(every))
+            let cost = AllLayerCost(vocabulary: vocabulary, lastLayerMilliseconds: LoopedReport.median(last) ?? .nan,
+                                    allLayersMilliseconds: LoopedReport.median(every) ?? .nan)
             log(String(format: "all-layer loss at vocabulary %d: %.1f ms vs %.1f ms per step (×%.2f)", vocabulary,
                        cost.allLayersMilliseconds, cost.lastLayerMilliseconds, cost.slowdown))
             out.append(cost)
@@ -168,45 +169,33 @@ public struct LoopedStudy {
         return out
     }
 
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
-    }
 }
 
-/// One arm × seed after training.
+/// One arm × seed after training: its report record (MnemoReport's plain data) and the arm that made it.
 public struct LoopedArmResult {
     public var arm: LoopedStudy.Arm
-    public var seed: Int
-    public var runDirectory: String
-    public var steps: Int
-    public var parameters: Int
-    public var valLossFull: Double
-    public var metrics: MetricsLog
-    public var exitRows: [ExitEvaluation] = []
+    public var record: LoopedArmRecord
     public var studySeconds = 0.0
-    public var tokensPerStep: Int
 
     init(arm: LoopedStudy.Arm, seed: Int, trainer: Trainer) throws {
         self.arm = arm
-        self.seed = seed
-        runDirectory = trainer.runDirectory
-        steps = trainer.config.maxIters
-        parameters = trainer.model.parameterCount(nonEmbedding: true)
-        tokensPerStep = trainer.config.batchSize * trainer.config.blockSize * trainer.config.gradientAccumulationSteps
-        valLossFull = try trainer.fullValidationLoss()
-        metrics = try MetricsLog(contentsOf: "\(trainer.runDirectory)/metrics.jsonl")
+        record = LoopedArmRecord(
+            arm: arm.name, summary: arm.summary, seed: seed, runDirectory: trainer.runDirectory, steps: trainer.config.maxIters,
+            parameters: trainer.model.parameterCount(nonEmbedding: true), valLossFull: try trainer.fullValidationLoss(),
+            metrics: try MetricsLog(contentsOf: "\(trainer.runDirectory)/metrics.jsonl"),
+            tokensPerStep: trainer.config.batchSize * trainer.config.blockSize * trainer.config.gradientAccumulationSteps)
     }
 
-    var record: LoopedArmRecord {
-        LoopedArmRecord(arm: arm.name, summary: arm.summary, seed: seed, runDirectory: runDirectory, steps: steps,
-                        parameters: parameters, valLossFull: valLossFull, metrics: metrics, exitRows: exitRows,
-                        tokensPerStep: tokensPerStep)
+    public var seed: Int { record.seed }
+    public var runDirectory: String { record.runDirectory }
+    public var valLossFull: Double { record.valLossFull }
+    public var exitRows: [ExitEvaluation] {
+        get { record.exitRows }
+        set { record.exitRows = newValue }
     }
 
     var line: String {
-        let r = record
-        return String(format: "val %.4f (full pass), %.0f tok/s, residual at the last layer %.3g", valLossFull,
-                      r.tokensPerSecond ?? .nan, r.lastProfile("resid_out").first ?? .nan)
+        String(format: "val %.4f (full pass), %.0f tok/s, residual at the last layer %.3g", valLossFull,
+               record.tokensPerSecond ?? .nan, record.lastProfile("resid_out").first ?? .nan)
     }
 }
