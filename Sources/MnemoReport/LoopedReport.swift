@@ -242,16 +242,7 @@ public enum LoopedReport {
 
     public static func html(_ records: [LoopedArmRecord], allLayerCost: [AllLayerCost], generated: Date = Date()) -> String {
         let esc = SVGPlot.escape
-        var out = """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Looped GPT at CPU scale</title>
-            <style>body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-            table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-            td:first-child,th:first-child{text-align:left}figure{display:inline-block;margin:0.5em}code{background:#f4f4f4}</style>
-            </head><body>
-            <h1>Looped GPT at CPU scale</h1>
-
-            """
+        var out = StudyPage.head(title: "Looped GPT at CPU scale")
         out += "<p>\(records.count) runs · generated \(esc(ISO8601DateFormatter().string(from: generated))) · each arm is a run folder of "
             + "<code>mnemo train</code> (config.json, metrics.jsonl, checkpoints).</p>\n"
         out += "<h2>Arms</h2><ul>\n"
@@ -259,7 +250,7 @@ public enum LoopedReport {
             let summary = records.first { $0.arm == arm }?.summary ?? ""
             out += "<li><b>\(esc(arm))</b>: \(esc(summary))</li>\n"
         }
-        out += "</ul>\n<h2>Results and verdicts</h2>\n" + markdownTables(table(records, allLayerCost: allLayerCost))
+        out += "</ul>\n<h2>Results and verdicts</h2>\n" + StudyPage.html(markdown: table(records, allLayerCost: allLayerCost))
         // Charts: val loss of every run, per-layer profiles of the first seed of each arm.
         let firstSeed = records.map(\.seed).min()
         let runs = records.map { RunRecord(name: "\($0.arm) s\($0.seed)", metrics: $0.metrics) }
@@ -286,35 +277,6 @@ public enum LoopedReport {
             out += "<figure>" + plot.svg() + "</figure>\n"
         }
         out += "</div>\n</body></html>\n"
-        return out
-    }
-
-    /// The markdown tables and list of `table` as HTML (the subset it writes: tables, paragraphs, bullets).
-    static func markdownTables(_ text: String) -> String {
-        let esc = SVGPlot.escape
-        var out = "", inTable = false, inList = false
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-            if line.hasPrefix("|") {
-                let cells = line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
-                    .map { $0.trimmingCharacters(in: .whitespaces) }
-                if cells.allSatisfy({ $0.hasPrefix("---") || $0.hasPrefix(":--") || $0.hasSuffix("--:") }) { continue }
-                if !inTable { out += "<table>\n"; inTable = true; out += "<tr>" + cells.map { "<th>\(esc($0))</th>" }.joined() + "</tr>\n"; continue }
-                out += "<tr>" + cells.map { "<td>\(esc($0))</td>" }.joined() + "</tr>\n"
-                continue
-            }
-            if inTable { out += "</table>\n"; inTable = false }
-            if line.hasPrefix("- ") {
-                if !inList { out += "<ul>\n"; inList = true }
-                out += "<li>\(esc(String(line.dropFirst(2))))</li>\n"
-                continue
-            }
-            if inList { out += "</ul>\n"; inList = false }
-            if line.hasPrefix("## ") { out += "<h3>\(esc(String(line.dropFirst(3))))</h3>\n" }
-            else if line.hasPrefix("# ") { continue }
-            else if !line.isEmpty { out += "<p>\(esc(line))</p>\n" }
-        }
-        if inTable { out += "</table>\n" }
-        if inList { out += "</ul>\n" }
         return out
     }
 }

@@ -129,20 +129,11 @@ public enum MemoryReport {
 
     public static func html(_ records: [MemoryArmRecord], generated: Date = Date()) -> String {
         let esc = SVGPlot.escape
-        var out = """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Explicit memory bank: fact recall</title>
-            <style>body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-            table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-            td:first-child,th:first-child{text-align:left}figure{display:inline-block;margin:0.5em}</style>
-            </head><body>
-            <h1>Explicit memory bank: fact recall</h1>
-
-            """
+        var out = StudyPage.head(title: "Explicit memory bank: fact recall")
         out += "<p>\(records.count) runs · generated \(esc(ISO8601DateFormatter().string(from: generated)))</p>\n<ul>\n"
         var seen = Set<String>()
         for r in records where seen.insert(r.arm).inserted { out += "<li><b>\(esc(r.arm))</b>: \(esc(r.summary))</li>\n" }
-        out += "</ul>\n" + LoopedReport.markdownTables(table(records))
+        out += "</ul>\n" + StudyPage.html(markdown: table(records))
         let series = records.enumerated().map { i, r in
             PlotSeries(name: "\(r.arm) s\(r.seed)", points: r.metrics.series("train_loss").map { PlotPoint(x: Double($0.step), y: $0.value) },
                        colorIndex: i)
