@@ -90,7 +90,7 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 
     /// Flattens runs of same-dtype tensors into contiguous buffers of at most `bucketBytes` (a larger tensor is a
-    /// bucket of its own), runs `body` on each, and copies the results back into the tensors.
+    /// bucket of its own, reduced in place when contiguous), runs `body` on each, and copies the results back.
     private func forEachBucket(_ tensors: [Tensor], bucketBytes: Int, _ body: (Tensor) throws -> Void) throws {
         var start = 0
         while start < tensors.count {
@@ -101,8 +101,13 @@ public final class ProcessGroup: @unchecked Sendable {
                 end += 1
             }
             let group = Array(tensors[start..<end])
+            if group.count == 1 && group[0].isContiguous {
+                try body(group[0])          // a bucket of one contiguous tensor: in place, no copy out and back
+                start = end
+                continue
+            }
             // outside autograd: the tensors are parameters and gradients, updated in place
-            let flat = withNoGrad { group.count == 1 ? group[0].reshape(-1).clone() : cat(group.map { $0.reshape(-1) }, dim: 0) }
+            let flat = withNoGrad { cat(group.map { $0.reshape(-1) }, dim: 0) }
             try body(flat)
             withNoGrad {
                 var offset = 0
