@@ -36,6 +36,8 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     public var earlyExit = "none"       // none | confidence | threshold
     public var exitThreshold = 0.9      // threshold: exit when the look-ahead's top probability reaches it
     public var exitConfidenceWeight = 0.0  // weight of the confidence loss −log(1 − p′) (negative rewards confidence)
+    // CortexGPT's dual-memory layers between blocks (keys cortex_*; CortexConfig.swift, CortexMemory.swift)
+    public var cortex = CortexConfig()
 
     public init(blockSize: Int = 1024, vocabSize: Int = 50304, nLayer: Int = 12, nHead: Int = 12, nEmbd: Int = 768,
                 dropout: Double = 0, bias: Bool = true, geluApproximate: Bool = false) {
@@ -55,6 +57,7 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         case shareBlock = "share_block", shareFinalNorm = "share_final_norm", lnAffine = "ln_affine", residual
         case layerLoss = "layer_loss", layerLossMean = "layer_loss_mean", earlyExit = "early_exit"
         case exitThreshold = "exit_threshold", exitConfidenceWeight = "exit_confidence_weight"
+        case cortex
     }
 
     public init(from decoder: Decoder) throws {
@@ -77,12 +80,13 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         earlyExit = try c.decodeIfPresent(String.self, forKey: .earlyExit) ?? d.earlyExit
         exitThreshold = try c.decodeIfPresent(Double.self, forKey: .exitThreshold) ?? d.exitThreshold
         exitConfidenceWeight = try c.decodeIfPresent(Double.self, forKey: .exitConfidenceWeight) ?? d.exitConfidenceWeight
+        cortex = try c.decodeIfPresent(CortexConfig.self, forKey: .cortex) ?? d.cortex
     }
 
     /// Whether GPT2LMHeadModel computes this model's logits: no shared block, affine norms, the standard residual
     /// and no early exit (the all-layer loss changes training only).
     public var computesAsGPT2: Bool {
-        !shareBlock && lnAffine && residual == "standard" && earlyExit == "none"
+        !shareBlock && lnAffine && residual == "standard" && earlyExit == "none" && !cortex.isEnabled
     }
 
     /// Problems that make the configuration unusable, as messages that say what to fix.
@@ -108,6 +112,7 @@ public struct GPTConfig: Codable, Sendable, Equatable {
             out.append("exit_threshold must be in (0, 1], got \(exitThreshold)")
         }
         if !exitConfidenceWeight.isFinite { out.append("exit_confidence_weight must be a finite number, got \(exitConfidenceWeight)") }
+        out += cortex.problems(nLayer: nLayer, width: nEmbd)
         // 12·L·C² for the blocks, (V + T)·C for the embeddings, in floating point so no size can overflow
         let (l, c, v, t) = (Double(nLayer), Double(nEmbd), Double(vocabSize), Double(blockSize))
         let estimate = 12 * l * c * c + (v + t) * c
@@ -127,7 +132,7 @@ extension GPTConfig: ModelConfiguration {
         .string("residual", \.residual), .string("layer_loss", \.layerLoss), .bool("layer_loss_mean", \.layerLossMean),
         .string("early_exit", \.earlyExit), .double("exit_threshold", \.exitThreshold),
         .double("exit_confidence_weight", \.exitConfidenceWeight),
-    ])
+    ] + CortexConfig.fields(\.cortex))
     public static let defaults = GPTConfig(blockSize: 64, vocabSize: 0, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false)
     public var contextLength: Int { blockSize }
 }
@@ -241,6 +246,8 @@ final class GPTTransformer: Module {
     let drop: Dropout
     let h: [Block]       // n_layer blocks, or the one shared block (share_block)
     let ln_f: LayerNorm? // nil with share_final_norm: the shared block's ln_1 is the final norm
+    let cortex: [CortexMemoryLayer]   // CortexGPT's memory layers, one after each block of cortex_layers
+    let cortexAfter: [Int: Int]       // block index → its memory layer
 
     init(_ config: GPTConfig) {
         wte = Embedding(config.vocabSize, config.nEmbd)
@@ -248,6 +255,9 @@ final class GPTTransformer: Module {
         drop = Dropout(config.dropout)
         h = (0..<(config.shareBlock ? 1 : config.nLayer)).map { _ in Block(config) }
         ln_f = config.shareFinalNorm ? nil : LayerNorm(config.nEmbd, affine: config.lnAffine, bias: config.bias)
+        let memoryAfter = config.cortex.layerIndices
+        cortex = memoryAfter.map { _ in CortexMemoryLayer(config.cortex, width: config.nEmbd) }
+        cortexAfter = Dictionary(uniqueKeysWithValues: memoryAfter.enumerated().map { ($1, $0) })
         super.init()
     }
 
@@ -274,7 +284,7 @@ public final class GPT: Module {
     /// nanoGPT's init: every Linear and Embedding weight N(0, 0.02), biases zero, and the residual
     /// projections (c_proj) N(0, 0.02/√(2·n_layer)), per GPT-2 (a shared block too: it is applied n_layer times).
     func initializeWeights() {
-        for (name, p) in namedParameters() {
+        for (name, p) in namedParameters() where !name.hasPrefix("transformer.cortex.") {
             if name.hasSuffix("c_proj.weight") {
                 Init.normal(p, std: 0.02 / (2.0 * Double(config.nLayer)).squareRoot())
             } else if name.hasSuffix(".bias") {
@@ -285,6 +295,7 @@ public final class GPT: Module {
                 Init.normal(p, std: 0.02)
             }
         }
+        for layer in transformer.cortex { layer.initializeWeights() }
     }
 
     /// The language-model head's weight (vocab_size, n_embd), shared with the token embedding.
@@ -309,6 +320,7 @@ public final class GPT: Module {
         streams.reserveCapacity(config.nLayer)
         for i in 0..<config.nLayer {
             x = transformer.block(i)(x, cache: cache, layer: i, trace: trace)
+            if let m = transformer.cortexAfter[i] { x = transformer.cortex[m](x).out }   // CortexGPT's dual memory
             streams.append(x)
         }
         cache?.advance(by: t)
@@ -338,9 +350,11 @@ public final class GPT: Module {
 
 extension GPT: LanguageModel {
     public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput {
-        if config.earlyExit != "none" { return earlyExit(residualStreams(idx), targets: targets).output }
-        if config.layerLoss == "all" { return allLayerLoss(residualStreams(idx), targets: targets) }
-        return ModelOutput(logits: lm_head(hidden(idx)))         // (B, T, vocab_size)
+        let output: ModelOutput
+        if config.earlyExit != "none" { output = earlyExit(residualStreams(idx), targets: targets).output }
+        else if config.layerLoss == "all" { output = allLayerLoss(residualStreams(idx), targets: targets) }
+        else { output = ModelOutput(logits: lm_head(hidden(idx))) }   // (B, T, vocab_size)
+        return withMemoryTerms(output)
     }
 
     /// The head on the last position only (nanoGPT's inference path): (B, vocab_size).
@@ -362,7 +376,8 @@ extension GPT: IncrementalDecoding {
     }
 
     /// Early exit decides per token from a look-ahead over the whole sequence, so generation recomputes it.
-    public var decodesIncrementally: Bool { config.earlyExit == "none" }
+    /// Early exit and the memory layers (whose STM reads earlier positions of the layer's input) recompute.
+    public var decodesIncrementally: Bool { config.earlyExit == "none" && !config.cortex.isEnabled }
 }
 
 extension GPT: ResidualDiagnostics {

@@ -132,3 +132,9 @@ public protocol OptimizerStepObserver: AnyObject {
     @discardableResult
     func afterOptimizerStep(step: Int) -> Int
 }
+
+/// A model whose buffers may change shape during training (a growing memory): it takes the shapes of a state dict
+/// before the dict is loaded into it (checkpoint resume, `mnemo sample RUN`).
+public protocol StateDictPreparing: AnyObject {
+    func prepare(forStateDict state: [String: Tensor])
+}

@@ -11,6 +11,7 @@
 // checkpoint or the new one, never half of one. A big one takes a while (its fsyncs wait for the disk): with
 // `progress`, a line says it is being written once it takes more than 2 s, and another how long it took.
 import Foundation
+import MnemoModels
 import MnemoSupport
 import Torch
 import TorchNN
@@ -84,6 +85,7 @@ public enum Checkpoint {
     public static func load(folder: String, model: Module, optimizer: any Optimizer,
                             generators: [String: Generator]) throws -> CheckpointState {
         let weights = try SafeTensorsIO.load("\(folder)/model.safetensors")
+        (model as? any StateDictPreparing)?.prepare(forStateDict: weights)
         try model.load(stateDict: weights)
         try optimizer.load(from: "\(folder)/optimizer.safetensors")
         let rng = try SafeTensorsIO.load("\(folder)/rng.safetensors")

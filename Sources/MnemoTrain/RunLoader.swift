@@ -37,7 +37,9 @@ public struct LoadedRun {
         guard let folder = Checkpoint.latest(root: "\(runDirectory)/checkpoints") else {
             throw ConfigError("\(runDirectory) has no checkpoint yet")
         }
-        try model.load(stateDict: try SafeTensorsIO.load("\(folder)/model.safetensors"))
+        let weights = try SafeTensorsIO.load("\(folder)/model.safetensors")
+        (model as? any StateDictPreparing)?.prepare(forStateDict: weights)
+        try model.load(stateDict: weights)
         let state = try JSONDecoder().decode(CheckpointState.self,
                                              from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/state.json")))
         step = state.step
