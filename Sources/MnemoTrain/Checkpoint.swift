@@ -24,6 +24,8 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     public var tokensSeen: Int
     /// Ranks of the data-parallel run that wrote it (nil in checkpoints from before data parallelism: 1).
     public var worldSize: Int? = nil
+    /// The stability metrics' history (nil in checkpoints from before them).
+    public var stability: StabilityState? = nil
 }
 
 public enum Checkpoint {
@@ -32,12 +34,13 @@ public enum Checkpoint {
     /// Writes a checkpoint under `root` (the run's checkpoints folder) and points `latest` at it; keeps the
     /// newest `keep` checkpoints. `progress`: say on standard output that it is writing when that takes over 2 s.
     public static func save(root: String, model: Module, optimizer: any Optimizer, generators: [String: Generator],
-                            state: CheckpointState, keep: Int, progress: Bool = false) throws {
+                            state: CheckpointState, keep: Int, progress: Bool = false,
+                            extraFiles: [String: [String: Tensor]] = [:]) throws {
         let name = folderName(step: state.step)
         let weights = model.stateDict()
         guard progress else {
             return try write(root: root, name: name, weights: weights, optimizer: optimizer, generators: generators,
-                             state: state, keep: keep)
+                             state: state, keep: keep, extraFiles: extraFiles)
         }
         let bytes = weights.values.reduce(0) { $0 + $1.byteCount } + optimizer.stateDict().values.reduce(0) { $0 + $1.byteCount }
         let size = humanBytes(bytes)
@@ -45,13 +48,14 @@ public enum Checkpoint {
             "writing checkpoint \(name) (\(size))… \(formatDuration(seconds)) so far"
         }
         try write(root: root, name: name, weights: weights, optimizer: optimizer, generators: generators, state: state,
-                  keep: keep)
+                  keep: keep, extraFiles: extraFiles)
         let seconds = notice.stop()
         if seconds >= 2 { printLine(String(format: "checkpoint %@ (%@) written in %.1f s", name, size, seconds)) }
     }
 
     private static func write(root: String, name: String, weights: [String: Tensor], optimizer: any Optimizer,
-                              generators: [String: Generator], state: CheckpointState, keep: Int) throws {
+                              generators: [String: Generator], state: CheckpointState, keep: Int,
+                              extraFiles: [String: [String: Tensor]]) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
         let temporary = "\(root)/.tmp-\(name)-\(getpid())"
@@ -62,6 +66,7 @@ public enum Checkpoint {
         var rng = generators.mapValues(\.state)
         rng["global_cpu"] = Random.state
         try SafeTensorsIO.save(rng, to: "\(temporary)/rng.safetensors")
+        for (file, tensors) in extraFiles { try SafeTensorsIO.save(tensors, to: "\(temporary)/\(file)") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeAtomically(try encoder.encode(state), to: "\(temporary)/state.json")

@@ -43,6 +43,13 @@ public struct TrainConfig: Sendable, Equatable {
     public var orthogonal = false           // ⊥Grad: remove the gradient's component along the weights before AdamW
     public var orthogonalSkip = ""          // comma-separated name substrings ⊥Grad leaves alone (e.g. "bias,ln_")
     public var orthogonalSkip1D = false     // ⊥Grad leaves 1-D parameters (biases, norm gains) alone
+    public var labelSmoothing = 0.0         // ε of the training objective (StabilizedLoss's label-smoothed KL: the same
+                                            // gradients); evaluation and the logged train_loss stay plain cross-entropy
+    public var paramGroups = ""             // "NAME:lr=…,wd=…,clip=…; …" (ParameterGroupRules.swift): own lr, decay, clipping
+    public var emaDecay = 0.0               // > 0: parameter EMA (0.999), evaluation and samples on the averaged weights
+    // stability metrics (StabilityTracker.swift), on every run
+    public var stabilityInterval = 10       // a fixed held-out batch's loss every N steps (0: none)
+    public var stabilityWindow = 100        // W of the windowed oscillation ratio, in optimizer steps
     // evaluation, logging, checkpoints, sampling
     public var evalInterval = 250           // 0: evaluate only at the end
     public var evalIters = 200              // random batches per split in the estimate (nanoGPT's estimate_loss)
@@ -95,6 +102,8 @@ extension TrainConfig {
         .double("beta1", \.beta1), .double("beta2", \.beta2), .double("weight_decay", \.weightDecay),
         .double("grad_clip", \.gradClip), .string("loss", \.loss), .bool("orthogonal", \.orthogonal),
         .string("orthogonal_skip", \.orthogonalSkip), .bool("orthogonal_skip_1d", \.orthogonalSkip1D),
+        .double("label_smoothing", \.labelSmoothing), .string("param_groups", \.paramGroups), .double("ema_decay", \.emaDecay),
+        .int("stability_interval", \.stabilityInterval), .int("stability_window", \.stabilityWindow),
         .int("eval_interval", \.evalInterval), .int("eval_iters", \.evalIters), .bool("eval_full", \.evalFull),
         .int("log_interval", \.logInterval), .int("checkpoint_interval", \.checkpointInterval),
         .int("keep_checkpoints", \.keepCheckpoints), .int("sample_tokens", \.sampleTokens),
@@ -216,6 +225,11 @@ extension TrainConfig {
         for (name, v) in [("beta1", beta1), ("beta2", beta2)] where !(v >= 0 && v < 1) {
             out.append("\(name) must be in [0, 1), got \(v)")
         }
+        if !(labelSmoothing >= 0 && labelSmoothing < 1) { out.append("label_smoothing must be in [0, 1), got \(labelSmoothing)") }
+        if !(emaDecay >= 0 && emaDecay < 1) { out.append("ema_decay must be in [0, 1) (0: no EMA), got \(emaDecay)") }
+        if stabilityInterval < 0 { out.append("stability_interval must be 0 or more, got \(stabilityInterval)") }
+        if stabilityWindow <= 0 { out.append("stability_window must be positive, got \(stabilityWindow)") }
+        do { _ = try ParameterGroupRule.parse(paramGroups) } catch { out.append("\(error)") }
         if !(temperature.isFinite && temperature > 0) { out.append("temperature must be a finite number > 0, got \(temperature)") }
         if !["float32", "bfloat16"].contains(dtype) { out.append("dtype must be float32 or bfloat16, got \(dtype)") }
         if LossKind(rawValue: loss) == nil { out.append("loss must be softmax, stablemax or log_stablemax, got \(loss)") }

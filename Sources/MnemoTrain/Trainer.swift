@@ -24,6 +24,14 @@ public final class Trainer {
     public private(set) var hooks: [any TrainingHook] = []
     /// The loss of (logits, targets) chosen by `loss` (softmax / StableMax cross-entropy), targets -1 ignored.
     let lossFunction: (Tensor, Tensor) -> Tensor
+    /// The training objective's loss: `lossFunction` with label_smoothing (the same function without it).
+    let smoothedLossFunction: (Tensor, Tensor) -> Tensor
+    /// Clipping groups (param_groups rules with a clip of their own, then "main" under grad_clip): names, parameters, max norms.
+    let clipGroups: [(name: String, parameters: [Tensor], maxNorm: Double)]
+    /// The parameter EMA (ema_decay > 0): evaluation and samples use its weights.
+    public let ema: ParameterEMA?
+    /// Every run's stability metrics.
+    let stability: StabilityTracker
     let lossKind: LossKind
     public let device: Device
     let schedule: any LearningRateSchedule
@@ -130,14 +138,30 @@ public final class Trainer {
         }
 
         // The model's groups (nanoGPT's: decay on ≥2-D tensors only), each with the run's betas and its own decay and lr scale.
-        let groups = model.parameterGroups().filter { !$0.parameters.isEmpty }
+        let rules = try ParameterGroupRule.parse(config.paramGroups)
+        let groups = ParameterGroupRule.apply(rules, to: model.parameterGroups()).filter { !$0.parameters.isEmpty }
+        for rule in rules where !groups.contains(where: { ParameterGroupRule.clipGroup(of: $0.name, rules: rules) == rule.match }) {
+            throw ConfigError("param_groups: no parameter name contains \"\(rule.match)\"; names look like \(model.namedParameters().prefix(3).map(\.name).joined(separator: ", "))")
+        }
         optimizer = AdamW(groups: groups.map { g in
             ParameterGroup(params: g.parameters.map(\.tensor), names: g.parameters.map(\.name), lr: config.learningRate * g.lrScale,
                            weightDecay: g.weightDecay ?? config.weightDecay, betas: (config.beta1, config.beta2), label: g.name)
         })
         lrScales = groups.map(\.lrScale)
+        var clipping: [(name: String, parameters: [Tensor], maxNorm: Double)] = rules.compactMap { rule in
+            rule.clip.map { clip in
+                (rule.match, groups.filter { ParameterGroupRule.clipGroup(of: $0.name, rules: rules) == rule.match }.flatMap { $0.parameters.map(\.tensor) }, clip)
+            }
+        }
+        let ownClip = Set(clipping.map(\.name))
+        let mainParameters = groups.filter { !ownClip.contains(ParameterGroupRule.clipGroup(of: $0.name, rules: rules)) }.flatMap { $0.parameters.map(\.tensor) }
+        if !mainParameters.isEmpty { clipping.append((rules.isEmpty ? "all" : "main", mainParameters, config.gradClip)) }
+        clipGroups = clipping
+        ema = config.emaDecay > 0 ? ParameterEMA(model: model, decay: config.emaDecay) : nil
         lossKind = LossKind(rawValue: config.loss) ?? .softmax
         lossFunction = TorchNN.lossFunction(lossKind, ignoreIndex: -1)
+        smoothedLossFunction = config.labelSmoothing > 0 ? TorchNN.lossFunction(lossKind, ignoreIndex: -1, labelSmoothing: config.labelSmoothing)
+                                                         : lossFunction
         if !config.decayLR {
             schedule = ConstantSchedule(config.learningRate)
         } else if config.lrSchedule == "minimind" {
@@ -167,6 +191,13 @@ public final class Trainer {
             }
             state = try Checkpoint.load(folder: folder, model: model, optimizer: optimizer,
                                         generators: Trainer.checkpointed(dataGenerator, evalGenerator, sampleGenerator, device))
+            if let ema {
+                let path = "\(folder)/\(ParameterEMA.fileName)"
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw ConfigError("\(folder) has no \(ParameterEMA.fileName): the run was not trained with ema_decay; resume it without --set ema_decay")
+                }
+                try ema.load(try SafeTensorsIO.load(path, device: device))
+            }
             if primary { try Trainer.dropMetrics(from: state.step, path: "\(runDirectory)/metrics.jsonl") }
         } else if primary {
             try writeAtomically(config.jsonData(), to: "\(runDirectory)/config.json")
@@ -183,6 +214,9 @@ public final class Trainer {
             let tokenizer = data.tokenizer
             mini.fillMemory(documents.map { tokenizer.encode($0) })
         }
+        stability = StabilityTracker(window: config.stabilityWindow, warmup: config.decayLR ? config.warmupIters : 0,
+                                     state: state.stability ?? StabilityState())
+        stability.truncate(before: state.step)
         let savedRanks = state.worldSize ?? 1
         state.worldSize = group?.worldSize ?? 1
         if primary {
@@ -323,11 +357,14 @@ public final class Trainer {
         var output: ModelOutput
     }
 
-    func computeLoss(_ x: Tensor, _ y: Tensor) -> StepLoss {
+    /// `training`: the objective uses label_smoothing (the returned task loss stays the plain loss, for logging).
+    func computeLoss(_ x: Tensor, _ y: Tensor, training: Bool = false) -> StepLoss {
         func body() -> StepLoss {
             let output = model.forward(x, targets: y)
-            let task = lossFunction(output.logits, y)
-            var total = output.taskWeight == 1 ? task : task * output.taskWeight
+            let smoothed = training && config.labelSmoothing > 0
+            let objective = smoothed ? smoothedLossFunction(output.logits, y) : lossFunction(output.logits, y)
+            let task = smoothed ? withNoGrad { lossFunction(output.logits.detached(), y) } : objective
+            var total = output.taskWeight == 1 ? objective : objective * output.taskWeight
             for aux in output.auxiliaryLosses { total = total + aux.value * aux.weight }
             return StepLoss(task: task, total: total, output: output)
         }
@@ -346,6 +383,23 @@ public final class Trainer {
     }
 
     func emitIfProgress(_ line: String) { if progress { emit(line) } }
+
+    /// Runs `body` on the weights evaluation uses: the EMA's when the run keeps one, else the trained ones.
+    func averaged<R>(_ body: () throws -> R) rethrows -> R {
+        guard let ema else { return try body() }
+        return try ema.withAveragedWeights(body)
+    }
+
+    /// The loss of one fixed val batch (the same tokens all run long: a generator of its own), in eval mode: the
+    /// stability metrics' held-out series. Data parallel: the ranks' halves are averaged.
+    func heldOutLoss() throws -> Double {
+        model.eval()
+        defer { model.train() }
+        let (x, y) = data.val.randomBatch(batchSize: config.batchSize, blockSize: config.blockSize,
+                                          generator: Generator(seed: 20_251_126), device: device, rank: rank, ranks: ranks)
+        let local = withNoGrad { computeLoss(x, y).task.item() }
+        return try meanOverRanks([local])[0]
+    }
 
     // MARK: the loop
 
@@ -373,8 +427,14 @@ public final class Trainer {
             let lr = schedule(step)
             for (group, scale) in zip(optimizer.groups, lrScales) { group.lr = lr * scale }
 
+            if config.stabilityInterval > 0 && step % config.stabilityInterval == 0 && step < config.maxIters
+                && !(step == resumedAt && step > 0) {   // a resumed run's checkpoint holds this step's value
+                let loss = try averaged { try heldOutLoss() }
+                stability.recordHeldOut(step: step, loss: loss)
+                try metrics?.write(step: step, ["stability_loss": loss])
+            }
             let isEval = step % evalEvery == 0 || step == config.maxIters
-            if isEval && !(step == resumedAt && step > 0) {
+            if isEval && !(step == resumedAt && step > 0) { try averaged {
                 var values: [String: Double] = [:]
                 let (trainLoss, valLoss) = try estimateLoss()
                 values["train_loss_est"] = trainLoss
@@ -391,6 +451,7 @@ public final class Trainer {
                                           evaluationBatch: (vx, vy), dtype: config.dtype)
                 for hook in hooks { for (key, value) in hook.atEvaluation(context) { values[key] = value } }
                 for (key, value) in residualDiagnostics() { values[key] = value }
+                for (key, value) in stability.metrics() { values[key] = value }
                 lastVal = valLoss
                 if valLoss < (state.bestValLoss ?? .infinity) { state.bestValLoss = valLoss }
                 values["lr"] = lr
@@ -402,13 +463,15 @@ public final class Trainer {
                     try? text.write(toFile: "\(runDirectory)/samples/step_\(String(format: "%06d", step)).txt",
                                     atomically: true, encoding: .utf8)
                 }
-            }
+            } }
             if step % checkpointEvery == 0 && step > 0 && step != resumedAt || step == config.maxIters {
                 state.elapsedSeconds += Date().timeIntervalSince(clock)
                 clock = Date()
                 if isPrimary {
+                    state.stability = stability.state
                     try Checkpoint.save(root: checkpointRoot, model: model, optimizer: optimizer, generators: generators,
-                                        state: state, keep: config.keepCheckpoints, progress: progress)
+                                        state: state, keep: config.keepCheckpoints, progress: progress,
+                                        extraFiles: ema.map { [ParameterEMA.fileName: $0.stateDict] } ?? [:])
                 }
             }
             if step == config.maxIters || step == stop { break }
@@ -422,7 +485,7 @@ public final class Trainer {
             for _ in 0..<accumulation {
                 let (x, y) = data.train.randomBatch(batchSize: b, blockSize: t, generator: dataGenerator, device: device,
                                                     rank: rank, ranks: ranks)
-                let loss = computeLoss(x, y)
+                let loss = computeLoss(x, y, training: true)
                 (loss.total / Double(accumulation)).backward()
                 let task = loss.task.detached().double() / Double(accumulation)
                 taskSum = taskSum.map { $0 + task } ?? task
@@ -441,11 +504,23 @@ public final class Trainer {
             }
             let context = StepContext(step: step, model: model, optimizer: optimizer, device: device)
             for hook in hooks { try hook.afterBackward(context) }
-            let gradNorm = config.gradClip > 0 ? clipGradNorm(optimizer.allParameters, maxNorm: config.gradClip)
-                                               : Kernels.totalNorm(optimizer.allParameters.compactMap(\.grad))
+            // clipping, per clipping group (one group "all" without param_groups): each group's pre-clip norm is kept
+            // for the stability metrics, the logged grad_norm is the norm over all parameters before clipping
+            var groupNorms: [String: Double] = [:]
+            for group in clipGroups {
+                groupNorms[group.name] = group.maxNorm > 0 ? clipGradNorm(group.parameters, maxNorm: group.maxNorm)
+                                                           : Kernels.totalNorm(group.parameters.compactMap(\.grad))
+            }
+            let gradNorm = clipGroups.count == 1 ? groupNorms[clipGroups[0].name]!
+                                                 : groupNorms.values.reduce(0) { $0 + $1 * $1 }.squareRoot()
             optimizer.step()
             for hook in hooks { hook.afterOptimizerStep(context) }
-            (model as? any OptimizerStepObserver)?.afterOptimizerStep(step: step)   // e.g. the memory bank's EMA
+            (model as? any OptimizerStepObserver)?.afterOptimizerStep(step: step)   // the memory bank's EMA, consolidation
+            ema?.update()
+            if let ratio = stability.record(step: step, loss: lossValue, groupNorms: groupNorms) {
+                try metrics?.write(step: step, ["spike_loss": lossValue, "spike_ratio": ratio])
+                say(String(format: "iter %d: loss spike %.4f (%.1f× the mean of the previous 10)", step, lossValue, ratio))
+            }
             optimizer.zeroGrad()
             state.tokensSeen += tokensPerIter
             windowTokens += tokensPerIter
