@@ -128,8 +128,9 @@ public enum Report {
         }
         out += "</tbody></table>\n"
 
-        // Other series: their last value per run.
-        let others = otherSeries(runs)
+        out += stabilityTable(runs, names: names)
+        // Other series: their last value per run (the stability metrics have their table).
+        let others = otherSeries(runs).filter { !isStabilityKey($0) }
         if !others.isEmpty {
             out += "<table class=\"figures\">\n<thead><tr><th>run</th>"
             for key in others { out += "<th>\(SVGPlot.escape(key))<br><small>last</small></th>" }
@@ -144,6 +145,41 @@ public enum Report {
             out += "</tbody></table>\n"
         }
         return out
+    }
+
+    /// The stability metrics' columns (StabilityTracker, OscillationStatistics): key, header, tooltip.
+    static let stabilityColumns: [(key: String, header: String, tip: String)] = [
+        ("osc_fixed_p50", "R fixed<br><small>median</small>", "max/min of a fixed held-out batch's loss over windows of stability_window steps after warm-up"),
+        ("osc_fixed_p95", "R fixed<br><small>p95</small>", ""),
+        ("osc_fixed_max", "R fixed<br><small>max</small>", ""),
+        ("osc_raw_p50", "R batch<br><small>median</small>", "the same on each step's training batch loss (includes the batches' own noise)"),
+        ("osc_raw_p95", "R batch<br><small>p95</small>", ""),
+        ("rebound_fixed", "rebound<br><small>fixed</small>", "max over t of L_t / min of L up to t"),
+        ("spikes", "spikes", "steps whose loss exceeded 3 × the mean of the previous 10"),
+    ]
+
+    static func isStabilityKey(_ key: String) -> Bool {
+        key.hasPrefix("osc_") || key.hasPrefix("rebound_") || key == "spikes" || key.hasPrefix("grad_norm_p90/")
+    }
+
+    /// Each run's last stability figures (every run logs them at each evaluation).
+    private static func stabilityTable(_ runs: [RunRecord], names: [String]) -> String {
+        guard runs.contains(where: { run in run.metrics.keys.contains { isStabilityKey($0) } }) else { return "" }
+        var out = "<h3 id=\"stability\">Stability</h3>\n<table class=\"figures\">\n<thead><tr><th>run</th>"
+        for column in stabilityColumns {
+            out += "<th" + (column.tip.isEmpty ? "" : " title=\"\(SVGPlot.escape(column.tip))\"") + ">\(column.header)</th>"
+        }
+        out += "<th title=\"p90 of each clipping group's pre-clip gradient norm after warm-up\">grad norm p90</th></tr></thead>\n<tbody>\n"
+        for (i, run) in runs.enumerated() {
+            out += "<tr><td>\(swatch(i)) \(SVGPlot.escape(names[i]))</td>"
+            for column in stabilityColumns {
+                out += "<td class=\"num\">\(run.metrics.last(column.key).map(SVGPlot.value) ?? "—")</td>"
+            }
+            let groups = run.metrics.keys.filter { $0.hasPrefix("grad_norm_p90/") }.sorted()
+                .compactMap { key in run.metrics.last(key).map { "\(key.dropFirst("grad_norm_p90/".count)) \(SVGPlot.value($0))" } }
+            out += "<td>\(SVGPlot.escape(groups.isEmpty ? "—" : groups.joined(separator: ", ")))</td></tr>\n"
+        }
+        return out + "</tbody></table>\n"
     }
 
     private static func settings(_ runs: [RunRecord], names: [String]) -> String {

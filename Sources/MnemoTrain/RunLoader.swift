@@ -15,6 +15,8 @@ public struct LoadedRun {
     /// Ids to put before a prompt: what the folder's tokenizer.json adds to a single text (Llama's `<s>`), as
     /// transformers' `tokenizer(prompt)` does; none for a Mnemo run (it trains on text as it is).
     public private(set) var promptPrefix: [Int] = []
+    /// The weights are the run's parameter EMA (a run trained with ema_decay samples and evaluates on its average).
+    public private(set) var usesAveragedWeights = false
     /// How the run turns logits into probabilities (softmax, or StableMax for StableMax-trained runs).
     public var lossKind: LossKind { LossKind(rawValue: config.loss) ?? .softmax }
 
@@ -40,6 +42,11 @@ public struct LoadedRun {
         let weights = try SafeTensorsIO.load("\(folder)/model.safetensors")
         (model as? any StateDictPreparing)?.prepare(forStateDict: weights)
         try model.load(stateDict: weights)
+        let averaged = "\(folder)/\(ParameterEMA.fileName)"
+        if FileManager.default.fileExists(atPath: averaged) {
+            try ParameterEMA.loadAveraged(try SafeTensorsIO.load(averaged), into: model)
+            usesAveragedWeights = true
+        }
         let state = try JSONDecoder().decode(CheckpointState.self,
                                              from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/state.json")))
         step = state.step
