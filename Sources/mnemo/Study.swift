@@ -7,7 +7,7 @@ import Torch
 struct Study: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a study: several training runs and a report comparing them.",
-        subcommands: [LoopedStudyCommand.self, MemoryStudyCommand.self, MemoryScaleCommand.self])
+        subcommands: [LoopedStudyCommand.self, MemoryStudyCommand.self, MemoryScaleCommand.self, CortexStudyCommand.self])
 }
 
 /// Runs a study, then prints its results.md; a failure is one line on standard error and exit code 1.
@@ -83,6 +83,39 @@ struct MemoryStudyCommand: ParsableCommand {
         var study = MemoryStudy(preset: preset, output: out, seeds: Array(1...seeds).map { 1336 + $0 })
         study.dataset = MemoryStudy.Dataset(subjects: subjects, facts: facts, rows: rows)
         study.overrides = ["memory_rows=\(rows)"] + overrides
+        if let arms { study.armNames = arms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        try runStudy(out: out) { try study.run() }
+    }
+}
+
+struct CortexStudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cortex",
+        abstract: "The CortexGPT stability study: legacy, upstream-unified, full toolkit, plain transformer, one-fix ablations, lr sweep (≈ 35 min on 2 cores).",
+        discussion: """
+            Each arm × seed is a run of configs/cortex-cpu.toml (4 layers × 64, one dual-memory layer, character-level) \
+            with the arm's keys; then A and C at 3×, 10×, 30×, 100× the learning rate (first seed). A killed study continues \
+            where it stopped. Writes OUT/ARM-seedN run folders, OUT/results.md (tables and verdicts) and OUT/report.html.
+            """)
+
+    @Option(help: "Text file to train on.") var data = "../shared/data/tinyshakespeare.txt"
+    @Option(help: "The base preset.") var preset = "configs/cortex-cpu.toml"
+    @Option(help: "Output folder.") var out = "runs/cortex-study"
+    @Option(help: "Number of seeds (1, 2, …).") var seeds = 3
+    @Option(help: "Arms to run, comma-separated (default: all of A, B, C, D and C's eight ablations).") var arms: String?
+    @Flag(help: "Leave out the learning-rate sweep of A and C.") var noSweep = false
+    @Option(name: .customLong("set"), help: "Override a preset key for every arm (key=value; repeatable), e.g. max_iters=300.")
+    var overrides: [String] = []
+
+    func run() throws {
+        Runtime.checkVersion()
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+        guard FileManager.default.fileExists(atPath: data) else {
+            throw ValidationError("no data file \(data); give --data PATH to a text file (e.g. shared/data/tinyshakespeare.txt)")
+        }
+        var study = CortexStudy(preset: preset, data: data, output: out, seeds: Array(1...seeds))
+        study.overrides = overrides
+        study.learningRateSweep = !noSweep
         if let arms { study.armNames = arms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         try runStudy(out: out) { try study.run() }
     }

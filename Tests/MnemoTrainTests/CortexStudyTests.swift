@@ -1,0 +1,46 @@
+// CortexStudyTests.swift — `mnemo study cortex` end to end at toy size: every arm and seed is a run folder, the
+// learning-rate sweep runs, the tables have a row each, the verdicts and the report are written.
+import Foundation
+import MnemoReport
+import Testing
+@testable import MnemoTrain
+
+@Suite(.serialized) struct CortexStudyTests {
+    static var preset: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("configs/cortex-cpu.toml").path
+    }
+
+    @Test func everyArmRunsAndTheReportIsWritten() throws {
+        let dir = try temporaryFolder("cortex-study")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var study = CortexStudy(preset: Self.preset, data: try writeCorpus(in: dir), output: "\(dir)/study", seeds: [1, 2])
+        study.overrides = ["n_layer=2", "n_head=2", "block_size=16", "batch_size=4", "max_iters=12", "lr_decay_iters=12",
+                           "warmup_iters=2", "eval_interval=6", "eval_iters=1", "log_interval=1", "stability_interval=2",
+                           "stability_window=4", "checkpoint_interval=6", "cortex_stm_slots=4", "cortex_consolidate_every=3",
+                           "cortex_consolidate_threshold=1"]
+        study.armNames = ["A", "B", "C", "D", "C-ema"]
+        var lines: [String] = []
+        study.log = { lines.append($0) }
+        let records = try study.run()
+        #expect(records.count == 5 * 2 + CortexStudy.sweepArms.count * CortexStudy.sweepFactors.count)
+        for record in records {
+            #expect(FileManager.default.fileExists(atPath: record.runDirectory + "/metrics.jsonl"))
+            #expect(record.stability("osc_fixed_p95") != nil && record.stability("spikes") != nil, "\(record.arm)")
+        }
+        let d = try #require(records.first { $0.arm == "D" }), c = try #require(records.first { $0.arm == "C" })
+        #expect(d.recent("gate_mass/stm") == nil && c.recent("gate_mass/stm") != nil, "D has no memory")
+        let table = try String(contentsOfFile: "\(dir)/study/results.md", encoding: .utf8)
+        #expect(table.components(separatedBy: "\n").filter { $0.hasPrefix("| C | ") }.count == 1 + 2 + CortexStudy.sweepFactors.count)
+        #expect(table.contains("## Verdicts") && table.contains("Memories used by C") && table.contains("plain transformer D")
+                && table.contains("A at higher learning rates"))
+        let html = try String(contentsOfFile: "\(dir)/study/report.html", encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("Fixed held-out batch loss"))
+        #expect(throws: (any Error).self) {
+            var bad = study
+            bad.armNames = ["E"]
+            try bad.run()
+        }
+    }
+}
