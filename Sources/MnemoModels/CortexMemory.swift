@@ -75,6 +75,8 @@ final class CortexMemoryLayer: Module {
 
     var ring: ShortTermRing?
     let last = CortexOutputHolder()
+    /// The LTM search's distance matrix is computed in chunks of rows of about this many elements.
+    var distanceChunkElements = 1 << 24
 
     init(_ config: CortexConfig, width c: Int) {
         self.config = config
@@ -243,8 +245,8 @@ final class CortexMemoryLayer: Module {
         let k = Swift.min(config.ltmTopK, filled)
         let flat = qc.reshape([B * T, -1])                                                     // (Q, d_c)
         let queryNorm = flat.square().sum(dims: [-1], keepDim: true)                           // (Q, 1)
-        // chunks of rows so that the (Q, rows) distance matrix stays near 2^24 elements
-        let chunk = Swift.max(k, (1 << 24) / Swift.max(B * T, 1))
+        // chunks of rows so that the (Q, rows) distance matrix stays near distanceChunkElements (2^24)
+        let chunk = Swift.max(k, distanceChunkElements / Swift.max(B * T, 1))
         var bestD: [Tensor] = [], bestRow: [Tensor] = []
         var at = 0
         while at < filled {
@@ -364,11 +366,58 @@ final class CortexMemoryLayer: Module {
         ltm_valid = Tensor.zeros([rows], dtype: .bool, device: ltm_valid.device)
     }
 
+    /// Resizes each layer's LTM to the checkpoint's (an unbounded LTM grows); `prefix` is the layers' list key
+    /// ("transformer.cortex").
+    static func prepare(_ layers: [CortexMemoryLayer], prefix: String, forStateDict state: [String: Tensor]) {
+        for (i, layer) in layers.enumerated() {
+            if let memory = state["\(prefix).\(i).ltm_memory"] { layer.prepareLongTermMemory(rows: memory.size(0)) }
+        }
+    }
+
     /// Forgets the STM (a new document).
     func resetShortTerm() { ring = nil }
 
     var ltmFill: Double { ltm_valid.float().mean().item() }
     var ltmRows: Int { ltm_valid.long().sum().itemInt() }
+}
+
+extension CortexMemoryLayer {
+    /// Adds memory layers' StabilizedLoss regularisers (means over layers, with their weights) and metrics to a
+    /// forward's output: gate_mass/current|stm|ltm, gate_entropy (per token, nats), stm_fill (rows a query reads / S),
+    /// stm_hit (queries whose largest STM weight ≥ 0.5), ltm_fill (rows written / L), ltm_hit (tokens whose largest LTM
+    /// weight ≥ 0.5), sparsity_active (mask entries > 0.5).
+    static func withTerms(_ output: ModelOutput, layers memoryLayers: [CortexMemoryLayer], config cortex: CortexConfig) -> ModelOutput {
+        let outputs = memoryLayers.compactMap { $0.last.value }
+        guard !outputs.isEmpty else { return output }
+        var result = output
+        func mean(_ values: [Tensor]) -> Tensor { values.dropFirst().reduce(values[0], +) / Double(values.count) }
+        if cortex.gateSmoothnessWeight > 0 {
+            result.auxiliaryLosses.append(AuxiliaryLoss("gate_smoothness", weight: cortex.gateSmoothnessWeight, mean(outputs.map(\.gateSmoothness))))
+        }
+        if cortex.gateEntropyWeight > 0 {
+            result.auxiliaryLosses.append(AuxiliaryLoss("gate_entropy_push", weight: cortex.gateEntropyWeight, mean(outputs.map(\.gateEntropy))))
+        }
+        let penalties = outputs.compactMap(\.sparsity)
+        if cortex.sparsityWeight > 0 && !penalties.isEmpty {
+            result.auxiliaryLosses.append(AuxiliaryLoss("sparsity_penalty", weight: cortex.sparsityWeight, mean(penalties)))
+        }
+        withNoGrad {
+            let gates = outputs.map { $0.gate.detached() }
+            let mass = mean(gates.map { $0.mean(dims: [0, 1]) })                                // (3)
+            result.metrics["gate_mass/current"] = mass.select(dim: 0, index: 0)
+            result.metrics["gate_mass/stm"] = mass.select(dim: 0, index: 1)
+            result.metrics["gate_mass/ltm"] = mass.select(dim: 0, index: 2)
+            result.metrics["gate_entropy"] = mean(gates.map { (-($0 * ($0 + 1e-8).log()).sum(dims: [-1])).mean() })
+            result.metrics["stm_fill"] = mean(outputs.map(\.stmFill))
+            result.metrics["stm_hit"] = mean(outputs.map { ($0.conf.detached() .>= 0.5).float().mean() })
+            result.metrics["ltm_fill"] = mean(memoryLayers.map { $0.ltm_valid.float().mean() })
+            result.metrics["ltm_hit"] = mean(outputs.map { o in
+                o.ltmTopWeight.map { ($0 .>= 0.5).float().mean() } ?? Tensor.zeros([], device: o.out.device) })
+            let masks = outputs.compactMap(\.mask)
+            if !masks.isEmpty { result.metrics["sparsity_active"] = mean(masks.map { ($0.detached() .> 0.5).float().mean() }) }
+        }
+        return result
+    }
 }
 
 extension Tensor {

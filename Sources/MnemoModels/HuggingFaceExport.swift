@@ -27,12 +27,12 @@ public enum HuggingFaceExport {
         switch model {
         case let gpt as GPT:
             guard gpt.config.computesAsGPT2 else {
-                throw ConfigError("this GPT uses looped-GPT options (share_block, ln_affine = false, a residual variant or early_exit) that GPT2LMHeadModel cannot compute; only plain GPTs export")
+                throw ConfigError("this GPT uses looped-GPT options (share_block, ln_affine = false, a residual variant or early_exit) or CortexGPT memory layers (cortex_layers) that GPT2LMHeadModel cannot compute; only plain GPTs export")
             }
             return gpt2(gpt)
         case let mini as MiniMind:
-            guard !mini.config.useMemory else {
-                throw ConfigError("this MiniMind has the explicit memory bank (use_memory), which LlamaForCausalLM cannot compute; only models without it export")
+            guard !mini.config.useMemory && !mini.config.cortex.isEnabled else {
+                throw ConfigError("this MiniMind has the explicit memory bank (use_memory) or CortexGPT memory layers (cortex_layers), which LlamaForCausalLM cannot compute; only models without them export")
             }
             return try llama(mini)
         default: throw ConfigError("\(type(of: model)) has no Hugging Face counterpart to export to (gpt and minimind do)")

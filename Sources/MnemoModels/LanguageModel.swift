@@ -69,6 +69,9 @@ public protocol LanguageModel: Module {
     func parameterGroups() -> [ModelParameterGroup]
     /// Parameters as the model reports them (nanoGPT leaves out position embeddings).
     func parameterCount(nonEmbedding: Bool) -> Int
+    /// State the model writes from its own batches outside the optimizer (a memory's contents), which data parallel
+    /// would let drift apart between ranks: what it is, or nil when there is none (the default).
+    var rankLocalState: String? { get }
 }
 
 extension LanguageModel {
@@ -77,6 +80,8 @@ extension LanguageModel {
     }
 
     public var outputWeight: Tensor? { nil }
+
+    public var rankLocalState: String? { nil }
 
     public func parameterGroups() -> [ModelParameterGroup] { Self.decayGroups(namedParameters()) }
 

@@ -23,6 +23,9 @@ final class MemoryBank: Module {
     @Buffer var frozen = Tensor.zeros([0], dtype: .bool)      // (N) rows the EMA never changes
     @Buffer var delta = Tensor.zeros([0])                     // (N, d) working EMA's feature offsets, or empty
     let padId: Int
+    /// n-gram (context + next token) → the first row holding it; built on demand, rebuilt when the rows change (a
+    /// fill, the faithful EMA, a loaded checkpoint: the ids' weighted checksum tells).
+    private var continuations: (context: Int, checksum: Int64, rows: [[Int32]: Int])?
 
     init(_ config: MiniMindConfig) {
         let n = config.memoryRows, l = config.memoryLength
@@ -50,6 +53,40 @@ final class MemoryBank: Module {
                              perSampleWeights: weights.reshape(-1))                  // (R, d)
         if delta.count > 0 { m = m + delta.indexSelect(dim: 0, index: flat) }
         return m.view(idx.shape + [d])
+    }
+
+    /// For each position t of idx (B, T), the row that continues the text there: the first row holding
+    /// [idx[t−c+1] … idx[t], targets[t]] as consecutive ids (c = `context`), or −1 (none, too early in the window, an
+    /// ignored target). Supervised retrieval's labels: they come from the training text only, so a row whose n-gram
+    /// never occurs in the text is never a label. (B, T) int64 on idx's device.
+    func continuationRows(_ idx: Tensor, targets: Tensor, context c: Int) -> Tensor {
+        let checksum = withNoGrad {
+            (rows.long() * Tensor.arange(1, Double(rows.count + 1), device: rows.device).view(rows.shape)).sum().toArray(Int64.self)[0]
+        }
+        if continuations?.context != c || continuations?.checksum != checksum {
+            var table: [[Int32]: Int] = [:]
+            let ids = rows.toArray(Int32.self), l = length, pad = Int32(padId)
+            for r in 0..<count {
+                let row = ids[(r * l)..<((r + 1) * l)]
+                for start in row.startIndex...(row.endIndex - c - 1) {
+                    let gram = Array(row[start...(start + c)])
+                    if gram.contains(pad) { continue }
+                    if table[gram] == nil { table[gram] = r }
+                }
+            }
+            continuations = (c, checksum, table)
+        }
+        let table = continuations!.rows
+        let (b, t) = (idx.size(0), idx.size(1))
+        let x = idx.to(.cpu).toArray(Int64.self), y = targets.to(.cpu).toArray(Int64.self)
+        var gold = [Int64](repeating: -1, count: b * t)
+        for i in 0..<b {
+            for j in (c - 1)..<t where y[i * t + j] >= 0 {
+                let gram = (0..<c).map { Int32(x[i * t + j - c + 1 + $0]) } + [Int32(y[i * t + j])]
+                if let r = table[gram] { gold[i * t + j] = Int64(r) }
+            }
+        }
+        return Tensor(gold, shape: [b, t]).to(idx.device)
     }
 
     /// Replaces rows (token ids) from a list, each truncated or padded to L; rows past the list keep their ids.

@@ -52,8 +52,12 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var memoryEMAEvery = 0        // optimizer steps between EMA updates (0: no EMA)
     public var memorySimilarityWeight = 0.1
     public var memoryDiversityWeight = 0.05
+    public var memorySupervisionWeight = 0.0  // dense retrieval: CE toward the row that continues the text (MemoryBank.continuationRows)
+    public var memorySupervisionContext = 3   // tokens of context that, with the next token, must stand in a row
     public var memoryPadId = 0
     public var memoryFile = ""          // rows from a .jsonl ({"text": …} per line) or text file (a row per line), tokenized
+    // CortexGPT's dual-memory layers between decoder layers (keys cortex_*; CortexConfig.swift, CortexMemory.swift)
+    public var cortex = CortexConfig()
 
     public init() {}
 
@@ -93,6 +97,15 @@ public struct MiniMindConfig: Sendable, Equatable {
             if !(memoryEMADecay >= 0 && memoryEMADecay < 1) { out.append("memory_ema_decay must be in [0, 1), got \(memoryEMADecay)") }
             if memoryEMAEvery < 0 { out.append("memory_ema_every must be 0 (off) or positive, got \(memoryEMAEvery)") }
             if useMoE { out.append("use_memory replaces the FFN that use_moe would route; choose one") }
+            if !(memorySupervisionWeight >= 0 && memorySupervisionWeight.isFinite) {
+                out.append("memory_supervision_weight must be a finite number ≥ 0, got \(memorySupervisionWeight)")
+            }
+            if memorySupervisionWeight > 0 && memoryRetrieval != "dense" {
+                out.append("memory_supervision_weight supervises the logits over every row: it needs memory_retrieval = \"dense\"")
+            }
+            if memorySupervisionContext < 1 || memorySupervisionContext >= memoryLength {
+                out.append("memory_supervision_context must be in 1..<memory_length (\(memoryLength)), got \(memorySupervisionContext)")
+            }
         }
         if useMoE {
             if nRoutedExperts <= 0 { out.append("n_routed_experts must be positive, got \(nRoutedExperts)") }
@@ -102,6 +115,7 @@ public struct MiniMindConfig: Sendable, Equatable {
             if nSharedExperts < 0 { out.append("n_shared_experts must be 0 or more, got \(nSharedExperts)") }
             if !(auxLossAlpha >= 0 && auxLossAlpha.isFinite) { out.append("aux_loss_alpha must be a finite number ≥ 0, got \(auxLossAlpha)") }
         }
+        out += cortex.problems(nLayer: nLayers, width: dim)
         let (c, l, f, v) = (Double(dim), Double(nLayers), Double(Swift.max(hiddenDim, 4 * dim * 2 / 3)), Double(vocabSize))
         let experts = useMoE ? Double(nRoutedExperts + nSharedExperts) : 1
         if out.isEmpty && l * (4 * c * c + 3 * c * f * experts) + v * c > 1e11 {
@@ -129,8 +143,9 @@ extension MiniMindConfig: ModelConfiguration {
         .double("memory_ema_decay", \.memoryEMADecay), .int("memory_ema_every", \.memoryEMAEvery),
         .double("memory_similarity_weight", \.memorySimilarityWeight),
         .double("memory_diversity_weight", \.memoryDiversityWeight), .int("memory_pad_id", \.memoryPadId),
+        .double("memory_supervision_weight", \.memorySupervisionWeight), .int("memory_supervision_context", \.memorySupervisionContext),
         .string("memory_file", \.memoryFile),
-    ])
+    ] + CortexConfig.fields(\.cortex))
     public static let defaults = MiniMindConfig()
     public var contextLength: Int { maxSeqLen }
 }
@@ -348,6 +363,8 @@ final class MiniMindBody: Module {
     let embed_tokens: Embedding   // (V, C)
     let memory_bank: MemoryBank?  // the explicit memory bank shared by every layer (use_memory)
     let layers: [MiniMindBlock]
+    let cortex: [CortexMemoryLayer]   // CortexGPT's memory layers, one after each decoder layer of cortex_layers
+    let cortexAfter: [Int: Int]       // decoder layer index → its memory layer
     let norm: RMSNorm
     let rotary: RotaryEmbedding
     let dropout: Dropout
@@ -357,6 +374,10 @@ final class MiniMindBody: Module {
         let bank = config.useMemory ? MemoryBank(config) : nil
         memory_bank = bank
         layers = (0..<config.nLayers).map { _ in MiniMindBlock(config, bank: bank) }
+        let memoryAfter = config.cortex.layerIndices
+        cortex = memoryAfter.map { _ in CortexMemoryLayer(config.cortex, width: config.dim) }
+        cortexAfter = Dictionary(uniqueKeysWithValues: memoryAfter.enumerated().map { ($1, $0) })
+        for layer in cortex { layer.initializeWeights() }   // the memory layer's own init (gate bias, scales, decay)
         norm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
         rotary = RotaryEmbedding(headDim: config.headDim, maxSeqLen: config.maxSeqLen, theta: config.ropeTheta,
                                  interleaved: config.ropeLayout == "interleaved")
@@ -390,6 +411,7 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
         let embedding = config.useMemory ? model.embed_tokens.weight : nil
         for (i, layer) in model.layers.enumerated() {
             x = layer(x, rope: model.rotary, cache: cache, layer: i, trace: trace, embedding: embedding)
+            if let m = model.cortexAfter[i] { x = model.cortex[m](x).out }   // CortexGPT's dual memory
         }
         cache?.advance(by: t)
         trace?.recordOutput(x)
@@ -423,8 +445,22 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
             output.auxiliaryLosses.append(AuxiliaryLoss("memory_similarity", weight: config.memorySimilarityWeight, similarity))
             output.auxiliaryLosses.append(AuxiliaryLoss("memory_diversity", weight: config.memoryDiversityWeight, diversity))
             if let tau = model.layers.first?.memory?.log_tau { output.metrics["memory_tau"] = tau.detached().exp() }
+            if config.memorySupervisionWeight > 0, let targets, let bank = model.memory_bank {
+                // supervised retrieval: each layer's logits over the rows, toward the row that continues the text
+                let gold = bank.continuationRows(idx, targets: targets, context: config.memorySupervisionContext)   // (B, T)
+                let flat = gold.reshape(-1), supervised = (flat .>= 0).float().sum()
+                if supervised.item() > 0 {
+                    let losses = memories.map { crossEntropy($0.logits.reshape([flat.size(0), -1]), flat, ignoreIndex: -1) }
+                    output.auxiliaryLosses.append(AuxiliaryLoss("memory_retrieval", weight: config.memorySupervisionWeight,
+                                                                losses.dropFirst().reduce(losses[0], +) / Double(losses.count)))
+                    let hits = memories.map { m in
+                        ((m.logits.detached().argmax(dim: -1).reshape(-1) .== flat).float().sum() / supervised)
+                    }
+                    output.metrics["memory_retrieval_acc"] = hits.dropFirst().reduce(hits[0], +) / Double(hits.count)
+                }
+            }
         }
-        return output
+        return CortexMemoryLayer.withTerms(output, layers: model.cortex, config: config.cortex)
     }
 
     public func lastLogits(_ idx: Tensor) -> Tensor {
@@ -435,6 +471,11 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
     /// in every layer (ExplicitLM concatenates the layers' choices). Returns the rows changed.
     @discardableResult
     public func afterOptimizerStep(step: Int) -> Int {
+        let consolidated = model.cortex.reduce(0) { $0 + $1.consolidate(step: step) }   // CortexGPT's STM → LTM
+        return consolidated + memoryBankEMA(step: step)
+    }
+
+    func memoryBankEMA(step: Int) -> Int {
         guard config.useMemory, config.memoryEMAEvery > 0, (step + 1) % config.memoryEMAEvery == 0,
               let bank = model.memory_bank else { return 0 }
         let traces = model.layers.compactMap { $0.memory?.trace }.filter { $0.query != nil && $0.selectedRow != nil }
@@ -469,7 +510,16 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
     public var contextLength: Int { config.maxSeqLen }
     public var outputWeight: Tensor? { lm_head.weight }
 
+    /// The CortexGPT memories and the memory bank's EMA are written from each process's own batches.
+    public var rankLocalState: String? {
+        if config.cortex.isEnabled { return "CortexGPT memories (STM counts, LTM contents)" }
+        return config.useMemory && config.memoryEMAEvery > 0 ? "memory bank (its EMA)" : nil
+    }
+
     public func makeCache() -> KVCache { KVCache(layers: config.nLayers) }
+
+    /// The memory layers' STM reads earlier positions of the layer's input, which a KV cache does not keep: recompute.
+    public var decodesIncrementally: Bool { !config.cortex.isEnabled }
 
     public func decode(_ idx: Tensor, cache: KVCache) -> Tensor {
         lm_head(hidden(idx, cache: cache).select(dim: 1, index: -1))         // (B, V)
@@ -497,4 +547,14 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
         }
         return changed ? out : nil
     }
+}
+
+extension MiniMind: StateDictPreparing {
+    /// An unbounded CortexGPT LTM grows: take the checkpoint's capacity before its state dict is loaded.
+    public func prepare(forStateDict state: [String: Tensor]) {
+        CortexMemoryLayer.prepare(model.cortex, prefix: "model.cortex", forStateDict: state)
+    }
+
+    /// Forgets every CortexGPT memory layer's short-term memory (a new document); the LTM stays.
+    public func resetShortTermMemory() { for layer in model.cortex { layer.resetShortTerm() } }
 }

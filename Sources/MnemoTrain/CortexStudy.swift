@@ -72,12 +72,7 @@ public struct CortexStudy {
     /// Trains every arm × seed (then the learning-rate sweep), evaluates, writes report.html and results.md.
     @discardableResult
     public func run() throws -> [CortexArmRecord] {
-        let chosen = try armNames.map { name in
-            guard let arm = Self.arms.first(where: { $0.name == name }) else {
-                throw ConfigError("unknown arm \"\(name)\"; the arms are \(Self.arms.map(\.name).joined(separator: ", "))")
-            }
-            return arm
-        }
+        let chosen = try StudyRuns.choose(armNames, from: Self.arms, name: \.name)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let base = try TrainConfig.load(preset)
         var records: [CortexArmRecord] = []
@@ -102,17 +97,8 @@ public struct CortexStudy {
     }
 
     func train(_ arm: Arm, seed: Int, folder: String, extra: [String], factor: Double) throws -> CortexArmRecord {
-        var config = try TrainConfig.load(preset)
-        try config.apply(override: "data=\(data)")
-        try config.apply(override: "seed=\(seed)")
-        for setting in arm.settings + extra + overrides { try config.apply(override: setting) }
-        let trainer: Trainer
-        if Checkpoint.latest(root: "\(folder)/checkpoints") != nil {
-            trainer = try Trainer.resume(runDirectory: folder)          // a killed study continues
-        } else {
-            trainer = try Trainer(config: config, runDirectory: folder)
-        }
-        trainer.progress = false
+        let config = try StudyRuns.config(preset: preset, settings: ["data=\(data)", "seed=\(seed)"] + arm.settings + extra + overrides)
+        let trainer = try StudyRuns.trainer(config: config, folder: folder).trainer
         log("\(arm.name)\(factor == 1 ? "" : " lr ×\(factor.formattedFactor)") seed \(seed): training \(config.maxIters) steps → \(folder)")
         do { try trainer.run() } catch {
             log("  stopped: \(error)")   // a diverged run is a result (its metrics so far are kept)

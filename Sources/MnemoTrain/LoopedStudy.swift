@@ -59,29 +59,15 @@ public struct LoopedStudy {
     /// loss's cost at a large vocabulary, and writes the report (report.html, results.md).
     @discardableResult
     public func run() throws -> [LoopedArmResult] {
-        let chosen = try armNames.map { name in
-            guard let arm = Self.arms.first(where: { $0.name == name }) else {
-                throw ConfigError("unknown arm \"\(name)\"; the arms are \(Self.arms.map(\.name).joined(separator: ", "))")
-            }
-            return arm
-        }
+        let chosen = try StudyRuns.choose(armNames, from: Self.arms, name: \.name)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         var results: [LoopedArmResult] = []
         for seed in seeds {
             for arm in chosen {
                 let folder = "\(output)/\(arm.name)-seed\(seed)"
-                var config = try TrainConfig.load(preset)
-                try config.apply(override: "data=\(data)")
-                try config.apply(override: "seed=\(seed)")
-                for setting in arm.settings + overrides { try config.apply(override: setting) }
+                let config = try StudyRuns.config(preset: preset, settings: ["data=\(data)", "seed=\(seed)"] + arm.settings + overrides)
                 let started = Date()
-                let trainer: Trainer
-                if Checkpoint.latest(root: "\(folder)/checkpoints") != nil {
-                    trainer = try Trainer.resume(runDirectory: folder)         // a killed study continues
-                } else {
-                    trainer = try Trainer(config: config, runDirectory: folder)
-                }
-                trainer.progress = false
+                let trainer = try StudyRuns.trainer(config: config, folder: folder).trainer
                 log("\(arm.name) seed \(seed): training \(config.maxIters) steps → \(folder)")
                 try trainer.run()
                 var result = try LoopedArmResult(arm: arm, seed: seed, trainer: trainer)

@@ -9,7 +9,9 @@
 // Arms: A (MiniMind with its SwiGLU FFN, hidden width matched to the memory layer's parameters), B (the faithful
 // ExplicitLM layer), B-rand (the working layer over a bank of random rows: the control), B-fix (the working layer
 // with dense retrieval — softmax attention over all 4,096 rows, so every row's content gets a gradient), B-exact
-// (top-k by cosine over every row, chosen without gradient), B-keys (trained product keys: keys learn where the rows
+// (top-k by cosine over every row, chosen without gradient), B-sup (B-fix plus supervised retrieval: the row logits
+// are trained toward the row holding the text's next n-gram — labels exist for S_text facts only, so S_mem asks whether
+// the learned lookup carries to rows it was never trained on), B-keys (trained product keys: keys learn where the rows
 // they were trained on sit, which says nothing about other rows).
 // EMA off (the facts stay as written). Reported per arm and seed: object accuracy on S_text and S_mem (chance 1%),
 // hit@k (the fact's row among a layer's candidates at the question's position) and hit@1 (the selected row), both
@@ -45,6 +47,8 @@ public struct MemoryStudy {
             settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=dense"], bank: .facts),
         Arm(name: "B-exact", summary: "the working layer with exact top-k retrieval (the k rows of largest cosine, chosen without gradient), facts in the bank",
             settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=exact"], bank: .facts),
+        Arm(name: "B-sup", summary: "B-fix with supervised retrieval: cross-entropy of the row logits toward the row that continues the text (text facts only)",
+            settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=dense", "memory_supervision_weight=1"], bank: .facts),
         Arm(name: "B-keys", summary: "the working layer with trained product keys (ℓ = pk + cos/τ), facts in the bank",
             settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=product_keys"], bank: .facts),
     ]
@@ -136,28 +140,18 @@ public struct MemoryStudy {
 
     @discardableResult
     public func run() throws -> [MemoryArmRecord] {
-        let chosen = try armNames.map { name in
-            guard let arm = Self.arms.first(where: { $0.name == name }) else {
-                throw ConfigError("unknown arm \"\(name)\"; the arms are \(Self.arms.map(\.name).joined(separator: ", "))")
-            }
-            return arm
-        }
+        let chosen = try StudyRuns.choose(armNames, from: Self.arms, name: \.name)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let data = try writeData()
         var records: [MemoryArmRecord] = []
         for seed in seeds {
             for arm in chosen {
                 let folder = "\(output)/\(arm.name)-seed\(seed)"
-                var config = try TrainConfig.load(preset)
-                for setting in ["data=\(data.corpus)", "tokenizer=char:\(data.vocabulary)", "val_fraction=\(data.valFraction)",
-                                "seed=\(seed)"] + arm.settings + overrides {
-                    try config.apply(override: setting)
-                }
+                var config = try StudyRuns.config(preset: preset, settings: [
+                    "data=\(data.corpus)", "tokenizer=char:\(data.vocabulary)", "val_fraction=\(data.valFraction)", "seed=\(seed)",
+                ] + arm.settings + overrides)
                 if arm.bank == .none { try matchParameters(&config) }
-                let trainer: Trainer
-                let resuming = Checkpoint.latest(root: "\(folder)/checkpoints") != nil
-                trainer = resuming ? try Trainer.resume(runDirectory: folder) : try Trainer(config: config, runDirectory: folder)
-                trainer.progress = false
+                let (trainer, resuming) = try StudyRuns.trainer(config: config, folder: folder)
                 let model = try mini(trainer)
                 if !resuming, arm.bank != .none {
                     model.fillMemory(dataset.bankRows(arm.bank, seed: UInt64(seed) &* 7919))   // before the first step: saved with it

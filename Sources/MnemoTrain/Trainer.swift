@@ -136,6 +136,9 @@ public final class Trainer {
         if let group, device != .cpu {
             throw ConfigError("data-parallel training (\(group.worldSize) ranks) runs on the CPU through Gloo here; device \(config.device) needs NCCL, which this build does not have yet — set device = \"cpu\"")
         }
+        if let group, let state = model.rankLocalState {
+            throw ConfigError("data-parallel training (\(group.worldSize) ranks) would let each rank's \(state) drift apart (it is written from that rank's batches, not averaged); train this model on one process")
+        }
 
         // The model's groups (nanoGPT's: decay on ≥2-D tensors only), each with the run's betas and its own decay and lr scale.
         let rules = try ParameterGroupRule.parse(config.paramGroups)

@@ -137,6 +137,47 @@ import Testing
         #expect(fresh.ltmRows == growing.ltmRows)
     }
 
+    @Test func longTermSearchInChunksEqualsOneSearch() throws {
+        var config = CortexConfig()
+        config.layers = "0"; config.ltmSlots = 64; config.ltmDim = 4; config.ltmTopK = 5
+        Random.seed(4)
+        let layer = CortexMemoryLayer(config, width: 8)
+        layer.initializeWeights()
+        layer.write(Tensor.randn([50, 4]))
+        let qc = Tensor.randn([2, 3, 4])
+        let (whole, wholeTop) = withNoGrad { layer.longTerm(qc) }
+        layer.distanceChunkElements = 6 * 7          // chunks of 7 rows for 6 queries: 8 chunks, merged
+        let (chunked, chunkedTop) = withNoGrad { layer.longTerm(qc) }
+        #expect((whole - chunked).abs().max().item() < 1e-5)
+        #expect((try #require(wholeTop) - (try #require(chunkedTop))).abs().max().item() < 1e-6)
+    }
+
+    @Test func miniMindTakesTheLayerToo() throws {
+        var config = MiniMindConfig()
+        config.dim = 16; config.nLayers = 2; config.nHeads = 2; config.nKVHeads = 1; config.vocabSize = 23; config.maxSeqLen = 12
+        config.cortex.layers = "1"; config.cortex.stmSlots = 4; config.cortex.ltmSlots = 8; config.cortex.ltmDim = 4
+        config.cortex.consolidateEvery = 1; config.cortex.consolidateThreshold = 1
+        #expect(config.problems().isEmpty, "\(config.problems())")
+        Random.seed(2)
+        let model = MiniMind(config)
+        #expect(model.namedParameters().contains { $0.name.hasPrefix("model.cortex.0.gate") })
+        #expect(!model.decodesIncrementally)
+        let idx = Tensor.randint(0, 23, [2, 12])
+        model.train()
+        let output = model.forward(idx, targets: idx)
+        #expect(output.metrics["gate_mass/stm"] != nil && output.auxiliaryLosses.contains { $0.name == "gate_smoothness" })
+        #expect(model.afterOptimizerStep(step: 0) > 0, "consolidation runs after the step")
+        // causal: a change at position 7 leaves positions ≤ 6 alone
+        model.eval()
+        let other = idx.clone()
+        other.narrow(dim: 1, start: 7, length: 1).fill_(Int((idx.toArray(Int64.self)[7] + 1) % 23))
+        let a = withNoGrad { model.forward(idx, targets: nil).logits }, b = withNoGrad { model.forward(other, targets: nil).logits }
+        #expect((a.narrow(dim: 1, start: 0, length: 7) - b.narrow(dim: 1, start: 0, length: 7)).abs().max().item() == 0)
+        #expect((a - b).abs().max().item() > 0)
+        config.cortex.layers = "2"
+        #expect(config.problems().contains { $0.contains("cortex_layers") }, "a layer index past n_layers is refused")
+    }
+
     @Test func evaluationAndGenerationLeaveTheMemoriesAlone() throws {
         let m = Self.model { _ in }
         let layer = m.memoryLayers[0]
