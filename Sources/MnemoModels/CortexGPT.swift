@@ -12,6 +12,14 @@ extension GPT {
         CortexMemoryLayer.withTerms(output, layers: memoryLayers, config: config.cortex)
     }
 
+    /// Runs `body` with the memory layers' short-term and/or long-term memory knocked out (each retrieves zeros, as
+    /// an empty memory): what a memory contributes is the loss with it minus the loss without it.
+    public func withoutMemories<R>(shortTerm: Bool, longTerm: Bool, _ body: () throws -> R) rethrows -> R {
+        for layer in memoryLayers { (layer.shortTermDisabled, layer.longTermDisabled) = (shortTerm, longTerm) }
+        defer { for layer in memoryLayers { (layer.shortTermDisabled, layer.longTermDisabled) = (false, false) } }
+        return try body()
+    }
+
     /// Forgets every memory layer's short-term memory (a new document); the LTM stays.
     public func resetShortTermMemory() { for layer in memoryLayers { layer.resetShortTerm() } }
 

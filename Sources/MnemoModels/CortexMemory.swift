@@ -77,6 +77,8 @@ final class CortexMemoryLayer: Module {
     let last = CortexOutputHolder()
     /// The LTM search's distance matrix is computed in chunks of rows of about this many elements.
     var distanceChunkElements = 1 << 24
+    /// Knock-outs for measuring what a memory contributes: a disabled memory retrieves zeros (as an empty one).
+    var shortTermDisabled = false, longTermDisabled = false
 
     init(_ config: CortexConfig, width c: Int) {
         self.config = config
@@ -149,10 +151,12 @@ final class CortexMemoryLayer: Module {
         // STM
         let carried = (config.stmCarry || sharedRing) ? ring.flatMap { $0.x.size(0) == (sharedRing ? 1 : B) ? $0 : nil } : nil
         let start = carried?.next ?? 0
-        let (stm, conf, stmFill, newRing) = shortTerm(x, carried: carried, start: start)
+        var (stm, conf, stmFill, newRing) = shortTerm(x, carried: carried, start: start)
         if training || config.stmCarry { ring = newRing }
+        if shortTermDisabled { (stm, conf) = (Tensor.zeros(like: stm), Tensor.zeros(like: conf)) }
         // LTM
-        let (ltm, topWeight) = longTerm(compress(x))
+        var (ltm, topWeight) = longTerm(compress(x))
+        if longTermDisabled { (ltm, topWeight) = (Tensor.zeros(like: ltm), nil) }
         var mStm = stm, mLtm = ltm
         if config.stopGradient { mStm = mStm.detached(); mLtm = mLtm.detached() }
         var c = x

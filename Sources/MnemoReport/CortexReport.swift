@@ -16,6 +16,9 @@ public struct CortexArmRecord: Sendable {
     public var valLossFull: Double
     public var metrics: MetricsLog
     public var tokensPerStep: Int
+    /// The full-pass val loss of the same weights with the STM / the LTM knocked out (retrieving zeros); nil: no memory.
+    public var valWithoutShortTerm: Double? = nil
+    public var valWithoutLongTerm: Double? = nil
 
     public init(arm: String, summary: String, seed: Int, learningRateFactor: Double, runDirectory: String, parameters: Int,
                 valLossFull: Double, metrics: MetricsLog, tokensPerStep: Int) {
@@ -82,8 +85,8 @@ public enum CortexReport {
             + "Val loss: a full pass over val after training (EMA weights where the arm keeps them). "
             + "Gate mass and LTM fill: means of the last 10 logged training steps.\n\n"
         out += "## Means over seeds\n\n"
-        out += "| arm | seeds | params | R p95 fixed | R max fixed | R p95 batch | rebound fixed | spikes | val loss | ± (max − min) | tok/s | gate STM | gate LTM | LTM fill |\n"
-        out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        out += "| arm | seeds | params | R p95 fixed | R max fixed | R p95 batch | rebound fixed | spikes | val loss | ± (max − min) | tok/s | gate STM | gate LTM | LTM fill | Δ val without STM | Δ val without LTM |\n"
+        out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         for arm in arms {
             let rows = main.filter { $0.arm == arm }
             func m(_ v: (CortexArmRecord) -> Double?) -> Double? { summary(records, arm, v).mean }
@@ -92,8 +95,10 @@ public enum CortexReport {
                 + "| \(f(m { $0.stability("osc_fixed_max") })) | \(f(m { $0.stability("osc_raw_p95") })) "
                 + "| \(f(m { $0.stability("rebound_fixed") }, 4)) | \(f(rows.compactMap { $0.stability("spikes") }.reduce(0, +), 0)) "
                 + "| \(f(val.mean, 4)) | \(f(val.spread, 4)) | \(f(m { $0.tokensPerSecond }, 0)) "
-                + "| \(f(m { $0.recent("gate_mass/stm") })) | \(f(m { $0.recent("gate_mass/ltm") })) | \(f(m { $0.recent("ltm_fill") })) |\n"
+                + "| \(f(m { $0.recent("gate_mass/stm") })) | \(f(m { $0.recent("gate_mass/ltm") })) | \(f(m { $0.recent("ltm_fill") })) "
+                + "| \(f(m { r in r.valWithoutShortTerm.map { $0 - r.valLossFull } }, 4)) | \(f(m { r in r.valWithoutLongTerm.map { $0 - r.valLossFull } }, 4)) |\n"
         }
+        out += "\nΔ val without STM / LTM: the full-pass val loss of the same weights with that memory knocked out (it retrieves zeros, as an empty memory) minus the val loss with it — what the memory contributes to prediction, which gate mass alone does not show.\n"
         out += "\n## Every run\n\n"
         out += "| arm | seed | lr × | R p50 fixed | R p95 fixed | R max fixed | R p95 batch | R max batch | spikes | val loss | tok/s | gate STM | gate LTM | LTM fill | run |\n"
         out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
@@ -125,8 +130,15 @@ public enum CortexReport {
         }
         if let stm = summary(records, "C", { $0.recent("gate_mass/stm") }).mean, let ltm = summary(records, "C", { $0.recent("gate_mass/ltm") }).mean {
             let fill = summary(records, "C") { $0.recent("ltm_fill") }.mean ?? 0
-            out.append(String(format: "Memories used by C: gate mass %.1f%% on the STM and %.1f%% on the LTM (threshold 5%%), LTM %.1f%% full — %@.",
+            out.append(String(format: "Memories used by C by the issue's measure: gate mass %.1f%% on the STM and %.1f%% on the LTM (threshold 5%%), LTM %.1f%% full — %@.",
                               stm * 100, ltm * 100, fill * 100, stm > 0.05 && ltm > 0.05 && fill > 0 ? "yes" : "not both"))
+            let spread = summary(records, "C") { $0.valLossFull }.spread ?? 0
+            if let noSTM = summary(records, "C", { r in r.valWithoutShortTerm.map { $0 - r.valLossFull } }).mean,
+               let noLTM = summary(records, "C", { r in r.valWithoutLongTerm.map { $0 - r.valLossFull } }).mean {
+                func says(_ d: Double) -> String { d > spread ? "it carries information the model uses" : "no more than the seeds' spread: the model does not depend on it" }
+                out.append(String(format: "What the memories contribute (knocked out at evaluation, same weights): without the STM val changes by %+.4f (%@); without the LTM by %+.4f (%@).",
+                                  noSTM, says(noSTM), noLTM, says(noLTM)))
+            }
         }
         let c = summary(records, "C") { $0.valLossFull }, d = summary(records, "D") { $0.valLossFull }
         if let cv = c.mean, let dv = d.mean {

@@ -104,10 +104,18 @@ public struct CortexStudy {
             log("  stopped: \(error)")   // a diverged run is a result (its metrics so far are kept)
         }
         let valLoss = (try? trainer.averaged { try trainer.fullValidationLoss() }) ?? .nan
-        let record = CortexArmRecord(
+        var record = CortexArmRecord(
             arm: arm.name, summary: arm.summary, seed: seed, learningRateFactor: factor, runDirectory: folder,
             parameters: trainer.model.parameterCount(nonEmbedding: true), valLossFull: valLoss,
             metrics: try MetricsLog(contentsOf: "\(folder)/metrics.jsonl"), tokensPerStep: config.tokensPerIteration ?? 0)
+        if let gpt = trainer.model as? GPT, gpt.config.cortex.isEnabled, factor == 1 {
+            // what each memory contributes: the same weights with it knocked out (it retrieves zeros)
+            func without(shortTerm: Bool, longTerm: Bool) -> Double {
+                (try? trainer.averaged { try gpt.withoutMemories(shortTerm: shortTerm, longTerm: longTerm) { try trainer.fullValidationLoss() } }) ?? .nan
+            }
+            record.valWithoutShortTerm = without(shortTerm: true, longTerm: false)
+            record.valWithoutLongTerm = without(shortTerm: false, longTerm: true)
+        }
         log("  " + record.line)
         return record
     }

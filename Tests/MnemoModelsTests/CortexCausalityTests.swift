@@ -178,6 +178,21 @@ import Testing
         #expect(config.problems().contains { $0.contains("cortex_layers") }, "a layer index past n_layers is refused")
     }
 
+    @Test func knockingOutAMemoryRetrievesZerosAndIsUndone() throws {
+        let m = Self.model { _ in }
+        m.eval()
+        let idx = Tensor.randint(0, 23, [2, 12])
+        let with = withNoGrad { m(idx) }
+        for (stm, ltm) in [(true, false), (false, true)] {
+            let without = m.withoutMemories(shortTerm: stm, longTerm: ltm) { withNoGrad { m(idx) } }
+            #expect((with - without).abs().max().item() > 0, "STM \(stm) LTM \(ltm) knocked out changes the logits")
+            let o = try #require(m.memoryLayers[0].last.value)
+            #expect(!stm || o.stm.abs().max().item() == 0)
+            #expect(!ltm || o.ltm.abs().max().item() == 0)
+        }
+        #expect(withNoGrad { m(idx) }.equal(with), "the memories are back")
+    }
+
     @Test func evaluationAndGenerationLeaveTheMemoriesAlone() throws {
         let m = Self.model { _ in }
         let layer = m.memoryLayers[0]
