@@ -13,6 +13,7 @@ run; so a file is replaced only when its tensors or metadata differ, and re-runn
 
 The Swift tests compare every byte with `hex` and decode `values` themselves. Imported by make_fixtures.py:
     from fixtures_safetensors import write_safetensors_fixtures
+and, for `save_fixture` (write only on change), by every make_*_fixtures.py.
 """
 
 import json
@@ -93,6 +94,21 @@ def _save_if_changed(tensors, path, metadata):
         os.remove(temporary)
     else:
         os.replace(temporary, path)
+
+
+def save_fixture(path, tensors, metadata, max_bytes):
+    """The fixture scripts' writer: tensors (made contiguous and unshared, as safetensors requires) to path, replacing
+    the file only when its header entries or data differ (so re-running leaves git clean), readable by everyone;
+    fails if the file exceeds max_bytes. Returns the size."""
+    from pathlib import Path
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().contiguous().clone() for k, v in tensors.items()}
+    _save_if_changed(tensors, str(path), metadata)
+    path.chmod(0o644)  # safetensors creates files readable by the owner only
+    size = path.stat().st_size
+    assert size <= max_bytes, f"{path.name} is {size} bytes (limit {max_bytes})"
+    return size
 
 
 def write_safetensors_fixtures(out_dir):

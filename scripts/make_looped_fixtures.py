@@ -39,8 +39,7 @@ every layer; the threshold file has exits and non-exits at layer 0; log1mexp is 
 
 import json
 import math
-import os
-import struct
+import sys
 from decimal import Decimal, localcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -48,7 +47,9 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import save_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fixtures_safetensors import save_fixture  # noqa: E402  (rewrite only on change)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "Tests" / "MnemoModelsTests" / "Fixtures" / "looped"
@@ -309,32 +310,9 @@ class GPT(nn.Module):
 # ----------------------------------------------------------------------------------------------------
 # Writing files
 
-def _parsed(path):
-    """(header as a dict, data bytes) of a safetensors file, or None if it cannot be read."""
-    try:
-        raw = Path(path).read_bytes()
-        n = struct.unpack("<Q", raw[:8])[0]
-        return json.loads(raw[8:8 + n]), raw[8 + n:]
-    except (OSError, ValueError, struct.error):
-        return None
-
-
 def save(name, tensors, metadata):
-    """Saves tensors (contiguous, unshared) to OUT_DIR/name, replacing an existing file only when its header
-    entries or data differ. Returns the file size."""
-    path = OUT_DIR / name
-    tensors = {k: v.detach().contiguous().clone() for k, v in tensors.items()}
-    temporary = OUT_DIR / f".{name}.tmp-{os.getpid()}"
-    save_file(tensors, str(temporary), metadata=metadata)
-    old = _parsed(path)
-    if old is not None and old == _parsed(temporary):
-        temporary.unlink()
-    else:
-        os.replace(temporary, path)
-        path.chmod(0o644)  # safetensors creates files readable by the owner only
-    size = path.stat().st_size
-    assert size < MAX_FILE_BYTES, f"{name} is {size} bytes (limit {MAX_FILE_BYTES})"
-    return size
+    """Writes OUT_DIR/name only when its tensors or metadata change (fixtures_safetensors.save_fixture)."""
+    return save_fixture(OUT_DIR / name, tensors, metadata, MAX_FILE_BYTES)
 
 
 def config_json(config):

@@ -55,7 +55,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fixtures_safetensors import _parsed, _save_if_changed  # noqa: E402  (rewrite only on change)
+from fixtures_safetensors import _parsed, save_fixture  # noqa: E402  (rewrite only on change)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "Tests" / "MnemoModelsTests" / "Fixtures"
@@ -420,16 +420,8 @@ def interleaved_to_half(weight, n_heads, head_dim):
 # Helpers
 
 def save(path, tensors, metadata):
-    """Saves tensors (made contiguous and unshared) to path unless the file already holds the same header
-    entries and data; fails if the file exceeds MAX_FILE_BYTES. Returns the size."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous().clone() for k, v in tensors.items()}
-    _save_if_changed(tensors, str(path), metadata)
-    path.chmod(0o644)  # safetensors creates files readable by the owner only
-    size = path.stat().st_size
-    assert size <= MAX_FILE_BYTES, f"{path.name} is {size} bytes (limit {MAX_FILE_BYTES})"
-    return size
+    """Writes path only when its tensors or metadata change (fixtures_safetensors.save_fixture)."""
+    return save_fixture(path, tensors, metadata, MAX_FILE_BYTES)
 
 
 def perturb_norms_and_biases(model, std):
