@@ -151,8 +151,8 @@ final class CortexMemoryLayer: Module {
         // STM
         let carried = (config.stmCarry || sharedRing) ? ring.flatMap { $0.x.size(0) == (sharedRing ? 1 : B) ? $0 : nil } : nil
         let start = carried?.next ?? 0
-        var (stm, conf, stmFill, newRing) = shortTerm(x, carried: carried, start: start)
-        if training || config.stmCarry { ring = newRing }
+        var (stm, conf, stmFill, newRing) = shortTerm(x, carried: carried, start: start, keep: training || config.stmCarry)
+        if let newRing { ring = newRing }
         if shortTermDisabled { (stm, conf) = (Tensor.zeros(like: stm), Tensor.zeros(like: conf)) }
         // LTM
         var (ltm, topWeight) = longTerm(compress(x))
@@ -191,9 +191,9 @@ final class CortexMemoryLayer: Module {
     }
 
     /// Attention over the ring and the earlier positions of the chunk (one masked softmax, no per-token loop).
-    /// Returns stm (B, T, C), conf (B, T), the fill (rows read per query / S) and the ring to keep (the S most recent
-    /// positions with their counts).
-    func shortTerm(_ x: Tensor, carried: ShortTermRing?, start: Int) -> (Tensor, Tensor, Tensor, ShortTermRing) {
+    /// Returns stm (B, T, C), conf (B, T), the fill (rows read per query / S) and, with `keep`, the ring to keep (the
+    /// S most recent positions with their counts; evaluation without stm_carry keeps none and skips the bookkeeping).
+    func shortTerm(_ x: Tensor, carried: ShortTermRing?, start: Int, keep: Bool) -> (Tensor, Tensor, Tensor, ShortTermRing?) {
         let (B, T, C) = (x.size(0), x.size(1), x.size(2)), S = config.stmSlots
         let device = x.device
         // the shared ring (faithful) reads the batch as one time-major sequence of T·B rows
@@ -220,6 +220,12 @@ final class CortexMemoryLayer: Module {
         let a = safe.softmax(dim: -1) * any.float()                                            // rows with no key: 0
         var stm = a.matmul(keysRaw)                                                            // (N, R, C)
         var conf = a.amax(dims: [-1])                                                          // (N, R)
+        if sharedRing {
+            stm = stm.reshape([T, B, C]).transpose(0, 1)                                       // back to (B, T, C)
+            conf = conf.reshape([T, B]).transpose(0, 1)
+        }
+        let fill = allowed.float().sum(dims: [-1]).mean().detached() / Double(S)
+        guard keep else { return (stm, conf, fill, nil) }
         // the ring to keep: access counts from this chunk's argmaxes, then the S most recent rows
         let hits = Tensor.zeros([n, keysRaw.size(1)], device: device)
             .scatterAdd(dim: 1, index: a.detached().argmax(dim: -1), src: any.squeeze(-1).float())
@@ -231,11 +237,6 @@ final class CortexMemoryLayer: Module {
                                     valid: keyValid.narrow(dim: 1, start: from, length: kept),
                                     count: count.narrow(dim: 1, start: from, length: kept),
                                     importance: importance.narrow(dim: 1, start: from, length: kept), next: start + T)
-        if sharedRing {
-            stm = stm.reshape([T, B, C]).transpose(0, 1)                                       // back to (B, T, C)
-            conf = conf.reshape([T, B]).transpose(0, 1)
-        }
-        let fill = allowed.float().sum(dims: [-1]).mean().detached() / Double(S)
         return (stm, conf, fill, newRing)
     }
 
@@ -332,8 +333,8 @@ final class CortexMemoryLayer: Module {
             }
             write(compress(flatX.indexSelect(dim: 0, index: chosen)))
             if mode == "gradual" {
-                let flat = ring.importance.reshape([-1])
-                let halved = flat.indexCopyLike(index: chosen, source: flat.indexSelect(dim: 0, index: chosen) * 0.5)
+                let halved = ring.importance.reshape([-1]).clone()
+                halved[chosen] = halved.indexSelect(dim: 0, index: chosen) * 0.5
                 self.ring?.importance = halved.view(ring.importance.shape)
             }
             return chosen.size(0)
@@ -356,8 +357,8 @@ final class CortexMemoryLayer: Module {
         }
         if m > capacity { source = rows.narrow(dim: 0, start: m - capacity, length: capacity); m = capacity }
         let index = (Tensor.arange(Double(pointer), Double(pointer + m), device: rows.device) % capacity)
-        ltm_memory.copy_(ltm_memory.indexCopyLike(index: index, source: source))
-        ltm_valid.copy_(ltm_valid.indexCopyLike(index: index, source: Tensor.ones([m], dtype: .bool, device: rows.device)))
+        ltm_memory[index] = source
+        ltm_valid[index] = Tensor.ones([m], dtype: .bool, device: rows.device)
         pointer = (pointer + m) % capacity
         if !config.ltmBounded && pointer == 0 { pointer = capacity }   // unbounded: the pointer is the fill
         ltm_pointer.fill_(pointer)
@@ -381,7 +382,6 @@ final class CortexMemoryLayer: Module {
     /// Forgets the STM (a new document).
     func resetShortTerm() { ring = nil }
 
-    var ltmFill: Double { ltm_valid.float().mean().item() }
     var ltmRows: Int { ltm_valid.long().sum().itemInt() }
 }
 
@@ -421,13 +421,5 @@ extension CortexMemoryLayer {
             if !masks.isEmpty { result.metrics["sparsity_active"] = mean(masks.map { ($0.detached() .> 0.5).float().mean() }) }
         }
         return result
-    }
-}
-
-extension Tensor {
-    /// self with rows `index` (along dim 0) replaced by `source` (a functional index_copy via scatter).
-    func indexCopyLike(index: Tensor, source: Tensor) -> Tensor {
-        let shaped = source.ndim == 1 ? index : index.view([-1] + Array(repeating: 1, count: source.ndim - 1)).expand(source.shape)
-        return scatter(dim: 0, index: shaped, src: source)
     }
 }

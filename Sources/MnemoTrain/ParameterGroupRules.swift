@@ -46,7 +46,7 @@ public struct ParameterGroupRule: Sendable, Equatable {
     }
 
     /// The model's groups split by the rules: each rule's share of a group becomes "RULE/GROUP" with the rule's lr scale
-    /// and (for a decaying group) weight decay; `label(of:)` is the clipping group of each resulting group.
+    /// and (for a decaying group) weight decay.
     public static func apply(_ rules: [ParameterGroupRule], to groups: [ModelParameterGroup]) -> [ModelParameterGroup] {
         guard !rules.isEmpty else { return groups }
         var out: [ModelParameterGroup] = []
@@ -69,10 +69,5 @@ public struct ParameterGroupRule: Sendable, Equatable {
             }
         }
         return out
-    }
-
-    /// The clipping group an optimizer group (named by `apply`) belongs to: its rule's match, or "main".
-    public static func clipGroup(of groupName: String, rules: [ParameterGroupRule]) -> String {
-        rules.first { groupName.hasPrefix($0.match + "/") }?.match ?? "main"
     }
 }

@@ -32,6 +32,10 @@ public final class Trainer {
     public let ema: ParameterEMA?
     /// Every run's stability metrics.
     let stability: StabilityTracker
+    /// Their fixed held-out batch: drawn once (a generator of its own), on the device.
+    lazy var heldOutBatch: (x: Tensor, y: Tensor) = data.val.randomBatch(
+        batchSize: config.batchSize, blockSize: config.blockSize, generator: Generator(seed: 20_251_126), device: device,
+        rank: rank, ranks: ranks)
     let lossKind: LossKind
     public let device: Device
     let schedule: any LearningRateSchedule
@@ -143,7 +147,7 @@ public final class Trainer {
         // The model's groups (nanoGPT's: decay on ≥2-D tensors only), each with the run's betas and its own decay and lr scale.
         let rules = try ParameterGroupRule.parse(config.paramGroups)
         let groups = ParameterGroupRule.apply(rules, to: model.parameterGroups()).filter { !$0.parameters.isEmpty }
-        for rule in rules where !groups.contains(where: { ParameterGroupRule.clipGroup(of: $0.name, rules: rules) == rule.match }) {
+        for rule in rules where !groups.contains(where: { $0.name.hasPrefix(rule.match + "/") }) {
             throw ConfigError("param_groups: no parameter name contains \"\(rule.match)\"; names look like \(model.namedParameters().prefix(3).map(\.name).joined(separator: ", "))")
         }
         optimizer = AdamW(groups: groups.map { g in
@@ -151,14 +155,14 @@ public final class Trainer {
                            weightDecay: g.weightDecay ?? config.weightDecay, betas: (config.beta1, config.beta2), label: g.name)
         })
         lrScales = groups.map(\.lrScale)
-        var clipping: [(name: String, parameters: [Tensor], maxNorm: Double)] = rules.compactMap { rule in
-            rule.clip.map { clip in
-                (rule.match, groups.filter { ParameterGroupRule.clipGroup(of: $0.name, rules: rules) == rule.match }.flatMap { $0.parameters.map(\.tensor) }, clip)
-            }
+        // clipping groups: each rule with a clip of its own, every other parameter together under grad_clip
+        var clipping: [(name: String, parameters: [Tensor], maxNorm: Double)] = []
+        for g in groups {
+            let rule = rules.first { g.name.hasPrefix($0.match + "/") && $0.clip != nil }
+            let name = rule?.match ?? (rules.isEmpty ? "all" : "main"), tensors = g.parameters.map(\.tensor)
+            if let i = clipping.firstIndex(where: { $0.name == name }) { clipping[i].parameters += tensors }
+            else { clipping.append((name, tensors, rule?.clip ?? config.gradClip)) }
         }
-        let ownClip = Set(clipping.map(\.name))
-        let mainParameters = groups.filter { !ownClip.contains(ParameterGroupRule.clipGroup(of: $0.name, rules: rules)) }.flatMap { $0.parameters.map(\.tensor) }
-        if !mainParameters.isEmpty { clipping.append((rules.isEmpty ? "all" : "main", mainParameters, config.gradClip)) }
         clipGroups = clipping
         ema = config.emaDecay > 0 ? ParameterEMA(model: model, decay: config.emaDecay) : nil
         lossKind = LossKind(rawValue: config.loss) ?? .softmax
@@ -398,8 +402,7 @@ public final class Trainer {
     func heldOutLoss() throws -> Double {
         model.eval()
         defer { model.train() }
-        let (x, y) = data.val.randomBatch(batchSize: config.batchSize, blockSize: config.blockSize,
-                                          generator: Generator(seed: 20_251_126), device: device, rank: rank, ranks: ranks)
+        let (x, y) = heldOutBatch
         let local = withNoGrad { computeLoss(x, y).task.item() }
         return try meanOverRanks([local])[0]
     }

@@ -21,6 +21,17 @@ func runStudy(out: String, _ body: () throws -> Void) throws {
     }
 }
 
+/// The checks every study command makes first: at least one seed and, for a study that trains on a text file, the file.
+func checkStudyInputs(seeds: Int, data: String? = nil) throws {
+    guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+    if let data, !FileManager.default.fileExists(atPath: data) {
+        throw ValidationError("no data file \(data); give --data PATH to a text file (e.g. shared/data/tinyshakespeare.txt)")
+    }
+}
+
+/// --arms "A, B-fix" → ["A", "B-fix"].
+func armList(_ text: String) -> [String] { text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
 struct LoopedStudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "looped",
@@ -42,13 +53,10 @@ struct LoopedStudyCommand: ParsableCommand {
 
     func run() throws {
         Runtime.checkVersion()
-        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
-        guard FileManager.default.fileExists(atPath: data) else {
-            throw ValidationError("no data file \(data); give --data PATH to a text file (e.g. shared/data/tinyshakespeare.txt)")
-        }
+        try checkStudyInputs(seeds: seeds, data: data)
         var study = LoopedStudy(preset: preset, data: data, output: out, seeds: Array(1...seeds).map { 1336 + $0 })
         study.overrides = overrides
-        if let arms { study.armNames = arms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let arms { study.armNames = armList(arms) }
         try runStudy(out: out) { try study.run() }
     }
 }
@@ -56,7 +64,7 @@ struct LoopedStudyCommand: ParsableCommand {
 struct MemoryStudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memory",
-        abstract: "The explicit-memory-bank study: fact recall with A (FFN), B (faithful), B-rand and B-fix (working) arms.",
+        abstract: "The explicit-memory-bank study: fact recall with A (FFN), B (faithful) and the working layer's arms (B-rand, B-fix, B-exact, B-sup, B-keys).",
         discussion: """
             Each arm × seed is a run of configs/memory-study.toml on synthetic facts (half in the training text, half only \
             in the bank); a killed study continues where it stopped. Writes OUT/ARM-seedN run folders, OUT/results.md \
@@ -74,7 +82,7 @@ struct MemoryStudyCommand: ParsableCommand {
 
     func run() throws {
         Runtime.checkVersion()
-        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+        try checkStudyInputs(seeds: seeds)
         let subjects = Swift.min(4096, facts / 2)
         guard facts >= 2, rows >= facts, Int(Double(rows).squareRoot()) * Int(Double(rows).squareRoot()) == rows,
               facts <= subjects * 8 else {
@@ -83,7 +91,7 @@ struct MemoryStudyCommand: ParsableCommand {
         var study = MemoryStudy(preset: preset, output: out, seeds: Array(1...seeds).map { 1336 + $0 })
         study.dataset = MemoryStudy.Dataset(subjects: subjects, facts: facts, rows: rows)
         study.overrides = ["memory_rows=\(rows)"] + overrides
-        if let arms { study.armNames = arms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let arms { study.armNames = armList(arms) }
         try runStudy(out: out) { try study.run() }
     }
 }
@@ -109,14 +117,11 @@ struct CortexStudyCommand: ParsableCommand {
 
     func run() throws {
         Runtime.checkVersion()
-        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
-        guard FileManager.default.fileExists(atPath: data) else {
-            throw ValidationError("no data file \(data); give --data PATH to a text file (e.g. shared/data/tinyshakespeare.txt)")
-        }
+        try checkStudyInputs(seeds: seeds, data: data)
         var study = CortexStudy(preset: preset, data: data, output: out, seeds: Array(1...seeds))
         study.overrides = overrides
         study.learningRateSweep = !noSweep
-        if let arms { study.armNames = arms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let arms { study.armNames = armList(arms) }
         try runStudy(out: out) { try study.run() }
     }
 }
