@@ -64,11 +64,6 @@ public enum CortexReport {
         return String(format: "%.\(digits)f", v)
     }
 
-    static func mean(_ values: [Double]) -> Double? {
-        let finite = values.filter(\.isFinite)
-        return finite.isEmpty ? nil : finite.reduce(0, +) / Double(finite.count)
-    }
-
     /// Mean over the seeds of an arm (learning-rate factor 1), and the spread (max − min).
     static func summary(_ records: [CortexArmRecord], _ arm: String, _ value: (CortexArmRecord) -> Double?) -> (mean: Double?, spread: Double?) {
         let values = records.filter { $0.arm == arm && $0.learningRateFactor == 1 }.compactMap(value).filter(\.isFinite)
