@@ -272,19 +272,19 @@ public enum DataPrepare {
         var val: [String] = []
     }
 
-    /// nanoGPT's cut: text files by characters, jsonl documents by count (see the file header).
+    /// nanoGPT's cut (TrainValSplit): text files by characters, jsonl documents by count (see the file header).
     static func split(_ corpus: Corpus, valFraction: Double) -> Split {
         var result = Split()
-        let keep = 1 - valFraction
         let jsonlCount = corpus.sources.filter { $0.kind == .jsonl }.reduce(0) { $0 + $1.documents.count }
-        let jsonlTrain = Int(Double(jsonlCount) * keep)
+        let jsonlTrain = TrainValSplit.trainCount(of: jsonlCount, valFraction: valFraction)
         var jsonlSeen = 0
         for source in corpus.sources {
             switch source.kind {
             case .text:
                 for text in source.documents {
                     let scalars = text.unicodeScalars
-                    let cut = scalars.index(scalars.startIndex, offsetBy: Int(Double(scalars.count) * keep))
+                    let cut = scalars.index(scalars.startIndex,
+                                            offsetBy: TrainValSplit.trainCount(of: scalars.count, valFraction: valFraction))
                     let head = String(scalars[..<cut]), tail = String(scalars[cut...])
                     if !head.isEmpty { result.train.append(head) }
                     if !tail.isEmpty { result.val.append(tail) }

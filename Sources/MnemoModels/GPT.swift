@@ -135,6 +135,7 @@ extension GPTConfig: ModelConfiguration {
     ] + CortexConfig.fields(\.cortex))
     public static let defaults = GPTConfig(blockSize: 64, vocabSize: 0, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false)
     public var contextLength: Int { blockSize }
+    public static let contextLengthKey = "block_size"
 }
 
 final class CausalSelfAttention: Module {

@@ -138,6 +138,16 @@ public protocol OptimizerStepObserver: AnyObject {
     func afterOptimizerStep(step: Int) -> Int
 }
 
+/// A model that takes documents from a file its settings name before its first training step (the explicit memory
+/// bank's rows: `memory_file`). The run reads the file as it reads training documents (a .jsonl of {"text": …} or a
+/// text file, one document per line) and tokenizes each line with the run's tokenizer.
+public protocol DocumentFilledModel: AnyObject {
+    /// The setting that names the file and its path; nil when the model wants none.
+    var documentFile: (setting: String, path: String)? { get }
+    /// Takes the tokenized documents, in file order.
+    func fill(withDocuments documents: [[Int]])
+}
+
 /// A model whose buffers may change shape during training (a growing memory): it takes the shapes of a state dict
 /// before the dict is loaded into it (checkpoint resume, `mnemo sample RUN`).
 public protocol StateDictPreparing: AnyObject {

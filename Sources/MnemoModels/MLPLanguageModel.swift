@@ -36,6 +36,7 @@ extension MLPLanguageModelConfig: ModelConfiguration {
     ])
     public static let defaults = MLPLanguageModelConfig()
     public var contextLength: Int { blockSize }
+    public static let contextLengthKey = "block_size"
 }
 
 public final class MLPLanguageModel: Module, LanguageModel {

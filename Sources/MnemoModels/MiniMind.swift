@@ -148,6 +148,7 @@ extension MiniMindConfig: ModelConfiguration {
     ] + CortexConfig.fields(\.cortex))
     public static let defaults = MiniMindConfig()
     public var contextLength: Int { maxSeqLen }
+    public static let contextLengthKey = "max_seq_len"
 }
 
 // MARK: layers
@@ -386,7 +387,8 @@ final class MiniMindBody: Module {
     }
 }
 
-public final class MiniMind: Module, LanguageModel, IncrementalDecoding, ResidualDiagnostics, OptimizerStepObserver {
+public final class MiniMind: Module, LanguageModel, IncrementalDecoding, ResidualDiagnostics, OptimizerStepObserver,
+                              DocumentFilledModel {
     public let config: MiniMindConfig
     let model: MiniMindBody
     let lm_head: Linear   // (V, C); with tied embeddings the same tensor as model.embed_tokens.weight
@@ -501,6 +503,12 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
 
     /// Writes token-id rows into the bank from row `start` on (each truncated or padded to memory_length).
     public func fillMemory(_ rows: [[Int]], from start: Int = 0) { model.memory_bank?.fill(rows, from: start) }
+
+    /// The bank's rows from `memory_file`, before the first step (so the first checkpoint holds them).
+    public var documentFile: (setting: String, path: String)? {
+        config.useMemory && !config.memoryFile.isEmpty ? ("memory_file", config.memoryFile) : nil
+    }
+    public func fill(withDocuments documents: [[Int]]) { fillMemory(documents) }
 
     /// Per layer, the candidate rows (B, T, k) of the last forward.
     public var memoryCandidates: [Tensor] { model.layers.compactMap { $0.memory?.trace.candidates } }

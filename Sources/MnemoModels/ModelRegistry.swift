@@ -16,6 +16,8 @@ public protocol ModelConfiguration: Sendable {
     var vocabSize: Int { get set }
     /// The context the model reads: the trainer's windows have this many tokens.
     var contextLength: Int { get }
+    /// The key of that setting in this model's schema (`context_length` names it on every model).
+    static var contextLengthKey: String { get }
     /// What makes the settings unusable, as messages that say what to fix (vocab_size is filled in first).
     func problems() -> [String]
 }
@@ -68,6 +70,8 @@ public struct ModelSpec: Sendable, CustomStringConvertible {
     }
 
     var entry: RegisteredModel { ModelRegistry.entry(name)! }
+    /// The key of the model's window setting (block_size, max_seq_len, …).
+    public var contextLengthKey: String { type(of: configuration).contextLengthKey }
     public var keys: [String] { entry.keys }
     public func has(_ key: String) -> Bool { keys.contains(key) }
 

@@ -1,11 +1,16 @@
 // Settings.swift — named, typed settings with one schema per configuration type: the keys a config file or
 // `--set key=value` may use, their kinds, and how they read and write the typed struct. The trainer's settings and
 // every model's settings are described this way, so each key exists once and unknown keys get "did you mean".
+//
+// Kinds: integers, numbers, booleans, strings, choices (a String-backed enum, parsed once when the setting is read:
+// an unknown choice is refused with the list of choices) and lists of strings or integers (a TOML/JSON array, or the
+// comma-separated text `"0,2"` / `--set key=0,2`). A `--set` value may be written as in the config file: `"text"` and
+// `'text'` are TOML strings (the quotes are not part of the value) and `[0, 2]` is an array.
 import Foundation
 
 /// A setting's value as written in a config file.
 public enum SettingValue: Sendable, Equatable, CustomStringConvertible {
-    case int(Int), double(Double), bool(Bool), string(String)
+    case int(Int), double(Double), bool(Bool), string(String), strings([String]), ints([Int])
 
     /// The JSON/TOML-compatible value (for config.json).
     public var any: Any {
@@ -14,6 +19,8 @@ public enum SettingValue: Sendable, Equatable, CustomStringConvertible {
         case .double(let v): v
         case .bool(let v): v
         case .string(let v): v
+        case .strings(let v): v
+        case .ints(let v): v
         }
     }
     public var description: String {
@@ -22,7 +29,40 @@ public enum SettingValue: Sendable, Equatable, CustomStringConvertible {
         case .double(let v): "\(v)"
         case .bool(let v): "\(v)"
         case .string(let v): v
+        case .strings(let v): v.joined(separator: ",")
+        case .ints(let v): v.map(String.init).joined(separator: ",")
         }
+    }
+}
+
+/// Text given on the command line (`--set key=value`): converted by the key's kind, where a config file's value
+/// arrives already typed.
+public struct CommandLineText: Sendable, CustomStringConvertible {
+    public let text: String
+    public init(_ text: String) { self.text = text }
+    public var description: String { text }
+
+    /// The text without the quotes of a TOML string ("…" with \" and \\ escapes, or '…' taken literally); nil when
+    /// it is not quoted.
+    public var unquoted: String? {
+        guard text.count >= 2, let first = text.first, first == text.last, first == "\"" || first == "'" else { return nil }
+        let inner = String(text.dropFirst().dropLast())
+        guard first == "\"" else { return inner }
+        var out = "", escaped = false
+        for c in inner {
+            if escaped { out.append(c == "n" ? "\n" : c == "t" ? "\t" : c); escaped = false }
+            else if c == "\\" { escaped = true }
+            else { out.append(c) }
+        }
+        return out
+    }
+
+    /// The items of a list: `[a, "b", 3]` or `a,b,3` (each item unquoted and trimmed, empty items dropped).
+    var items: [String] {
+        var body = text.trimmingCharacters(in: .whitespaces)
+        if body.hasPrefix("[") && body.hasSuffix("]") { body = String(body.dropFirst().dropLast()) }
+        return body.split(separator: ",").map { CommandLineText(String($0).trimmingCharacters(in: .whitespaces)) }
+            .map { $0.unquoted ?? $0.text }.filter { !$0.isEmpty }
     }
 }
 
@@ -34,7 +74,7 @@ public struct ConfigError: Error, CustomStringConvertible {
 
 /// One key of a schema: its kind and how it reads and writes the typed configuration.
 public struct SettingField<Config>: @unchecked Sendable {
-    public enum Kind: Sendable { case int, double, bool, string }
+    public enum Kind: Sendable, Equatable { case int, double, bool, string, choice([String]), strings, ints }
     public let key: String
     public let kind: Kind
     let get: (Config) -> SettingValue
@@ -52,6 +92,18 @@ public struct SettingField<Config>: @unchecked Sendable {
     public static func string(_ key: String, _ path: WritableKeyPath<Config, String>) -> SettingField {
         SettingField(key: key, kind: .string, get: { .string($0[keyPath: path]) }, set: { if case .string(let v) = $1 { $0[keyPath: path] = v } })
     }
+    /// A String-backed enum: the value must be one of its raw values.
+    public static func choice<E: RawRepresentable & CaseIterable>(_ key: String, _ path: WritableKeyPath<Config, E>) -> SettingField
+        where E.RawValue == String {
+        SettingField(key: key, kind: .choice(E.allCases.map(\.rawValue)), get: { .string($0[keyPath: path].rawValue) },
+                     set: { if case .string(let v) = $1, let e = E(rawValue: v) { $0[keyPath: path] = e } })
+    }
+    public static func strings(_ key: String, _ path: WritableKeyPath<Config, [String]>) -> SettingField {
+        SettingField(key: key, kind: .strings, get: { .strings($0[keyPath: path]) }, set: { if case .strings(let v) = $1 { $0[keyPath: path] = v } })
+    }
+    public static func ints(_ key: String, _ path: WritableKeyPath<Config, [Int]>) -> SettingField {
+        SettingField(key: key, kind: .ints, get: { .ints($0[keyPath: path]) }, set: { if case .ints(let v) = $1 { $0[keyPath: path] = v } })
+    }
 
     var kindName: String {
         switch kind {
@@ -59,13 +111,23 @@ public struct SettingField<Config>: @unchecked Sendable {
         case .double: "a number"
         case .bool: "true or false"
         case .string: "a string"
+        case .choice(let choices): "one of " + choices.joined(separator: ", ")
+        case .strings: "a list of strings (an array, or \"a,b\")"
+        case .ints: "a list of integers (an array, or \"0,2\")"
         }
     }
 
-    /// Converts a parsed value (TOML/JSON: Int, Double, Bool, String) or a `--set` text to this key's kind;
-    /// nil when it does not fit.
+    /// Converts a parsed value (TOML/JSON: Int, Double, Bool, String, arrays of them) or a `--set` text to this key's
+    /// kind; nil when it does not fit.
     func convert(_ value: Any) -> SettingValue? {
-        if let text = value as? String, kind != .string {
+        if let given = value as? CommandLineText {
+            if let quoted = given.unquoted { return convert(quoted) }
+            switch kind {
+            case .strings, .ints: return convert(given.items)
+            default: return convert(given.text)
+            }
+        }
+        if let text = value as? String, [.int, .double, .bool].contains(kind) {
             switch kind {
             case .int:
                 if let v = Int(text) { return .int(v) }
@@ -73,8 +135,32 @@ public struct SettingField<Config>: @unchecked Sendable {
                 return nil
             case .double: return Double(text).map { .double($0) }
             case .bool: return ["true": true, "false": false][text.lowercased()].map { .bool($0) }
-            case .string: return nil
+            default: return nil
             }
+        }
+        switch kind {
+        case .choice(let choices):
+            guard let v = value as? String, choices.contains(v) else { return nil }
+            return .string(v)
+        case .strings:
+            if let text = value as? String { return .strings(CommandLineText(text).items) }
+            guard let items = value as? [Any] else { return nil }
+            let strings = items.compactMap { $0 as? String }
+            return strings.count == items.count ? .strings(strings) : nil
+        case .ints:
+            if let text = value as? String {
+                let items = CommandLineText(text).items, ints = items.compactMap { Int($0) }
+                return ints.count == items.count ? .ints(ints) : nil
+            }
+            if let v = value as? Int { return .ints([v]) }
+            guard let items = value as? [Any] else { return nil }
+            let ints = items.compactMap { item -> Int? in
+                if let v = item as? Int { return v }
+                if let s = item as? String { return Int(s) }
+                return nil
+            }
+            return ints.count == items.count ? .ints(ints) : nil
+        default: break
         }
         switch kind {
         case .int:
@@ -87,6 +173,7 @@ public struct SettingField<Config>: @unchecked Sendable {
             return nil
         case .bool: return (value as? Bool).map { .bool($0) }
         case .string: return (value as? String).map { .string($0) }
+        default: return nil
         }
     }
 }
@@ -103,7 +190,7 @@ public struct SettingsSchema<Config>: @unchecked Sendable {
     public func set(_ key: String, _ value: Any, on config: inout Config, source: String) throws {
         guard let field = field(key) else { throw ConfigError("\(source): unknown setting '\(key)'") }
         guard let converted = field.convert(value) else {
-            throw ConfigError("\(source): '\(key)' must be \(field.kindName), got \(value)")
+            throw ConfigError("\(source): '\(key)' must be \(field.kindName), got \(describe(value))")
         }
         field.set(&config, converted)
     }
@@ -114,6 +201,12 @@ public struct SettingsSchema<Config>: @unchecked Sendable {
     }
 }
 
+/// A given value as a message shows it.
+func describe(_ value: Any) -> String {
+    if let items = value as? [Any] { return "[" + items.map(describe).joined(separator: ", ") + "]" }
+    return "\(value)"
+}
+
 /// The "unknown setting" message with the nearest known keys.
 public func unknownSettingMessage(_ key: String, source: String, known: [String]) -> String {
     let near = known.filter { $0.contains(key) || key.contains($0) || editDistance($0, key) <= 3 }
@@ -122,7 +215,7 @@ public func unknownSettingMessage(_ key: String, source: String, known: [String]
         + "; known settings: \(known.joined(separator: ", "))"
 }
 
-func editDistance(_ a: String, _ b: String) -> Int {
+public func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }

@@ -80,18 +80,31 @@ public enum Checkpoint {
     }
 
     /// The newest complete checkpoint folder under `root`, or nil.
-    public static func latest(root: String) -> String? {
-        guard let name = try? String(contentsOfFile: "\(root)/latest", encoding: .utf8) else { return nil }
-        let folder = "\(root)/\(name.trimmingCharacters(in: .whitespacesAndNewlines))"
-        return FileManager.default.fileExists(atPath: "\(folder)/state.json") ? folder : nil
+    public static func latest(root: String) -> String? { RunFolder.latestCheckpoint(in: root) }
+
+    /// The loop state of the checkpoint `folder` (its state.json).
+    public static func state(folder: String) throws -> CheckpointState {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/state.json"))
+        return try JSONDecoder().decode(CheckpointState.self, from: data)
     }
 
-    /// Restores model, optimizer and generators from `folder`; returns the loop state.
-    public static func load(folder: String, model: Module, optimizer: any Optimizer,
-                            generators: [String: Generator]) throws -> CheckpointState {
+    /// Loads the checkpoint `folder`'s weights into `model` (a model whose buffers grow takes their shapes first).
+    /// `averaged`: the parameter EMA's weights instead, when the checkpoint has them; returns whether it did.
+    @discardableResult
+    public static func loadWeights(folder: String, into model: Module, averaged: Bool = false) throws -> Bool {
         let weights = try SafeTensorsIO.load("\(folder)/model.safetensors")
         (model as? any StateDictPreparing)?.prepare(forStateDict: weights)
         try model.load(stateDict: weights)
+        let shadow = "\(folder)/\(ParameterEMA.fileName)"
+        guard averaged, FileManager.default.fileExists(atPath: shadow) else { return false }
+        try ParameterEMA.loadAveraged(try SafeTensorsIO.load(shadow), into: model)
+        return true
+    }
+
+    /// Restores model, optimizer and generators from `folder` (resume); returns the loop state.
+    public static func load(folder: String, model: Module, optimizer: any Optimizer,
+                            generators: [String: Generator]) throws -> CheckpointState {
+        try loadWeights(folder: folder, into: model)
         try optimizer.load(from: "\(folder)/optimizer.safetensors")
         let rng = try SafeTensorsIO.load("\(folder)/rng.safetensors")
         for (name, generator) in generators {
@@ -99,8 +112,7 @@ public enum Checkpoint {
             generator.state = s
         }
         if let global = rng["global_cpu"] { Random.state = global }
-        let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/state.json"))
-        return try JSONDecoder().decode(CheckpointState.self, from: data)
+        return try state(folder: folder)
     }
 }
 

@@ -102,8 +102,8 @@ public struct LoopedStudy {
             model.eval()
             Random.seed(1)
             var depth = 0.0, correct = 0.0, counted = 0.0
-            let loss = trainer.data.val.fullPassLoss(batchSize: trainer.config.batchSize, blockSize: trainer.config.blockSize,
-                                                     device: trainer.device) { x, y in
+            let loss = trainer.data.val.fullPassLoss(batchSize: trainer.config.batchSize, device: trainer.device) { batch in
+                let (x, y) = (batch.inputs, batch.targets)
                 let output = model.forward(x, targets: y)
                 let n = Double(x.count)
                 depth += (output.metrics["exit_mean_depth"]?.item() ?? Double(config.nLayer)) * n

@@ -1,12 +1,15 @@
 // ParameterEMA.swift — an exponential moving average of the parameters (torch_ema's ExponentialMovingAverage, which
 // CortexGPT's StableTrainer names): after every optimizer step shadow ← shadow + (1 − d)(param − shadow) with
 // d = min(decay, (1 + n)/(10 + n)) after n updates (torch_ema's use_num_updates warm-up, so a short run is not
-// dominated by its initial weights). Evaluation and samples run on the shadow weights (`withAveragedWeights`); the
-// shadow is saved in each checkpoint as ema.safetensors (and `mnemo sample | eval RUN` use it).
+// dominated by its initial weights). A hook: it updates after each optimizer step, evaluation and samples run on
+// the shadow weights (`withEvaluationWeights`), and the shadow is saved in each checkpoint as ema.safetensors (and
+// `mnemo sample | eval RUN` use it).
+import Foundation
 import Torch
 import TorchNN
 
-public final class ParameterEMA {
+public final class ParameterEMA: CheckpointedHook, EvaluationWeightsHook {
+    public let name = "parameter_ema"
     public let decay: Double
     let names: [String]
     let parameters: [Tensor]
@@ -34,8 +37,20 @@ public final class ParameterEMA {
         updates += 1
     }
 
+    public func afterOptimizerStep(_ context: StepContext) { update() }
+
+    public func checkpoint(_ state: inout CheckpointState) -> [String: [String: Tensor]] { [Self.fileName: stateDict] }
+
+    public func restore(folder: String, state: CheckpointState, device: Device) throws {
+        let path = "\(folder)/\(Self.fileName)"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError("\(folder) has no \(Self.fileName): the run was not trained with ema_decay; resume it without --set ema_decay")
+        }
+        try load(try SafeTensorsIO.load(path, device: device))
+    }
+
     /// Runs `body` with the averaged weights in the model, then puts the trained weights back.
-    public func withAveragedWeights<R>(_ body: () throws -> R) rethrows -> R {
+    public func withEvaluationWeights<R>(_ body: () throws -> R) rethrows -> R {
         let trained = withNoGrad { parameters.map { $0.detached().clone() } }
         withNoGrad { for (p, s) in zip(parameters, shadow) { p.copy_(s) } }
         defer { withNoGrad { for (p, t) in zip(parameters, trained) { p.copy_(t) } } }

@@ -2,6 +2,9 @@
 // gradient clipping, for any model (CortexGPT's StableTrainer: memory × 0.1 lr, wd 0.001, clip 0.5).
 //
 //   param_groups = "cortex:lr=0.1,wd=0.001,clip=0.5; lm_head:lr=2"
+//   [[param_groups]]                       (the same as TOML tables)
+//   match = "cortex"
+//   lr = 0.1
 //
 // Each rule is `NAME:key=value,…` with NAME a substring of parameter names (the first rule that matches takes a
 // parameter); lr multiplies the run's learning rate (default 1), wd replaces weight_decay on the parameters the model
@@ -15,6 +18,25 @@ public struct ParameterGroupRule: Sendable, Equatable {
     public var lrScale = 1.0
     public var weightDecay: Double? = nil
     public var clip: Double? = nil
+
+    /// The text form of param_groups given as an array of tables (`[[param_groups]]` with match, lr, wd, clip).
+    public static func text(of tables: [Any]) throws -> String {
+        try tables.map { item -> String in
+            guard let table = item as? [String: Any], let match = table["match"] as? String, !match.isEmpty else {
+                throw ConfigError("param_groups: each table needs match = \"NAME\" (a parameter name substring) and any of lr, wd, clip")
+            }
+            let settings = try table.keys.filter { $0 != "match" }.sorted().map { key -> String in
+                guard ["lr", "wd", "clip"].contains(key) else {
+                    throw ConfigError("param_groups: unknown key '\(key)' in the table for \"\(match)\"; the keys are match, lr, wd, clip")
+                }
+                guard let value = (table[key] as? Double) ?? (table[key] as? Int).map(Double.init) else {
+                    throw ConfigError("param_groups: \(key) for \"\(match)\" must be a number")
+                }
+                return "\(key)=\(value)"
+            }
+            return "\(match):" + settings.joined(separator: ",")
+        }.joined(separator: "; ")
+    }
 
     /// Parses `param_groups`; throws a ConfigError that names the bad part.
     public static func parse(_ text: String) throws -> [ParameterGroupRule] {

@@ -1,6 +1,7 @@
 // RunLoader.swift — a trained model back from a run folder: its config, tokenizer and latest weights, for any
 // registered model (for `mnemo sample` and `mnemo eval`), on the device asked for.
 import Foundation
+import MnemoSupport
 import MnemoData
 import MnemoModels
 import Torch
@@ -18,7 +19,7 @@ public struct LoadedRun {
     /// The weights are the run's parameter EMA (a run trained with ema_decay samples and evaluates on its average).
     public private(set) var usesAveragedWeights = false
     /// How the run turns logits into probabilities (softmax, or StableMax for StableMax-trained runs).
-    public var lossKind: LossKind { LossKind(rawValue: config.loss) ?? .softmax }
+    public var lossKind: LossKind { config.loss }
 
     /// Loads `runDirectory`'s latest checkpoint onto `device` (nil: the run's own device when it is available,
     /// else the CPU).
@@ -27,38 +28,25 @@ public struct LoadedRun {
             self = try LoadedRun(huggingFaceFolder: runDirectory, device: device)
             return
         }
-        let configPath = "\(runDirectory)/config.json"
-        guard FileManager.default.fileExists(atPath: configPath) else {
+        let run = RunFolder(runDirectory)
+        guard run.hasConfig else {
             throw ConfigError("\(runDirectory) is not a run folder (no config.json); give the --out folder of `mnemo train`")
         }
-        config = try TrainConfig.load(configPath)
+        config = try TrainConfig.load(run.config)
         tokenizer = try RunTokenizer.load(run: runDirectory, configTokenizer: config.tokenizer)
-        var spec = config.model
-        if spec.configuration.vocabSize == 0 { spec.configuration.vocabSize = tokenizer.vocabularySize }
-        model = try spec.build()
-        guard let folder = Checkpoint.latest(root: "\(runDirectory)/checkpoints") else {
+        model = try RunBuilder.model(config.model, tokenizer: tokenizer)
+        guard let folder = run.latestCheckpoint else {
             throw ConfigError("\(runDirectory) has no checkpoint yet")
         }
-        let weights = try SafeTensorsIO.load("\(folder)/model.safetensors")
-        (model as? any StateDictPreparing)?.prepare(forStateDict: weights)
-        try model.load(stateDict: weights)
-        let averaged = "\(folder)/\(ParameterEMA.fileName)"
-        if FileManager.default.fileExists(atPath: averaged) {
-            try ParameterEMA.loadAveraged(try SafeTensorsIO.load(averaged), into: model)
-            usesAveragedWeights = true
-        }
-        let state = try JSONDecoder().decode(CheckpointState.self,
-                                             from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/state.json")))
-        step = state.step
+        usesAveragedWeights = try Checkpoint.loadWeights(folder: folder, into: model, averaged: true)
+        step = try Checkpoint.state(folder: folder).step
         let runDevice = Device(config.device) ?? .cpu
         self.device = try Self.place(model, on: device ?? ((runDevice == .cpu || Runtime.cudaIsAvailable) ? runDevice : .cpu))
     }
 
     /// Moves `model` to `device` (refused when that is CUDA and the loaded libtorch has none) in eval mode.
     static func place(_ model: any LanguageModel, on device: Device) throws -> Device {
-        if case .cuda = device, !Runtime.cudaIsAvailable {
-            throw ConfigError("device \(device) asked for, but the loaded libtorch has no CUDA device (\(Runtime.cudaBackendStatus))")
-        }
+        try RunBuilder.checkAvailable(device)
         if device != .cpu { model.to(device) }
         model.eval()
         return device

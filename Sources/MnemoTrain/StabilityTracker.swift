@@ -9,8 +9,11 @@
 //                                  {"step": t, "spike_loss": L, "spike_ratio": L / mean})
 //   grad_norm_p90/GROUP            p90 of each clipping group's pre-clip gradient norm after warm-up
 // Its history is part of each checkpoint (state.json), so a resumed run reports what an uninterrupted one would.
+// StabilityHook runs it in every training run.
 import Foundation
+import MnemoData
 import MnemoReport
+import Torch
 
 public struct StabilityState: Codable, Sendable, Equatable {
     public var trainLoss: [Double] = []          // index = step
@@ -22,7 +25,7 @@ public struct StabilityState: Codable, Sendable, Equatable {
 }
 
 public final class StabilityTracker {
-    public private(set) var state: StabilityState
+    public internal(set) var state: StabilityState
     let window: Int
     let warmup: Int
 
@@ -78,5 +81,62 @@ public final class StabilityTracker {
             if !after.isEmpty { out["grad_norm_p90/\(group)"] = OscillationStatistics.percentile(after, 0.9) }
         }
         return out
+    }
+}
+
+/// The stability metrics as the trainer's hook: the held-out loss at the start of every `interval`-th step (before
+/// that step's evaluation; not at the last step, and not again at the step a resumed run starts from, whose
+/// checkpoint holds it), each step's loss and clipping-group norms after the optimizer step (a spike is its own line
+/// and a log line), and the metrics at every evaluation.
+public final class StabilityHook: CheckpointedHook {
+    public let name = "stability"
+    public let tracker: StabilityTracker
+    let interval: Int
+    let lastStep: Int
+    let heldOutSource: any BatchSource
+    let heldOutSize: Int
+    var resumedAt = 0
+    /// The fixed held-out batch: drawn once (a generator of its own), on the device, this rank's share.
+    var heldOutBatch: Batch?
+
+    public init(window: Int, warmup: Int, interval: Int, lastStep: Int, val: any BatchSource, batchSize: Int) {
+        tracker = StabilityTracker(window: window, warmup: warmup)
+        self.interval = interval
+        self.lastStep = lastStep
+        heldOutSource = val
+        heldOutSize = batchSize
+    }
+
+    public func atStepStart(_ context: StepContext) throws {
+        let step = context.step
+        guard interval > 0 && step % interval == 0 && step < lastStep && !(step == resumedAt && step > 0) else { return }
+        let batch = heldOutBatch ?? heldOutSource.randomBatch(size: heldOutSize, generator: Generator(seed: 20_251_126),
+                                                               device: context.device, rank: context.rank, ranks: context.ranks)
+        heldOutBatch = batch
+        let loss = try context.evaluate(batch)
+        tracker.recordHeldOut(step: step, loss: loss)
+        context.metrics.record("stability_loss", loss)
+    }
+
+    public func afterOptimizerStep(_ context: StepContext) {
+        guard let loss = context.loss else { return }
+        if let ratio = tracker.record(step: context.step, loss: loss, groupNorms: context.gradientNorms) {
+            context.metrics.record("spike_loss", loss)
+            context.metrics.record("spike_ratio", ratio)
+            context.say(String(format: "iter %d: loss spike %.4f (%.1f× the mean of the previous 10)", context.step, loss, ratio))
+        }
+    }
+
+    public func atEvaluation(_ context: StepContext) -> [String: Double] { tracker.metrics() }
+
+    public func checkpoint(_ state: inout CheckpointState) -> [String: [String: Tensor]] {
+        state.stability = tracker.state
+        return [:]
+    }
+
+    public func restore(folder: String, state: CheckpointState, device: Device) throws {
+        tracker.state = state.stability ?? StabilityState()
+        tracker.truncate(before: state.step)
+        resumedAt = state.step
     }
 }

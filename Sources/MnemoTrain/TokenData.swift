@@ -1,73 +1,15 @@
-// TokenData.swift — the token streams a run trains and evaluates on, and how batches are drawn from them:
-// nanoGPT's random windows for training and for the loss estimate, and a deterministic pass over all of val.
+// TokenData.swift — a run's train and val batch sources (MnemoData's BatchSource) and the tokenizer that made them,
+// from the config's data: a text file (tokenized at start, cut by characters), a .jsonl of documents (packed into
+// one stream, or one padded row per document with data_layout = "padded"), or a folder of llm.c shards from
+// `mnemo data prepare`. Every cut follows TrainValSplit: the first ⌊n·(1 − val_fraction)⌋ items train.
 import Foundation
 import MnemoData
 import Torch
 
-/// One split's tokens: in memory (raw text tokenized at start) or memory-mapped shards (`mnemo data prepare`).
-/// Batches come from MnemoData's loaders; the trainer checks at start that each split is longer than a window.
-public struct TokenSplit: Sendable {
-    public let tokens: any TokenSource
-    /// Padded document rows (`data_layout = "padded"`) instead of windows of a token stream.
-    public let rows: PaddedRows?
-    public init(tokens: any TokenSource) { self.tokens = tokens; rows = nil }
-    public init(rows: PaddedRows) { self.rows = rows; tokens = [Int]() }
-
-    /// Tokens in the split (padded rows: rows × (block_size + 1), padding included).
-    public var count: Int { rows?.ids.count ?? tokens.count }
-
-    /// nanoGPT's get_batch: B random windows, x and y (B, T) int64 on `device`; with padded rows, B random rows
-    /// (one randint draw either way), y = -1 on padding. With `ranks` > 1 the draw covers all ranks' windows and
-    /// this rank keeps its share (RandomWindowLoader.batch).
-    public func randomBatch(batchSize b: Int, blockSize t: Int, generator: Generator,
-                            device: Device = .cpu, rank: Int = 0, ranks: Int = 1) -> (x: Tensor, y: Tensor) {
-        if let rows {
-            let picks = Tensor.randint(0, rows.rows, [b * ranks], generator: generator).toArray(Int64.self)
-                .map { Int($0) }[(rank * b)..<((rank + 1) * b)]
-            return rows.batch(Array(picks), device: device)
-        }
-        do { return try RandomWindowLoader(tokens).batch(b, t, generator: generator, device: device, rank: rank, ranks: ranks) }
-        catch { preconditionFailure("\(error)") }
-    }
-
-    /// The mean of `loss` over one deterministic pass in consecutive windows (EvaluationBatches), weighted by
-    /// tokens, without autograd.
-    public func fullPassLoss(batchSize b: Int, blockSize t: Int, device: Device = .cpu,
-                             _ loss: (Tensor, Tensor) -> Tensor) -> Double {
-        let sums = fullPassSums(batchSize: b, blockSize: t, device: device, loss)
-        return sums.total / Swift.max(sums.tokens, 1)
-    }
-
-    /// The token-weighted loss sum and the token count of the full pass, over the batches i with i % ranks == rank
-    /// (data parallel: the ranks split the pass, and the sums add up to the one-process pass).
-    public func fullPassSums(batchSize b: Int, blockSize t: Int, device: Device = .cpu, rank: Int = 0, ranks: Int = 1,
-                             _ loss: (Tensor, Tensor) -> Tensor) -> (total: Double, tokens: Double) {
-        withNoGrad {
-            var total = 0.0, tokens = 0
-            if let rows {   // every row once, weighted by its targets that are not padding
-                for (i, start) in stride(from: 0, to: rows.rows, by: b).enumerated() where i % ranks == rank {
-                    let (x, y) = rows.batch(Array(start..<Swift.min(start + b, rows.rows)), device: device)
-                    let counted = (y .!= -1).sum(dtype: .int64).itemInt()
-                    if counted > 0 { total += loss(x, y).item() * Double(counted); tokens += counted }
-                }
-                return (total, Double(tokens))
-            }
-            do {
-                for (x, y) in try EvaluationBatches(self.tokens, batchSize: b, blockSize: t, rank: rank, worldSize: ranks,
-                                                    device: device) {
-                    total += loss(x, y).item() * Double(x.count)
-                    tokens += x.count
-                }
-            } catch { preconditionFailure("\(error)") }
-            return (total, Double(tokens))
-        }
-    }
-}
-
 /// The train and val splits with the tokenizer that made them.
 public struct TokenData {
-    public let train: TokenSplit
-    public let val: TokenSplit
+    public let train: any BatchSource
+    public let val: any BatchSource
     public let tokenizer: any Tokenizer
     /// How to rebuild the tokenizer for sampling: "char" (vocabulary saved in the run) or a TokenizerSpec's text
     /// ("char:PATH", "gpt2:DIR", "hf:PATH"; also "huggingface:PATH" as the config spelled it).
@@ -82,30 +24,31 @@ public struct TokenData {
             throw ConfigError("data: \(path) does not exist; set data to a text file or a folder made by `mnemo data prepare`")
         }
         if isDirectory.boolValue {
-            guard config.dataLayout == "packed" else {
-                throw ConfigError("data_layout = \"\(config.dataLayout)\" needs a .jsonl or text file of documents, not a prepared folder")
+            guard config.dataLayout == .packed else {
+                throw ConfigError("data_layout = \"\(config.dataLayout.rawValue)\" needs a .jsonl or text file of documents, not a prepared folder")
             }
             return try loadPrepared(folder: path, config: config)
         }
-        if config.dataLayout == "packed" && path.lowercased().hasSuffix(".jsonl") { return try loadPackedDocuments(config: config) }
+        if config.dataLayout == .packed && path.lowercased().hasSuffix(".jsonl") { return try loadPackedDocuments(config: config) }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError("data: \(path) is not UTF-8 text")
         }
         guard !text.isEmpty else { throw ConfigError("data: \(path) is empty; there is nothing to train on") }
         let tokenizer = try makeTokenizer(spec: config.tokenizer, corpus: text)
-        if config.dataLayout == "padded" {
+        if config.dataLayout == .padded {
             let (train, val) = try PaddedDocuments.load(config: config, tokenizer: tokenizer)
-            return TokenData(train: TokenSplit(rows: train), val: TokenSplit(rows: val), tokenizer: tokenizer,
+            return TokenData(train: train, val: val, tokenizer: tokenizer,
                              tokenizerSpec: config.tokenizer)
         }
         let chars = Array(text.unicodeScalars)
-        let cut = Int(Double(chars.count) * (1 - config.valFraction))
+        let cut = TrainValSplit.trainCount(of: chars.count, valFraction: config.valFraction)
         var trainText = String.UnicodeScalarView(), valText = String.UnicodeScalarView()
         trainText.append(contentsOf: chars[..<cut])
         valText.append(contentsOf: chars[cut...])
         let train = tokenizer.encode(String(trainText))
         let val = tokenizer.encode(String(valText))
-        return TokenData(train: TokenSplit(tokens: train), val: TokenSplit(tokens: val), tokenizer: tokenizer,
+        let t = config.blockSize
+        return TokenData(train: TokenWindows(train, length: t), val: TokenWindows(val, length: t), tokenizer: tokenizer,
                          tokenizerSpec: config.tokenizer)
     }
 
@@ -127,10 +70,11 @@ public struct TokenData {
             frame = { $0 + newline }
         }
         let framed = documents.map { frame(tokenizer.encode($0)) }
-        let valCount = Swift.min(documents.count - 1, Int((Double(documents.count) * config.valFraction).rounded(.up)))
-        guard valCount >= 1 else { throw ConfigError("data: \(config.data) has \(documents.count) document(s); packing needs at least one to train on and one to validate") }
-        return TokenData(train: TokenSplit(tokens: Array(framed.dropLast(valCount).joined())),
-                         val: TokenSplit(tokens: Array(framed.suffix(valCount).joined())), tokenizer: tokenizer,
+        let valCount = TrainValSplit.valCount(of: documents.count, valFraction: config.valFraction)
+        guard valCount >= 1 && valCount < documents.count else { throw ConfigError("data: \(config.data) has \(documents.count) document(s); packing with val_fraction \(config.valFraction) needs at least one to train on and one to validate") }
+        let t = config.blockSize
+        return TokenData(train: TokenWindows(Array(framed.dropLast(valCount).joined()), length: t),
+                         val: TokenWindows(Array(framed.suffix(valCount).joined()), length: t), tokenizer: tokenizer,
                          tokenizerSpec: config.tokenizer)
     }
 
@@ -171,8 +115,9 @@ public struct TokenData {
         guard meta.splits["val"] != nil else {
             throw ConfigError("data: \(folder) has no val split; prepare it with --val-fraction above 0")
         }
-        return TokenData(train: TokenSplit(tokens: try ShardedTokens(directory: folder, split: "train")),
-                         val: TokenSplit(tokens: try ShardedTokens(directory: folder, split: "val")),
+        let t = config.blockSize
+        return TokenData(train: TokenWindows(try ShardedTokens(directory: folder, split: "train"), length: t),
+                         val: TokenWindows(try ShardedTokens(directory: folder, split: "val"), length: t),
                          tokenizer: tokenizer, tokenizerSpec: spec.text)
     }
 }

@@ -8,17 +8,37 @@
 // config.json, written into every run, is flat: the trainer's keys, "model", the model's keys.
 import Foundation
 import MnemoModels
+import MnemoSupport
 import TOMLKit
+import Torch
 import TorchNN
 
 public typealias ConfigError = MnemoModels.ConfigError
+
+/// How documents become training examples.
+public enum DataLayout: String, CaseIterable, Sendable {
+    case packed     // nanoGPT: documents run together, windows cut anywhere
+    case padded     // MiniMind: one row per document, padded, the loss masked on padding
+}
+
+/// The learning-rate schedule when decay_lr is on.
+public enum LearningRateScheduleKind: String, CaseIterable, Sendable {
+    case cosine     // nanoGPT: linear warmup, cosine to min_lr
+    case minimind   // lr/10 + lr/2·(1 + cos(π t / lr_decay_iters)), no warmup
+}
+
+/// The dtype the forward pass computes in.
+public enum ComputeDType: String, CaseIterable, Sendable {
+    case float32
+    case bfloat16   // autocast: matmuls in bf16, reductions and the loss in float32
+}
 
 public struct TrainConfig: Sendable, Equatable {
     // data
     public var data = ""                    // a text/jsonl file (tokenized on the fly, 90/10 split) or a folder from `mnemo data prepare`
     public var tokenizer = "char"           // for raw text: char | gpt2:DIR | hf:PATH/tokenizer.json
     public var valFraction = 0.1            // nanoGPT's last 10% for validation
-    public var dataLayout = "packed"        // packed (nanoGPT: windows anywhere in the stream) | padded (MiniMind: a row per document)
+    public var dataLayout = DataLayout.packed  // packed (nanoGPT: windows anywhere in the stream) | padded (MiniMind: a row per document)
     public var bosToken = "<|im_start|>"    // padded rows: bos + text + eos, padded with pad (the special tokens
     public var eosToken = "<|im_end|>"      // MiniMind's tokenizer_config.json names: ids 1, 2 and 0)
     public var padToken = "<|endoftext|>"
@@ -34,19 +54,20 @@ public struct TrainConfig: Sendable, Equatable {
     public var warmupIters = 100
     public var lrDecayIters = 2000
     public var decayLR = true               // false: a constant learning_rate (no warmup), as nanoGPT
-    public var lrSchedule = "cosine"        // cosine (nanoGPT: warmup, cosine to min_lr) | minimind (lr/10 + lr/2·(1+cos(π t/lr_decay_iters)), no warmup)
+    public var lrSchedule = LearningRateScheduleKind.cosine   // cosine | minimind (LearningRateScheduleKind)
     public var beta1 = 0.9
     public var beta2 = 0.99
     public var weightDecay = 0.1            // on ≥2-D parameters only (matmul weights, embeddings)
     public var gradClip = 1.0               // 0 disables clipping
-    public var loss = "softmax"             // softmax | stablemax (float64 CE) | log_stablemax (CE in the logits' dtype)
+    public var loss = LossKind.softmax      // softmax | stablemax (float64 CE) | log_stablemax (CE in the logits' dtype)
     public var orthogonal = false           // ⊥Grad: remove the gradient's component along the weights before AdamW
-    public var orthogonalSkip = ""          // comma-separated name substrings ⊥Grad leaves alone (e.g. "bias,ln_")
+    public var orthogonalSkip: [String] = []  // name substrings ⊥Grad leaves alone (["bias", "ln_"], or "bias,ln_")
     public var orthogonalSkip1D = false     // ⊥Grad leaves 1-D parameters (biases, norm gains) alone
     public var labelSmoothing = 0.0         // ε of the training objective (StabilizedLoss's label-smoothed KL: the same
                                             // gradients); evaluation and the logged train_loss stay plain cross-entropy
     public var paramGroups = ""             // "NAME:lr=…,wd=…,clip=…; …" (ParameterGroupRules.swift): own lr, decay, clipping
     public var emaDecay = 0.0               // > 0: parameter EMA (0.999), evaluation and samples on the averaged weights
+    public var hooks: [String] = []         // hooks by name (HookRegistry): ["grad_norm:wte", "weight_norm:lm_head"]
     // stability metrics (StabilityTracker.swift), on every run
     public var stabilityInterval = 10       // a fixed held-out batch's loss every N steps (0: none)
     public var stabilityWindow = 100        // W of the windowed oscillation ratio, in optimizer steps
@@ -62,7 +83,7 @@ public struct TrainConfig: Sendable, Equatable {
     public var topK = 200
     // runtime
     public var seed = 1337                  // any integer (negative ones wrap to 64 bits, as torch.manual_seed)
-    public var dtype = "float32"            // float32 | bfloat16 (autocast)
+    public var dtype = ComputeDType.float32 // float32 | bfloat16 (autocast)
     public var device = "cpu"
     public var threads = 0                  // 0: libtorch's default
 
@@ -93,23 +114,47 @@ public struct TrainConfig: Sendable, Equatable {
 extension TrainConfig {
     static let schema = SettingsSchema<TrainConfig>([
         .string("data", \.data), .string("tokenizer", \.tokenizer), .double("val_fraction", \.valFraction),
-        .string("init_from", \.initFrom), .string("data_layout", \.dataLayout), .string("bos_token", \.bosToken),
+        .string("init_from", \.initFrom), .choice("data_layout", \.dataLayout), .string("bos_token", \.bosToken),
         .string("eos_token", \.eosToken), .string("pad_token", \.padToken),
         .int("batch_size", \.batchSize), .int("gradient_accumulation_steps", \.gradientAccumulationSteps),
         .int("max_iters", \.maxIters), .double("learning_rate", \.learningRate), .double("min_lr", \.minLR),
         .int("warmup_iters", \.warmupIters), .int("lr_decay_iters", \.lrDecayIters), .bool("decay_lr", \.decayLR),
-        .string("lr_schedule", \.lrSchedule),
+        .choice("lr_schedule", \.lrSchedule),
         .double("beta1", \.beta1), .double("beta2", \.beta2), .double("weight_decay", \.weightDecay),
-        .double("grad_clip", \.gradClip), .string("loss", \.loss), .bool("orthogonal", \.orthogonal),
-        .string("orthogonal_skip", \.orthogonalSkip), .bool("orthogonal_skip_1d", \.orthogonalSkip1D),
+        .double("grad_clip", \.gradClip), .choice("loss", \.loss), .bool("orthogonal", \.orthogonal),
+        .strings("orthogonal_skip", \.orthogonalSkip), .bool("orthogonal_skip_1d", \.orthogonalSkip1D),
         .double("label_smoothing", \.labelSmoothing), .string("param_groups", \.paramGroups), .double("ema_decay", \.emaDecay),
+        .strings("hooks", \.hooks),
         .int("stability_interval", \.stabilityInterval), .int("stability_window", \.stabilityWindow),
         .int("eval_interval", \.evalInterval), .int("eval_iters", \.evalIters), .bool("eval_full", \.evalFull),
         .int("log_interval", \.logInterval), .int("checkpoint_interval", \.checkpointInterval),
         .int("keep_checkpoints", \.keepCheckpoints), .int("sample_tokens", \.sampleTokens),
         .double("temperature", \.temperature), .int("top_k", \.topK),
-        .int("seed", \.seed), .string("dtype", \.dtype), .string("device", \.device), .int("threads", \.threads),
+        .int("seed", \.seed), .choice("dtype", \.dtype), .string("device", \.device), .int("threads", \.threads),
     ])
+
+    /// Settings a resumed run may not change (they would change what its checkpoint means), beside the model's keys.
+    public static let frozenOnResume = ["data", "tokenizer", "val_fraction", "data_layout", "bos_token", "eos_token", "pad_token",
+                                        "model", "init_from", "loss", "orthogonal", "orthogonal_skip", "orthogonal_skip_1d",
+                                        "seed", "device"]
+
+    /// Stops when `self` (a resumed run's settings with its overrides) changes a frozen setting of `saved`.
+    public func checkResumable(from saved: TrainConfig, run: String) throws {
+        let before = saved.dictionary, after = dictionary
+        let changed = (Self.frozenOnResume + saved.model.keys).filter { key in
+            "\(before[key] ?? "")" != "\(after[key] ?? "")"
+        }.sorted()
+        guard changed.isEmpty else {
+            throw ConfigError("cannot change \(changed.joined(separator: ", ")) when resuming \(run): the checkpoint was made with \(changed.map { "\($0) = \(saved.value(of: $0))" }.joined(separator: ", ")); start a new run (--out) to change them")
+        }
+    }
+
+    /// A setting's value as config.json writes it (for messages).
+    func value(of key: String) -> String {
+        if let value = Self.schema.values(of: self).first(where: { $0.key == key })?.value { return value.description }
+        if key == "model" { return model.name }
+        return model.value(key)?.description ?? ""
+    }
 
     /// The trainer's keys, "model", and the current model's keys.
     public var keys: [String] { Self.schema.keys + ["model"] + model.keys }
@@ -118,19 +163,49 @@ extension TrainConfig {
     /// model key explicitly; `model` switches the model (to its defaults).
     public mutating func set(_ key: String, _ value: Any, source: String) throws {
         if key == "model" {
-            guard let name = value as? String else { throw ConfigError("\(source): 'model' must be a model name (\(ModelRegistry.names.joined(separator: ", "))), got \(value)") }
+            let text = (value as? CommandLineText).map { $0.unquoted ?? $0.text } ?? value as? String
+            guard let name = text else { throw ConfigError("\(source): 'model' must be a model name (\(ModelRegistry.names.joined(separator: ", "))), got \(value)") }
             if name != model.name { model = try ModelSpec(name) }
             return
         }
         if key.hasPrefix("model.") {
             let inner = String(key.dropFirst("model.".count))
             if inner == "name" { return try set("model", value, source: source) }
+            if !model.has(inner) && Self.contextLengthAliases.contains(inner) { return try model.set(model.contextLengthKey, value, source: source) }
             guard model.has(inner) else { throw ConfigError(unknownSettingMessage(inner, source: source, known: model.keys)) }
             return try model.set(inner, value, source: source)
         }
+        if key == "param_groups", let rules = value as? [Any] { return try set(key, try ParameterGroupRule.text(of: rules), source: source) }
         if Self.schema.field(key) != nil { return try Self.schema.set(key, value, on: &self, source: source) }
         if model.has(key) { return try model.set(key, value, source: source) }
+        if Self.contextLengthAliases.contains(key) { return try model.set(model.contextLengthKey, value, source: source) }
         throw ConfigError(unknownSettingMessage(key, source: source, known: keys))
+    }
+
+    /// The one key for the window on every model: `context_length` (nanoGPT's block_size works on every model too;
+    /// each model's own name — block_size, max_seq_len — stays).
+    public static let contextLengthAliases = ["context_length", "block_size"]
+
+    /// Whether `key` names a setting of this run (the trainer's, the model's, or "model").
+    func knows(_ key: String) -> Bool {
+        let bare = key.hasPrefix("model.") ? String(key.dropFirst("model.".count)) : key
+        return key == "model" || bare == "name" || Self.contextLengthAliases.contains(bare) || Self.schema.field(bare) != nil
+            || model.has(bare)
+    }
+
+    /// The message for keys no setting of this run has, all at once: which other model owns each, or the nearest keys.
+    func strayKeysMessage(_ stray: [String], source: String) -> String {
+        let lines = stray.map { key -> String in
+            let bare = key.hasPrefix("model.") ? String(key.dropFirst("model.".count)) : key
+            let owners = ModelRegistry.all.filter { $0.keys.contains(bare) }.map(\.name)
+            if !owners.isEmpty {
+                return "'\(key)' is a setting of model \(owners.joined(separator: " / ")), not of \(model.name) (set model = \"\(owners[0])\" to use it)"
+            }
+            let near = keys.filter { $0.contains(bare) || bare.contains($0) || editDistance($0, bare) <= 2 }
+            return "'\(key)'" + (near.isEmpty ? "" : " (did you mean \(near.map { "'\($0)'" }.joined(separator: " or "))?)")
+        }
+        return "\(source): \(stray.count == 1 ? "unknown setting" : "\(stray.count) unknown settings") for model \(model.name):\n  "
+            + lines.joined(separator: "\n  ") + "\nknown settings: \(keys.joined(separator: ", "))"
     }
 
     /// Applies `key=value` (the value parsed by the key's type).
@@ -140,54 +215,44 @@ extension TrainConfig {
         }
         let key = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
         let raw = String(text[text.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
-        try set(key, raw, source: "--set \(key)")
+        try set(key, CommandLineText(raw), source: "--set \(key)")
     }
 
     /// Reads a TOML (`.toml`) or JSON file; keys not given keep their defaults (the model's defaults for its
-    /// keys). The model is chosen before any other key is read.
+    /// keys). The model is chosen before any other key is read; keys that are no setting of the run are all named
+    /// in one error.
     public static func load(_ path: String) throws -> TrainConfig {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError("cannot read config file \(path): no such file or not UTF-8 text")
         }
         var values: [(String, Any)] = []
+        func add(_ key: String, _ value: Any) throws {
+            guard let table = value as? [String: Any] else { return values.append((key, value)) }
+            guard key == "model" else {
+                throw ConfigError("\(path): '\(key)' is a table; the only settings table is [model] (param_groups takes an array of tables)")
+            }
+            for (k, v) in table { values.append(("model.\(k)", v)) }
+        }
         if path.hasSuffix(".json") {
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-                throw ConfigError("\(path): not a JSON object")
+            let parsed: JSONValue
+            do { parsed = try JSONParser.parse(text, options: .python) } catch {
+                throw ConfigError("\(path): not valid JSON: \(error)")
             }
-            for (key, value) in object {
-                if let table = value as? [String: Any] {
-                    guard key == "model" else { throw ConfigError("\(path): '\(key)' must be a number, boolean or string") }
-                    for (k, v) in table { values.append(("model.\(k)", plain(v))) }
-                } else {
-                    values.append((key, plain(value)))
-                }
-            }
+            guard case .object(let members) = parsed else { throw ConfigError("\(path): not a JSON object") }
+            for member in members { try add(member.key, try plain(member.value, key: member.key, path: path)) }
         } else {
             let table: TOMLTable
             do { table = try TOMLTable(string: text) } catch { throw ConfigError("\(path): invalid TOML: \(error)") }
-            func scalar(_ key: String, _ value: TOMLValueConvertible) throws -> Any {
-                if let v = value.int { return v }
-                if let v = value.double { return v }
-                if let v = value.bool { return v }
-                if let v = value.string { return v }
-                throw ConfigError("\(path): '\(key)' must be a number, boolean or string (arrays are not settings)")
-            }
-            for (key, value) in table {
-                if let inner = value.table {
-                    guard key == "model" else { throw ConfigError("\(path): [\(key)] is not a settings table (only [model] is)") }
-                    for (k, v) in inner { values.append(("model.\(k)", try scalar("model.\(k)", v))) }
-                } else {
-                    values.append((key, try scalar(key, value)))
-                }
-            }
+            for (key, value) in table { try add(key, try plain(value, key: key, path: path)) }
         }
         // The model first (it decides which keys exist), then the rest in a fixed order.
         func isModelName(_ key: String) -> Bool { key == "model" || key == "model.name" }
         var config = TrainConfig()
         for (key, value) in values where isModelName(key) { try config.set(key, value, source: path) }
-        for (key, value) in values.filter({ !isModelName($0.0) }).sorted(by: { $0.0 < $1.0 }) {
-            try config.set(key, value, source: path)
-        }
+        let rest = values.filter { !isModelName($0.0) }.sorted { $0.0 < $1.0 }
+        let stray = rest.map(\.0).filter { !config.knows($0) }
+        guard stray.isEmpty else { throw ConfigError(config.strayKeysMessage(stray, source: path)) }
+        for (key, value) in rest { try config.set(key, value, source: path) }
         return config
     }
 
@@ -201,8 +266,24 @@ extension TrainConfig {
     }
 
     public func jsonData() -> Data {
-        (try? JSONSerialization.data(withJSONObject: dictionary, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        (try? JSONSerialization.data(withJSONObject: dictionary, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
     }
+
+    /// Settings that are allowed but probably not meant, as messages (printed when a run starts).
+    public func warnings() -> [String] {
+        var out: [String] = []
+        if decayLR && lrSchedule == .cosine && warmupIters > maxIters {
+            out.append("warmup_iters (\(warmupIters)) is longer than the run (max_iters \(maxIters)): the learning rate never reaches learning_rate")
+        }
+        return out
+    }
+
+    /// The loss kind (softmax, StableMax, LogStableMax).
+    public var lossKind: LossKind { loss }
+    /// The forward's dtype.
+    public var computeDType: ComputeDType { dtype }
+    /// ⊥Grad's skip list.
+    public var orthogonalSkipList: [String] { orthogonalSkip }
 
     /// Problems that make the run impossible, as messages that say what to fix. Every number is range-checked
     /// here, so a bad setting stops before any work (and never reaches libtorch as a NaN or an overflow).
@@ -231,12 +312,9 @@ extension TrainConfig {
         if stabilityWindow <= 0 { out.append("stability_window must be positive, got \(stabilityWindow)") }
         do { _ = try ParameterGroupRule.parse(paramGroups) } catch { out.append("\(error)") }
         if !(temperature.isFinite && temperature > 0) { out.append("temperature must be a finite number > 0, got \(temperature)") }
-        if !["float32", "bfloat16"].contains(dtype) { out.append("dtype must be float32 or bfloat16, got \(dtype)") }
-        if LossKind(rawValue: loss) == nil { out.append("loss must be softmax, stablemax or log_stablemax, got \(loss)") }
+        if Device(device) == nil { out.append("device '\(device)': use cpu, cuda or cuda:N") }
         if !(valFraction >= 0 && valFraction < 1) { out.append("val_fraction must be in [0, 1), got \(valFraction)") }
-        if !["packed", "padded"].contains(dataLayout) { out.append("data_layout must be packed or padded, got \(dataLayout)") }
-        if !["cosine", "minimind"].contains(lrSchedule) { out.append("lr_schedule must be cosine or minimind, got \(lrSchedule)") }
-        if warmupIters > lrDecayIters && decayLR && lrSchedule == "cosine" { out.append("warmup_iters (\(warmupIters)) exceeds lr_decay_iters (\(lrDecayIters))") }
+        if warmupIters > lrDecayIters && decayLR && lrSchedule == .cosine { out.append("warmup_iters (\(warmupIters)) exceeds lr_decay_iters (\(lrDecayIters))") }
         if batchSize > 0 && gradientAccumulationSteps > 0 && blockSize > 0 {
             if let tokens = tokensPerIteration, tokens <= 1 << 40 {} else {
                 out.append("batch_size × block_size × gradient_accumulation_steps (\(batchSize) × \(blockSize) × \(gradientAccumulationSteps)) is too large")
@@ -258,11 +336,31 @@ extension TrainConfig {
     }
 }
 
-/// JSON numbers arrive as NSNumber: booleans become Bool, integers Int, the rest Double.
-private func plain(_ value: Any) -> Any {
-    guard let n = value as? NSNumber else { return value }
-    let type = String(cString: n.objCType)
-    if type == "c" { return n.boolValue }
-    if type == "d" || type == "f" { return n.doubleValue }
-    return n.intValue
+/// A JSON value as a setting takes it: Int, Double, Bool, String, [Any], [String: Any].
+private func plain(_ value: JSONValue, key: String, path: String) throws -> Any {
+    switch value {
+    case .integer(let v): return v
+    case .number: return value.double ?? .nan
+    case .bool(let v): return v
+    case .string(let v): return v
+    case .array(let items): return try items.map { try plain($0, key: key, path: path) }
+    case .object(let members):
+        return Dictionary(try members.map { ($0.key, try plain($0.value, key: key, path: path)) }, uniquingKeysWith: { $1 })
+    case .null: throw ConfigError("\(path): '\(key)' is null; give a value or leave the key out")
+    }
+}
+
+/// A TOML value as a setting takes it: Int, Double, Bool, String, [Any], [String: Any].
+private func plain(_ value: any TOMLValueConvertible, key: String, path: String) throws -> Any {
+    if let v = value.int { return v }
+    if let v = value.double { return v }
+    if let v = value.bool { return v }
+    if let v = value.string { return v }
+    if let array = value.array { return try array.map { try plain($0, key: key, path: path) } }
+    if let table = value.table {
+        var out: [String: Any] = [:]
+        for (k, v) in table { out[k] = try plain(v, key: "\(key).\(k)", path: path) }
+        return out
+    }
+    throw ConfigError("\(path): '\(key)' must be a number, boolean, string, array or table (dates are not settings)")
 }

@@ -1,28 +1,56 @@
-// TrainingHook.swift — techniques that act on the training step from outside the model: gradient all-reduce,
-// ⊥Grad, memory EMA, consolidation, parameter EMA, extra evaluation metrics. A hook is one object with up to
-// three entry points, called by the trainer in a fixed order:
+// TrainingHook.swift — the one extension point of the trainer: everything that acts around a step from outside the
+// model's forward is a hook — gradient all-reduce, ⊥Grad, the model's own after-step work (memory-bank EMA, Cortex
+// consolidation), the parameter EMA, stability tracking, residual diagnostics, softmax-collapse diagnostics, and the
+// hooks a config names (`hooks = ["grad_norm:wte"]`, HookRegistry.swift). A hook has up to four entry points, called
+// by the trainer in a fixed order:
 //
-//   each iteration:  forward + backward over the micro-batches (gradients accumulate)
+//   each iteration:  atStepStart          — before evaluation and the step's batches (a held-out batch's loss)
+//                    evaluation (when due): the loss estimate and full pass, then atEvaluation — each hook's
+//                                           metrics go on the evaluation's line; then samples and the checkpoint
+//                    forward + backward over the micro-batches (gradients accumulate)
 //                    afterBackward        — hooks by stage: .synchronizeGradients (all-reduce), then
 //                                           .transformGradients (⊥Grad), then .other; gradients are complete,
 //                                           not yet clipped
-//                    clip (the pre-clip norm is logged), optimizer step
-//                    afterOptimizerStep   — parameters updated (EMA, consolidation), same stage order
-//                    zero the gradients
-//   each evaluation: the loss estimate and full pass, then atEvaluation — each hook's metrics are logged with
-//                    the evaluation's line; then samples and the checkpoint
+//                    clip (the pre-clip norms are in the context), optimizer step
+//                    afterOptimizerStep   — parameters updated (model state, EMA, stability), same stage order
+//                    zero the gradients, the training line
 //
-// Within a stage, hooks run in the order they were added.
+// Within a stage, hooks run in the order they were added. Metrics a hook records in `context.metrics` during a step
+// go on that step's training line when it logs one, else on a line of their own (a spike, a held-out loss); what
+// `atEvaluation` returns goes on the evaluation line. A hook whose state must survive a resume conforms to
+// CheckpointedHook; the one hook that swaps in the weights evaluation uses (the parameter EMA) to
+// EvaluationWeightsHook.
+import Foundation
+import MnemoData
+import MnemoModels
 import Torch
 import TorchNN
 import TorchOptim
-import MnemoModels
 
 public enum HookStage: Int, Comparable, Sendable {
     case synchronizeGradients = 0
     case transformGradients = 1
     case other = 2
     public static func < (a: HookStage, b: HookStage) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Metrics hooks record during a step (numbers, or 0-d tensors read only when the line is written).
+public final class HookMetrics {
+    public private(set) var values: [String: Double] = [:]
+    var tensors: [String: Tensor] = [:]
+    public init() {}
+    public func record(_ key: String, _ value: Double) { values[key] = value }
+    public func record(_ key: String, _ value: Tensor) { tensors[key] = value }
+    public var isEmpty: Bool { values.isEmpty && tensors.isEmpty }
+
+    /// Everything recorded, read, and the channel emptied.
+    func drain() -> [String: Double] {
+        var out = values
+        for (key, tensor) in tensors { out[key] = tensor.item() }
+        values = [:]
+        tensors = [:]
+        return out
+    }
 }
 
 /// What a hook sees of the step.
@@ -32,26 +60,64 @@ public struct StepContext {
     public let model: any LanguageModel
     public let optimizer: any Optimizer
     public let device: Device
-    /// At evaluation: one val batch (x, y) on the device, drawn for the hooks.
-    public var evaluationBatch: (x: Tensor, y: Tensor)? = nil
-    /// The run's compute dtype ("float32" or "bfloat16" autocast).
-    public var dtype = "float32"
+    /// The run's compute dtype (bfloat16: the forward runs under autocast).
+    public var dtype: ComputeDType = .float32
+    /// At evaluation: one val batch on the device, drawn for the hooks.
+    public var evaluationBatch: Batch? = nil
+    /// After the optimizer step: the step's task loss (this rank's, mean over micro-batches).
+    public var loss: Double? = nil
+    /// After the optimizer step: each clipping group's gradient norm before clipping.
+    public var gradientNorms: [String: Double] = [:]
+    /// This step writes a training line (hooks that log per step record their metrics on such steps).
+    public var logsThisStep = false
+    /// The channel for per-step metrics.
+    public var metrics = HookMetrics()
+    /// The objective's task loss of a batch in eval mode, without gradients, on the weights evaluation uses,
+    /// averaged over data-parallel ranks (every rank must call it at the same point).
+    public var evaluate: (Batch) throws -> Double = { _ in .nan }
+    /// A line for the run's log and terminal.
+    public var say: (String) -> Void = { _ in }
+    /// Data parallel: this process's rank and the number of ranks (0 and 1 alone).
+    public var rank = 0
+    public var ranks = 1
+
+    public init(step: Int, model: any LanguageModel, optimizer: any Optimizer, device: Device) {
+        self.step = step
+        self.model = model
+        self.optimizer = optimizer
+        self.device = device
+    }
 }
 
 public protocol TrainingHook: AnyObject {
     var name: String { get }
     var stage: HookStage { get }
+    func atStepStart(_ context: StepContext) throws
     func afterBackward(_ context: StepContext) throws
-    func afterOptimizerStep(_ context: StepContext)
+    func afterOptimizerStep(_ context: StepContext) throws
     /// Metrics to log with the evaluation (keys should be unique across hooks).
-    func atEvaluation(_ context: StepContext) -> [String: Double]
+    func atEvaluation(_ context: StepContext) throws -> [String: Double]
 }
 
 extension TrainingHook {
     public var stage: HookStage { .other }
+    public func atStepStart(_ context: StepContext) {}
     public func afterBackward(_ context: StepContext) {}
     public func afterOptimizerStep(_ context: StepContext) {}
     public func atEvaluation(_ context: StepContext) -> [String: Double] { [:] }
+}
+
+/// A hook whose state is part of each checkpoint, so that a resumed run continues as an uninterrupted one.
+public protocol CheckpointedHook: TrainingHook {
+    /// Files to write into the checkpoint folder (name → tensors); `state` may keep small values in state.json.
+    func checkpoint(_ state: inout CheckpointState) -> [String: [String: Tensor]]
+    /// Restores from the checkpoint `folder` whose state.json is `state`.
+    func restore(folder: String, state: CheckpointState, device: Device) throws
+}
+
+/// The hook that decides which weights evaluation and samples use (the parameter EMA's average).
+public protocol EvaluationWeightsHook: TrainingHook {
+    func withEvaluationWeights<R>(_ body: () throws -> R) rethrows -> R
 }
 
 /// ⊥Grad (Prieto et al., ICLR 2025) as a hook: after backward, every gradient loses its component along its
@@ -81,6 +147,15 @@ public final class OrthogonalGradientHook: TrainingHook {
     }
 }
 
+/// The model's own work after each optimizer step (OptimizerStepObserver: the memory bank's EMA, CortexGPT's
+/// consolidation), as a hook.
+public final class ModelUpdateHook: TrainingHook {
+    public let name = "model_update"
+    let observer: any OptimizerStepObserver
+    public init(_ observer: any OptimizerStepObserver) { self.observer = observer }
+    public func afterOptimizerStep(_ context: StepContext) { observer.afterOptimizerStep(step: context.step) }
+}
+
 /// The grokking paper's softmax-collapse diagnostics at every evaluation, on one val batch in eval mode: the
 /// fraction of positions whose float32 softmax is exactly one-hot (sc_fraction), of exactly-zero losses
 /// (zero_loss_fraction, under the run's loss kind), the median logit margin, and the norm of the model's output
@@ -92,14 +167,14 @@ public final class SoftmaxCollapseHook: TrainingHook {
     public init(lossKind: LossKind) { self.lossKind = lossKind }
 
     public func atEvaluation(_ context: StepContext) -> [String: Double] {
-        guard let (x, y) = context.evaluationBatch else { return [:] }
+        guard let batch = context.evaluationBatch else { return [:] }
         let model = context.model
         model.eval()
         defer { model.train() }
         return withNoGrad {
-            let logits = model.forward(x, targets: nil).logits.float()
-            let flat = logits.reshape([-1, logits.size(-1)]), targets = y.reshape([-1])
-            // targets -1 (padding of padded rows) are left out, as the trainer's loss leaves them out
+            let logits = model.forward(batch.inputs, targets: nil).logits.float()
+            let flat = logits.reshape([-1, logits.size(-1)]), targets = batch.targets.reshape([-1])
+            // targets -1 (padding, masked positions) are left out, as the trainer's loss leaves them out
             let perSample = TorchNN.lossFunction(lossKind, ignoreIndex: -1, reduction: .none)(flat, targets)
             let stats = SoftmaxCollapse.stats(logits: flat, targets: targets, perSampleLosses: perSample, ignoreIndex: -1)
             var out = ["sc_fraction": stats.collapsedFraction, "zero_loss_fraction": stats.zeroLossFraction ?? .nan,
@@ -107,5 +182,29 @@ public final class SoftmaxCollapseHook: TrainingHook {
             if let weight = model.outputWeight { out["head_weight_norm"] = SoftmaxCollapse.weightNorm([weight]) }
             return out
         }
+    }
+}
+
+/// The residual stream's size per layer (resid_in/i, resid_mid/i, resid_norm/i, resid_out) at every evaluation, on one
+/// fixed val batch (the same tokens every time: a generator of its own, seeded once), for models with a residual
+/// stream (ResidualDiagnostics).
+public final class ResidualDiagnosticsHook: TrainingHook {
+    public let name = "residual_diagnostics"
+    let diagnosed: any ResidualDiagnostics
+    let val: any BatchSource
+    let batchSize: Int
+
+    public init(_ diagnosed: any ResidualDiagnostics, val: any BatchSource, batchSize: Int) {
+        self.diagnosed = diagnosed
+        self.val = val
+        self.batchSize = batchSize
+    }
+
+    public func atEvaluation(_ context: StepContext) -> [String: Double] {
+        let model = context.model
+        model.eval()
+        defer { model.train() }
+        let batch = val.randomBatch(size: Swift.min(batchSize, 8), generator: Generator(seed: 20_241_231), device: context.device)
+        return diagnosed.residualStatistics(batch.inputs).metrics
     }
 }

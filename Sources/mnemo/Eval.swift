@@ -1,9 +1,9 @@
 // Eval.swift — `mnemo eval RUN`: the deterministic loss over all of val (and train) for a run's latest checkpoint.
 import ArgumentParser
 import Foundation
+import MnemoData
 import MnemoTrain
 import Torch
-import TorchNN
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Loss of a run's latest checkpoint over its whole val split.")
@@ -17,16 +17,15 @@ struct Eval: ParsableCommand {
         do {
             let loaded = try LoadedRun(runDirectory: runFolder, device: try parseDevice(device))
             let data = try TokenData.load(config: loaded.config)
-            let b = loaded.config.batchSize, t = loaded.config.blockSize
-            // the run's own loss (softmax or StableMax cross-entropy), targets never ignored here
-            let lossFn = lossFunction(loaded.lossKind, ignoreIndex: -1)
-            func loss(_ split: TokenSplit) -> Double {
-                split.fullPassLoss(batchSize: b, blockSize: t, device: loaded.device) { x, y in
-                    lossFn(loaded.model.forward(x, targets: y).logits, y)
+            // the run's own objective's task loss (softmax or StableMax cross-entropy, masked targets left out)
+            let objective = RunBuilder.objective(loaded.config)
+            func loss(_ split: any BatchSource) -> Double {
+                split.fullPassLoss(batchSize: loaded.config.batchSize, device: loaded.device) { batch in
+                    objective.loss(loaded.model, on: batch, training: false).task
                 }
             }
-            print(String(format: "step %d: val loss %.4f (%d tokens)", loaded.step, loss(data.val), data.val.count))
-            if train { print(String(format: "step %d: train loss %.4f (%d tokens)", loaded.step, loss(data.train), data.train.count)) }
+            print(String(format: "step %d: val loss %.4f (%d tokens)", loaded.step, loss(data.val), data.val.tokenCount))
+            if train { print(String(format: "step %d: train loss %.4f (%d tokens)", loaded.step, loss(data.train), data.train.tokenCount)) }
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)

@@ -44,12 +44,12 @@ import Testing
         let bos = tokenizer.specialTokens[c.bosToken]!, eos = tokenizer.specialTokens[c.eosToken]!
         let first = "Document 0: the quick brown fox jumps over the lazy dog.\n"
         let expected = [bos] + tokenizer.encode(first) + [eos]
-        let all = try #require(data.train.tokens as? [Int])
+        let all = try #require((data.train as? TokenWindows)?.tokens as? [Int])
         let stream = Array(all.prefix(expected.count))
         #expect(stream == expected)
         #expect(!tokenizer.decode(Array(all.prefix(200))).contains("{\"text\""))
         // 12 of the 120 documents validate, each framed the same way
-        #expect(data.val.tokens.count == (108..<120).map { i in
+        #expect(data.val.tokenCount == (108..<120).map { i in
             tokenizer.encode("Document \(i): the quick brown fox \(i % 7 == 0 ? "jumps over the lazy dog" : "sleeps").\n").count + 2
         }.reduce(0, +))
         // a character vocabulary is built from the documents' text, not from JSON syntax
@@ -63,11 +63,12 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let c = try Self.config(data: try Self.corpus(in: dir), context: 64)
         let data = try TokenData.load(config: c)
-        let train = try #require(data.train.rows), val = try #require(data.val.rows)
+        let train = try #require(data.train as? PaddedDocumentRows), val = try #require(data.val as? PaddedDocumentRows)
         #expect(train.rows == 108 && val.rows == 12 && train.rowLength == 65)   // 10% of 120 documents validate
         let ids = data.tokenizer.encode("Document 0: the quick brown fox jumps over the lazy dog.\n")
         try #require(ids.count + 2 < 65, "the document fits its row")
-        let (x, y) = train.batch([0], device: .cpu)
+        let batch = train.batch([0], device: .cpu)
+        let (x, y) = (batch.inputs, batch.targets)
         let row = x.toArray(Int64.self).map(Int.init), targets = y.toArray(Int64.self).map(Int.init)
         #expect(row.first == 1, "<|im_start|> is id 1 in MiniMind's tokenizer")
         #expect(Array(row[1...ids.count]) == ids && row[ids.count + 1] == 2, "text, then <|im_end|> (id 2)")
@@ -98,7 +99,6 @@ import Testing
         try "{\"text\": 1}\n".write(toFile: "\(dir)/bad.jsonl", atomically: true, encoding: .utf8)
         c = try Self.config(data: "\(dir)/bad.jsonl")
         #expect(throws: ConfigError.self) { try TokenData.load(config: c) }
-        c.dataLayout = "stacked"
-        #expect(c.problems().contains { $0.contains("data_layout") })
+        #expect(throws: ConfigError.self) { try c.apply(override: "data_layout=stacked") }
     }
 }

@@ -2,6 +2,7 @@
 // and clear errors for bad configs and data.
 import Foundation
 import Testing
+import TorchNN
 @testable import MnemoTrain
 @testable import Torch
 import TorchOptim
@@ -100,14 +101,14 @@ func metricLines(_ run: String) throws -> [[String: Any]] {
         for (x, y) in zip(va, vb) { #expect(Swift.abs(x - y) < 1e-5) }
     }
 
-    @Test(arguments: ["stablemax", "log_stablemax"])
-    func stableMaxAndOrthogonalAdamWTrainAnLM(loss: String) throws {
+    @Test(arguments: [LossKind.stablemax, .logStablemax])
+    func stableMaxAndOrthogonalAdamWTrainAnLM(loss: LossKind) throws {
         let dir = try temporaryFolder("stablemax")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var c = tinyConfig(data: try writeCorpus(in: dir))
         c.loss = loss
         c.orthogonal = true
-        c.orthogonalSkip = "bias,ln_"
+        c.orthogonalSkip = ["bias", "ln_"]
         let trainer = try Trainer(config: c, runDirectory: "\(dir)/run")
         trainer.progress = false
         #expect(trainer.hooks.contains { $0 is OrthogonalGradientHook })   // ⊥Grad is an after-backward hook
@@ -117,8 +118,7 @@ func metricLines(_ run: String) throws -> [[String: Any]] {
         #expect((evals.last!["val_loss"] as! Double) < (evals.first!["val_loss"] as! Double))
         for key in ["sc_fraction", "median_margin", "head_weight_norm"] { #expect(evals.last![key] != nil, "\(key)") }
         var bad = c
-        bad.loss = "sparsemax"
-        #expect(bad.problems().contains { $0.contains("loss must be softmax, stablemax or log_stablemax") })
+        #expect { try bad.apply(override: "loss=sparsemax") } throws: { "\($0)".contains("must be one of softmax, stablemax, log_stablemax") }
     }
 
     @Test func badInputStopsWithAMessage() throws {

@@ -1,0 +1,36 @@
+// NextTokenObjective.swift — next-token cross-entropy over the targets that are not -1 (the batch's loss mask), with
+// the run's loss kind (softmax, or the grokking paper's StableMax / LogStableMax), label smoothing in the training
+// form only, and the model's auxiliary losses added with their weights:
+//
+//   total = taskWeight · CE_ε(logits, targets) + Σ weight_i · aux_i        (back-propagated)
+//   task  = CE(logits, targets)                                            (logged and evaluated)
+import MnemoData
+import MnemoModels
+import Torch
+import TorchNN
+
+public final class NextTokenObjective: Objective {
+    public let lossKind: LossKind
+    public let labelSmoothing: Double
+    let plain: (Tensor, Tensor) -> Tensor
+    let smoothed: (Tensor, Tensor) -> Tensor
+
+    public init(lossKind: LossKind = .softmax, labelSmoothing: Double = 0) {
+        self.lossKind = lossKind
+        self.labelSmoothing = labelSmoothing
+        plain = TorchNN.lossFunction(lossKind, ignoreIndex: -1)
+        smoothed = labelSmoothing > 0 ? TorchNN.lossFunction(lossKind, ignoreIndex: -1, labelSmoothing: labelSmoothing) : plain
+    }
+
+    public var probabilities: (Tensor) -> Tensor { TorchNN.probabilities(lossKind) }
+
+    public func loss(_ model: any LanguageModel, on batch: Batch, training: Bool) -> ObjectiveLoss {
+        let output = model.forward(batch.inputs, targets: batch.targets)
+        let smoothing = training && labelSmoothing > 0
+        let objective = smoothing ? smoothed(output.logits, batch.targets) : plain(output.logits, batch.targets)
+        let task = smoothing ? withNoGrad { plain(output.logits.detached(), batch.targets) } : objective
+        var total = output.taskWeight == 1 ? objective : objective * output.taskWeight
+        for aux in output.auxiliaryLosses { total = total + aux.value * aux.weight }
+        return ObjectiveLoss(task: task, total: total, auxiliaryLosses: output.auxiliaryLosses, metrics: output.metrics)
+    }
+}

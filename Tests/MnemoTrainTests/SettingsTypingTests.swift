@@ -1,0 +1,111 @@
+// SettingsTypingTests.swift — typed settings: choices parsed once, lists and tables from TOML, `--set` values written
+// as in a config file, one context_length key, every stray key named at once, warnings.
+import Foundation
+import Testing
+import TorchNN
+@testable import MnemoModels
+@testable import MnemoTrain
+
+@Suite struct SettingsTypingTests {
+    func write(_ text: String, _ name: String) throws -> (dir: String, path: String) {
+        let dir = try temporaryFolder("settings")
+        let path = "\(dir)/\(name)"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return (dir, path)
+    }
+
+    @Test func setValuesMayBeWrittenAsInTheConfigFile() throws {
+        var c = TrainConfig()
+        try c.apply(override: "dtype=\"bfloat16\"")          // a TOML string: the quotes are not part of the value
+        #expect(c.dtype == .bfloat16)
+        try c.apply(override: "data='runs/a b.txt'")
+        #expect(c.data == "runs/a b.txt")
+        try c.apply(override: "orthogonal_skip=[\"bias\", 'ln_']")
+        #expect(c.orthogonalSkip == ["bias", "ln_"])
+        try c.apply(override: "orthogonal_skip=bias,wpe")    // the comma form keeps working
+        #expect(c.orthogonalSkip == ["bias", "wpe"])
+        try c.apply(override: "hooks=grad_norm:wte,weight_norm:lm_head")
+        #expect(c.hooks == ["grad_norm:wte", "weight_norm:lm_head"])
+        #expect { try c.apply(override: "dtype=float16") } throws: { "\($0)".contains("must be one of float32, bfloat16, got float16") }
+        #expect { try c.apply(override: "loss=\"sparsemax\"") } throws: { "\($0)".contains("one of softmax, stablemax, log_stablemax") }
+    }
+
+    @Test func tomlArraysAndTablesAreSettings() throws {
+        let (dir, path) = try write("""
+            data = "x.txt"
+            loss = "stablemax"
+            orthogonal_skip = ["bias", "ln_"]
+            hooks = ["grad_norm:wte"]
+            [[param_groups]]
+            match = "wte"
+            lr = 0.5
+            clip = 0.25
+            [[param_groups]]
+            match = "lm_head"
+            wd = 0
+            """, "run.toml")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = try TrainConfig.load(path)
+        #expect(c.loss == .stablemax && c.orthogonalSkip == ["bias", "ln_"] && c.hooks == ["grad_norm:wte"])
+        let rules = try ParameterGroupRule.parse(c.paramGroups)
+        #expect(rules == [ParameterGroupRule(match: "wte", lrScale: 0.5, weightDecay: nil, clip: 0.25),
+                          ParameterGroupRule(match: "lm_head", lrScale: 1, weightDecay: 0, clip: nil)])
+        // config.json round trip: lists as JSON arrays, choices as their names
+        let json = "\(dir)/config.json"
+        try c.jsonData().write(to: URL(fileURLWithPath: json))
+        #expect(try TrainConfig.load(json) == c)
+        let text = try String(contentsOfFile: json, encoding: .utf8)
+        #expect(text.contains("\"orthogonal_skip\" : [") && text.contains("\"loss\" : \"stablemax\""))
+    }
+
+    @Test func contextLengthIsTheWindowOnEveryModel() throws {
+        for (model, key) in [("gpt", "block_size"), ("minimind", "max_seq_len"), ("mlp", "block_size")] {
+            var c = TrainConfig()
+            try c.apply(override: "model=\(model)")
+            try c.apply(override: "context_length=48")
+            #expect(c.blockSize == 48 && c.model.value(key) == .int(48), "\(model)")
+            try c.apply(override: "block_size=40")          // nanoGPT's name works on every model
+            try c.apply(override: "model.context_length=40")
+            #expect(c.blockSize == 40, "\(model)")
+        }
+    }
+
+    @Test func everyStrayKeyIsNamedAtOnceWithTheModelThatOwnsIt() throws {
+        let (dir, path) = try write("""
+            data = "x.txt"
+            n_layers = 2
+            n_kv_heads = 1
+            learnng_rate = 0.1
+            """, "stray.toml")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            _ = try TrainConfig.load(path)
+            Issue.record("stray keys must be refused")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains("3 unknown settings for model gpt"))
+            #expect(message.contains("'n_layers' is a setting of model minimind"))
+            #expect(message.contains("'n_kv_heads' is a setting of model minimind"))
+            #expect(message.contains("'learnng_rate' (did you mean 'learning_rate'?)"))
+        }
+    }
+
+    @Test func warmupLongerThanTheRunIsAWarningNotAnError() throws {
+        var c = tinyConfig(data: "x.txt")
+        c.maxIters = 10; c.warmupIters = 15; c.lrDecayIters = 20
+        #expect(c.problems().isEmpty)
+        #expect(c.warnings().contains { $0.contains("warmup_iters (15) is longer than the run (max_iters 10)") })
+        c.warmupIters = 5
+        #expect(c.warnings().isEmpty)
+    }
+
+    @Test func aResumedRunRefusesToChangeAFrozenSetting() throws {
+        let saved = tinyConfig(data: "x.txt")
+        var changed = saved
+        try changed.apply(override: "loss=stablemax")
+        #expect { try changed.checkResumable(from: saved, run: "runs/r") } throws: { "\($0)".contains("cannot change loss") }
+        var longer = saved
+        try longer.apply(override: "max_iters=40")
+        try longer.checkResumable(from: saved, run: "runs/r")
+    }
+}
