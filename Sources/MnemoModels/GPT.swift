@@ -134,6 +134,7 @@ extension GPTConfig: ModelConfiguration {
         .double("exit_confidence_weight", \.exitConfidenceWeight),
     ] + CortexConfig.fields(\.cortex))
     public static let defaults = GPTConfig(blockSize: 64, vocabSize: 0, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false)
+    public static let tiny = GPTConfig(blockSize: 16, vocabSize: 0, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true)
     public var contextLength: Int { blockSize }
     public static let contextLengthKey = "block_size"
 }

@@ -88,4 +88,6 @@ extension GrokTransformer: LanguageModel {
     public func lastLogits(_ idx: Tensor) -> Tensor { self(idx) }           // (N, p)
     public var contextLength: Int { position.weight.size(0) }
     public var outputWeight: Tensor? { outputLayer.weight }
+    /// `nonEmbedding` leaves out the learned position embedding (nanoGPT's rule).
+    public func parameterCount(nonEmbedding: Bool) -> Int { parameterCount - (nonEmbedding ? position.weight.count : 0) }
 }

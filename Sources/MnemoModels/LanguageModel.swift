@@ -67,7 +67,8 @@ public protocol LanguageModel: Module {
     var outputWeight: Tensor? { get }
     /// The optimizer's groups (default: nanoGPT's — weight decay on tensors of two or more dimensions only).
     func parameterGroups() -> [ModelParameterGroup]
-    /// Parameters as the model reports them (nanoGPT leaves out position embeddings).
+    /// Parameters as the model reports them: `nonEmbedding` leaves out learned position embeddings, as nanoGPT does
+    /// (the default, for models without them — RoPE, none —, counts every parameter either way).
     func parameterCount(nonEmbedding: Bool) -> Int
     /// State the model writes from its own batches outside the optimizer (a memory's contents), which data parallel
     /// would let drift apart between ranks: what it is, or nil when there is none (the default).
@@ -85,6 +86,7 @@ extension LanguageModel {
 
     public func parameterGroups() -> [ModelParameterGroup] { Self.decayGroups(namedParameters()) }
 
+    /// A model without learned position embeddings: the same count either way.
     public func parameterCount(nonEmbedding: Bool) -> Int { parameterCount }
 
     /// nanoGPT's configure_optimizers: matmul weights and embeddings (≥ 2-D) decay, biases and norm gains do not.

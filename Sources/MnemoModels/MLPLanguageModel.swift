@@ -35,6 +35,11 @@ extension MLPLanguageModelConfig: ModelConfiguration {
         .int("n_embd", \.nEmbd), .int("n_hidden", \.nHidden), .double("z_loss", \.zLoss),
     ])
     public static let defaults = MLPLanguageModelConfig()
+    public static var tiny: MLPLanguageModelConfig {
+        var c = MLPLanguageModelConfig()
+        c.blockSize = 16; c.nEmbd = 8; c.nHidden = 16
+        return c
+    }
     public var contextLength: Int { blockSize }
     public static let contextLengthKey = "block_size"
 }

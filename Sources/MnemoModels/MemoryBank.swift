@@ -184,7 +184,7 @@ final class MemoryLayer: Module {
     /// hAttn (B, T, d): the block's attention output. `gumbel` (B, T, k): the faithful version's noise (drawn here
     /// when nil).
     func callAsFunction(_ hAttn: Tensor, embedding: Tensor, gumbel: Tensor? = nil) -> MemoryOutput {
-        let (B, T) = (hAttn.size(0), hAttn.size(1)), k = candidates
+        let (B, T) = (hAttn.size(0), hAttn.size(1))
         let q = memory_norm(hAttn)                                                   // (B, T, d)
         if dense { return denseRetrieval(q, embedding: embedding) }
         let (idx, pk) = exact ? exactCandidates(q, embedding: embedding) : productKeyCandidates(q)   // (B, T, k) each

@@ -147,6 +147,11 @@ extension MiniMindConfig: ModelConfiguration {
         .string("memory_file", \.memoryFile),
     ] + CortexConfig.fields(\.cortex))
     public static let defaults = MiniMindConfig()
+    public static var tiny: MiniMindConfig {
+        var c = MiniMindConfig()
+        c.dim = 32; c.nLayers = 2; c.nHeads = 4; c.nKVHeads = 2; c.vocabSize = 0; c.maxSeqLen = 16
+        return c
+    }
     public var contextLength: Int { maxSeqLen }
     public static let contextLengthKey = "max_seq_len"
 }

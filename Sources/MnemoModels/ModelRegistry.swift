@@ -12,6 +12,8 @@ public protocol ModelConfiguration: Sendable {
     static var schema: SettingsSchema<Self> { get }
     /// The values a run starts from when its file does not set them.
     static var defaults: Self { get }
+    /// The smallest useful shape (vocabulary following the tokenizer): what the registry's conformance test trains.
+    static var tiny: Self { get }
     /// Vocabulary size; 0 follows the tokenizer (the trainer fills it in).
     var vocabSize: Int { get set }
     /// The context the model reads: the trainer's windows have this many tokens.
@@ -26,17 +28,22 @@ public protocol ModelConfiguration: Sendable {
 public struct RegisteredModel: Sendable {
     public let name: String
     public let summary: String
+    /// `mnemo export` writes it as a Hugging Face folder that HuggingFaceImport (and transformers) read back.
+    public let exportsToHuggingFace: Bool
     let defaults: any ModelConfiguration
+    let tinyConfiguration: any ModelConfiguration
     let keysOf: @Sendable () -> [String]
     let setter: @Sendable (inout any ModelConfiguration, String, Any, String) throws -> Void
     let valuesOf: @Sendable (any ModelConfiguration) -> [(key: String, value: SettingValue)]
     let builder: @Sendable (any ModelConfiguration) -> any LanguageModel
 
-    public init<C: ModelConfiguration>(_ name: String, summary: String, _ type: C.Type,
+    public init<C: ModelConfiguration>(_ name: String, summary: String, _ type: C.Type, exportsToHuggingFace: Bool = false,
                                        build: @escaping @Sendable (C) -> any LanguageModel) {
         self.name = name
         self.summary = summary
+        self.exportsToHuggingFace = exportsToHuggingFace
         defaults = C.defaults
+        tinyConfiguration = C.tiny
         keysOf = { C.schema.keys }
         setter = { config, key, value, source in
             guard var typed = config as? C else { throw ConfigError("\(source): the settings are not \(name)'s") }
@@ -48,6 +55,8 @@ public struct RegisteredModel: Sendable {
     }
 
     public var keys: [String] { keysOf() }
+    /// The model at its tiny shape.
+    public var tiny: ModelSpec { ModelSpec(name: name, configuration: tinyConfiguration) }
 }
 
 /// A model's name and its settings: what a run trains.
@@ -65,6 +74,11 @@ public struct ModelSpec: Sendable, CustomStringConvertible {
     }
 
     public init<C: ModelConfiguration>(name: String, _ configuration: C) {
+        self.name = name
+        self.configuration = configuration
+    }
+
+    init(name: String, configuration: any ModelConfiguration) {
         self.name = name
         self.configuration = configuration
     }
@@ -102,9 +116,10 @@ extension ModelSpec: Equatable {
 public enum ModelRegistry {
     /// Every model a run may name. One line per model.
     public static let all: [RegisteredModel] = [
-        RegisteredModel("gpt", summary: "GPT-2 architecture (nanoGPT's model.py)", GPTConfig.self) { GPT($0) },
+        RegisteredModel("gpt", summary: "GPT-2 architecture (nanoGPT's model.py)", GPTConfig.self,
+                        exportsToHuggingFace: true) { GPT($0) },
         RegisteredModel("minimind", summary: "MiniMind: Llama-family decoder (RMSNorm, RoPE, GQA, SwiGLU, optional MoE)",
-                        MiniMindConfig.self) { MiniMind($0) },
+                        MiniMindConfig.self, exportsToHuggingFace: true) { MiniMind($0) },
         RegisteredModel("mlp", summary: "Bengio-style MLP language model (a model with an auxiliary loss and a metric)",
                         MLPLanguageModelConfig.self) { MLPLanguageModel($0) },
     ]

@@ -197,7 +197,7 @@ public enum GrokTrainer {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try writeConfig(arm, to: directory + "/config.json")
         let metrics = try MetricsWriter(path: directory + "/metrics.jsonl", mode: .truncate)
-        FileManager.default.createFile(atPath: directory + "/log.txt", contents: nil)
+        _ = FileManager.default.createFile(atPath: directory + "/log.txt", contents: nil)
         let log = FileHandle(forWritingAtPath: directory + "/log.txt")
         defer { try? log?.close() }
         func say(_ line: String) {

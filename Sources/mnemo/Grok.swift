@@ -152,7 +152,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Output folder.") var out = "runs/grok-demo"
 
     func run() throws {
-        var grok = try Grok.parse(["--suite", "demo", "--out", out])
+        let grok = try Grok.parse(["--suite", "demo", "--out", out])
         try grok.run()
     }
 }

@@ -130,13 +130,13 @@ import TorchNN
         let ema = ParameterEMA(model: layer, decay: 0.999)
         withNoGrad { layer.weight.copy_(Tensor([3, 4] as [Float], shape: [1, 2])) }
         ema.update()   // d = min(0.999, 1/10) = 0.1 → 0.1·[1, 2] + 0.9·[3, 4]
-        try ema.withEvaluationWeights {
+        ema.withEvaluationWeights {
             #expect(layer.weight.allClose(Tensor([2.8, 3.8] as [Float], shape: [1, 2]), atol: 1e-6))
         }
         #expect(layer.weight.allClose(Tensor([3, 4] as [Float], shape: [1, 2])), "the trained weights come back")
         ema.update()   // d = 2/11
         let d = 2.0 / 11.0
-        try ema.withEvaluationWeights {
+        ema.withEvaluationWeights {
             let want = [Float(d * 2.8 + (1 - d) * 3), Float(d * 3.8 + (1 - d) * 4)]
             #expect(layer.weight.allClose(Tensor(want, shape: [1, 2]), atol: 1e-6))
         }
