@@ -87,7 +87,7 @@ let package = Package(
                            "MnemoSupport", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         // Studies, one experiment per file (the grokking study, …), each writing run folders and its report.
-        .target(name: "MnemoStudies", dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoModels", "MnemoReport",
+        .target(name: "MnemoStudies", dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "MnemoReport",
                                                     "MnemoSupport"]),
         .executableTarget(
             name: "mnemo",
@@ -120,7 +120,7 @@ let package = Package(
                                                             "TorchOptim"], resources: [.copy("Fixtures")]),
         // No libtorch here: that the reports build and pass without it is the proof of MnemoReport's boundary.
         .testTarget(name: "MnemoReportTests", dependencies: ["MnemoReport", "MnemoSupport"]),
-        .testTarget(name: "MnemoStudiesTests", dependencies: ["MnemoStudies", "MnemoReport", "MnemoModels", "Torch", "TorchNN"]),
+        .testTarget(name: "MnemoStudiesTests", dependencies: ["MnemoStudies", "MnemoReport", "MnemoData", "MnemoModels", "Torch", "TorchNN"]),
     ],
     cxxLanguageStandard: .cxx20
 )

@@ -5,11 +5,45 @@
 import Torch
 import TorchNN
 
+/// The settings of `model = "grok_mlp"`: the vocabulary is p (the residues; 0 follows the tokenizer), `length` the
+/// tokens it reads (2: the pair), `hidden` the widths of its hidden layers.
+public struct GrokMLPConfig: ModelConfiguration, Equatable {
+    public var vocabSize = 0
+    public var length = 2
+    public var hidden = [200, 200]
+
+    public init() {}
+
+    public static let schema = SettingsSchema<GrokMLPConfig>([
+        .int("vocab_size", \.vocabSize), .int("length", \.length), .ints("hidden", \.hidden),
+    ])
+    public static let defaults = GrokMLPConfig()
+    public static var tiny: GrokMLPConfig {
+        var c = GrokMLPConfig()
+        c.hidden = [16, 16]
+        return c
+    }
+    public var contextLength: Int { length }
+    public static let contextLengthKey = "length"
+
+    public func problems() -> [String] {
+        var out: [String] = []
+        for (name, v) in [("vocab_size", vocabSize), ("length", length)] where v <= 0 { out.append("\(name) must be positive, got \(v)") }
+        if hidden.isEmpty || hidden.contains(where: { $0 <= 0 }) { out.append("hidden must be one or more positive widths, got \(hidden)") }
+        if vocabSize > 0 && length > 0 && vocabSize.multipliedReportingOverflow(by: length).overflow { out.append("vocab_size × length is too large") }
+        return out
+    }
+}
+
 public final class GrokMLP: Module, UnaryLayer {
     public let layers: [Linear]
 
     /// - inputs: 2p for one-hot pairs; hidden: the hidden widths ([200, 200] in the paper); outputs: p.
     /// - generator: draws the initial weights (nil: the global generator).
+    public convenience init(_ config: GrokMLPConfig) {
+        self.init(inputs: config.length * config.vocabSize, hidden: config.hidden, outputs: config.vocabSize)
+    }
+
     public init(inputs: Int = 226, hidden: [Int] = [200, 200], outputs: Int = 113, generator: Generator? = nil) {
         let sizes = [inputs] + hidden + [outputs]
         layers = (0..<(sizes.count - 1)).map { Linear(sizes[$0], sizes[$0 + 1], bias: false, generator: generator) }
@@ -31,9 +65,14 @@ public final class GrokMLP: Module, UnaryLayer {
 
 extension GrokMLP: LanguageModel {
     /// As a language model: tokens (N, 2) = (a, b) → the answer's logits at the last position, (N, 1, p). The
-    /// one-hot encoding is done here (the study feeds one-hot pairs to `callAsFunction` directly).
+    /// one-hot encoding is done here. A shorter context (generation's first steps) is padded on the left with token 0.
     public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput {
         let p = outputLayer.weight.size(0)
+        var idx = idx
+        if idx.size(1) < contextLength {
+            let pad = Tensor.zeros([idx.size(0), contextLength - idx.size(1)], dtype: .int64, device: idx.device)
+            idx = cat([pad, idx], dim: 1)
+        }
         let oneHot = idx.oneHot(numClasses: p).float().reshape([idx.size(0), -1])   // (N, 2p)
         return ModelOutput(logits: self(oneHot).unsqueeze(1))                       // (N, 1, p)
     }

@@ -80,7 +80,47 @@ public final class GrokTransformer: Module {
     }
 }
 
+/// The settings of `model = "grok_transformer"`: the vocabulary is p (0 follows the tokenizer), `length` the tokens
+/// it reads (2: the pair), and its width, heads and feed-forward width.
+public struct GrokTransformerConfig: ModelConfiguration, Equatable {
+    public var vocabSize = 0
+    public var length = 2
+    public var width = 128
+    public var heads = 4
+    public var feedForward = 512
+
+    public init() {}
+
+    public static let schema = SettingsSchema<GrokTransformerConfig>([
+        .int("vocab_size", \.vocabSize), .int("length", \.length), .int("width", \.width), .int("heads", \.heads),
+        .int("feed_forward", \.feedForward),
+    ])
+    public static let defaults = GrokTransformerConfig()
+    public static var tiny: GrokTransformerConfig {
+        var c = GrokTransformerConfig()
+        c.width = 16; c.heads = 2; c.feedForward = 32
+        return c
+    }
+    public var contextLength: Int { length }
+    public static let contextLengthKey = "length"
+
+    public func problems() -> [String] {
+        var out: [String] = []
+        for (name, v) in [("vocab_size", vocabSize), ("length", length), ("width", width), ("heads", heads),
+                          ("feed_forward", feedForward)] where v <= 0 {
+            out.append("\(name) must be positive, got \(v)")
+        }
+        if heads > 0 && width % heads != 0 { out.append("width (\(width)) must be a multiple of heads (\(heads))") }
+        return out
+    }
+}
+
 extension GrokTransformer: LanguageModel {
+    public convenience init(_ config: GrokTransformerConfig) {
+        self.init(vocabulary: config.vocabSize, width: config.width, heads: config.heads, feedForward: config.feedForward,
+                  length: config.length)
+    }
+
     /// As a language model: tokens (N, T) → the answer's logits at the last position, (N, 1, p).
     public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput {
         ModelOutput(logits: self(idx).unsqueeze(1))

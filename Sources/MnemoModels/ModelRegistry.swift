@@ -122,6 +122,10 @@ public enum ModelRegistry {
                         MiniMindConfig.self, exportsToHuggingFace: true) { MiniMind($0) },
         RegisteredModel("mlp", summary: "Bengio-style MLP language model (a model with an auxiliary loss and a metric)",
                         MLPLanguageModelConfig.self) { MLPLanguageModel($0) },
+        RegisteredModel("grok_mlp", summary: "the grokking paper's MLP: one-hot pair → 200 → 200 → p, answering once",
+                        GrokMLPConfig.self) { GrokMLP($0) },
+        RegisteredModel("grok_transformer", summary: "a one-layer transformer on the pair, answering at the last position",
+                        GrokTransformerConfig.self) { GrokTransformer($0) },
     ]
 
     public static var names: [String] { all.map(\.name) }

@@ -15,6 +15,7 @@
 //
 // The loop is one thread; parallel arms run as separate processes (see `mnemo grok`).
 import Foundation
+import MnemoData
 import Torch
 import TorchNN
 import TorchOptim

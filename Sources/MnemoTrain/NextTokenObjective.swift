@@ -4,6 +4,9 @@
 //
 //   total = taskWeight · CE_ε(logits, targets) + Σ weight_i · aux_i        (back-propagated)
 //   task  = CE(logits, targets)                                            (logged and evaluated)
+//
+// A model whose logits cover fewer positions than the targets (T' < T: the grokking models answer once) is scored on
+// the last T' targets.
 import MnemoData
 import MnemoModels
 import Torch
@@ -24,11 +27,19 @@ public final class NextTokenObjective: Objective {
 
     public var probabilities: (Tensor) -> Tensor { TorchNN.probabilities(lossKind) }
 
+    /// The targets (B, T) that logits (B, T', V) answer: all of them, or the last T' when the model predicts fewer
+    /// positions (T' = 1: the grokking models answer once).
+    public static func aligned(_ targets: Tensor, to logits: Tensor) -> Tensor {
+        let (answered, given) = (logits.size(1), targets.size(1))
+        return answered < given ? targets.narrow(dim: 1, start: given - answered, length: answered) : targets
+    }
+
     public func loss(_ model: any LanguageModel, on batch: Batch, training: Bool) -> ObjectiveLoss {
         let output = model.forward(batch.inputs, targets: batch.targets)
+        let targets = Self.aligned(batch.targets, to: output.logits)
         let smoothing = training && labelSmoothing > 0
-        let objective = smoothing ? smoothed(output.logits, batch.targets) : plain(output.logits, batch.targets)
-        let task = smoothing ? withNoGrad { plain(output.logits.detached(), batch.targets) } : objective
+        let objective = smoothing ? smoothed(output.logits, targets) : plain(output.logits, targets)
+        let task = smoothing ? withNoGrad { plain(output.logits.detached(), targets) } : objective
         var total = output.taskWeight == 1 ? objective : objective * output.taskWeight
         for aux in output.auxiliaryLosses { total = total + aux.value * aux.weight }
         return ObjectiveLoss(task: task, total: total, auxiliaryLosses: output.auxiliaryLosses, metrics: output.metrics)

@@ -93,18 +93,23 @@ public enum RunBuilder {
         }
     }
 
-    /// AdamW over the model's groups (nanoGPT's: decay on ≥ 2-D tensors only) split by param_groups, each with the
-    /// run's betas and its own decay and lr scale; and the clipping groups.
+    /// AdamW (or SGD) over the model's groups (nanoGPT's: decay on ≥ 2-D tensors only) split by param_groups, each with
+    /// the run's betas and ε and its own decay and lr scale; and the clipping groups.
     public static func optimizer(_ config: TrainConfig, model: any LanguageModel) throws -> OptimizerSetup {
         let rules = try ParameterGroupRule.parse(config.paramGroups)
         let groups = ParameterGroupRule.apply(rules, to: model.parameterGroups()).filter { !$0.parameters.isEmpty }
         for rule in rules where !groups.contains(where: { $0.name.hasPrefix(rule.match + "/") }) {
             throw ConfigError("param_groups: no parameter name contains \"\(rule.match)\"; names look like \(model.namedParameters().prefix(3).map(\.name).joined(separator: ", "))")
         }
-        let optimizer = AdamW(groups: groups.map { g in
+        let parameterGroups = groups.map { g in
             ParameterGroup(params: g.parameters.map(\.tensor), names: g.parameters.map(\.name), lr: config.learningRate * g.lrScale,
-                           weightDecay: g.weightDecay ?? config.weightDecay, betas: (config.beta1, config.beta2), label: g.name)
-        })
+                           weightDecay: g.weightDecay ?? config.weightDecay, betas: (config.beta1, config.beta2),
+                           eps: config.adamEps, label: g.name)
+        }
+        let optimizer: any Optimizer = switch config.optimizer {
+        case .adamw: AdamW(groups: parameterGroups)
+        case .sgd: SGD(groups: parameterGroups, momentum: config.momentum)
+        }
         var clipping: [(name: String, parameters: [Tensor], maxNorm: Double)] = []
         for g in groups {
             let rule = rules.first { g.name.hasPrefix($0.match + "/") && $0.clip != nil }

@@ -5,6 +5,7 @@
 //   char                  RUN/tokenizer.json (the vocabulary)
 //   gpt2:DIR              RUN/tokenizer/encoder.json + vocab.bpe, RUN/tokenizer.spec = "gpt2:tokenizer"
 //   hf:PATH               RUN/tokenizer/tokenizer.json,           RUN/tokenizer.spec = "hf:tokenizer/tokenizer.json"
+//   (data modular:OP:P)   RUN/tokenizer.spec = "numbers:P" (NumberTokenizer)
 //   (huggingface:PATH is hf:PATH; MnemoData's TokenizerSpec reads every spec)
 // A relative path in tokenizer.spec is the run folder's; runs made before this (paths relative to where training
 // ran) still load when that path still resolves.
@@ -15,6 +16,10 @@ public enum RunTokenizer {
     static func save(_ data: TokenData, into run: String) throws {
         let fm = FileManager.default
         let text = data.tokenizerSpec
+        if let numbers = data.tokenizer as? NumberTokenizer {
+            try writeAtomically(Data(numbers.spec.utf8), to: "\(run)/tokenizer.spec")
+            return
+        }
         if let chars = data.tokenizer as? CharTokenizer, text == "char" || text.hasPrefix("char:") {
             try chars.save(to: "\(run)/tokenizer.json")
             return
@@ -54,6 +59,7 @@ public enum RunTokenizer {
     static func load(run: String, configTokenizer: String) throws -> any Tokenizer {
         if let spec = savedSpec(run: run) { return try loadTokenizer(spec) }
         if let text = try? String(contentsOfFile: "\(run)/tokenizer.spec", encoding: .utf8) {
+            if let numbers = NumberTokenizer(spec: text.trimmingCharacters(in: .whitespacesAndNewlines)) { return numbers }
             return try TokenData.tokenizer(spec: text.trimmingCharacters(in: .whitespacesAndNewlines))   // says what is wrong
         }
         if FileManager.default.fileExists(atPath: "\(run)/tokenizer.json") {

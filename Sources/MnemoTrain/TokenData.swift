@@ -19,6 +19,7 @@ public struct TokenData {
     /// rest validate. "char" builds the vocabulary from the whole text (sorted set of characters).
     public static func load(config: TrainConfig) throws -> TokenData {
         let path = config.data
+        if path.hasPrefix("modular:") { return try loadModularArithmetic(config: config) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ConfigError("data: \(path) does not exist; set data to a text file or a folder made by `mnemo data prepare`")
@@ -76,6 +77,21 @@ public struct TokenData {
         return TokenData(train: TokenWindows(Array(framed.dropLast(valCount).joined()), length: t),
                          val: TokenWindows(Array(framed.suffix(valCount).joined()), length: t), tokenizer: tokenizer,
                          tokenizerSpec: config.tokenizer)
+    }
+
+    /// The grokking task (ModularArithmetic's "modular:OP:P"): full batches of token pairs, the numbers' tokenizer, the
+    /// split drawn with data_seed.
+    static func loadModularArithmetic(config: TrainConfig) throws -> TokenData {
+        guard let (operation, p) = ModularArithmetic.parse(spec: config.data) else {
+            throw ConfigError("data '\(config.data)': use \(ModularArithmetic.specUsage)")
+        }
+        guard config.valFraction > 0 && config.valFraction < 1 else {
+            throw ConfigError("data '\(config.data)' needs a test set: val_fraction must be in (0, 1), got \(config.valFraction)")
+        }
+        let task = ModularArithmetic(p: p, operation: operation, trainFraction: 1 - config.valFraction,
+                                     seed: UInt64(bitPattern: Int64(config.dataSeed)))
+        let tokenizer = NumberTokenizer(count: p)
+        return TokenData(train: task.trainBatch, val: task.testBatch, tokenizer: tokenizer, tokenizerSpec: tokenizer.spec)
     }
 
     /// The config's `tokenizer` for a text file: `char` builds the vocabulary from `corpus`; anything else is a spec.

@@ -27,6 +27,12 @@ public enum LearningRateScheduleKind: String, CaseIterable, Sendable {
     case minimind   // lr/10 + lr/2·(1 + cos(π t / lr_decay_iters)), no warmup
 }
 
+/// The optimizer.
+public enum OptimizerKind: String, CaseIterable, Sendable {
+    case adamw      // decoupled weight decay (torch.optim.AdamW)
+    case sgd        // with momentum and L2 weight decay (torch.optim.SGD)
+}
+
 /// The dtype the forward pass computes in.
 public enum ComputeDType: String, CaseIterable, Sendable {
     case float32
@@ -38,6 +44,7 @@ public struct TrainConfig: Sendable, Equatable {
     public var data = ""                    // a text/jsonl file (tokenized on the fly, 90/10 split) or a folder from `mnemo data prepare`
     public var tokenizer = "char"           // for raw text: char | gpt2:DIR | hf:PATH/tokenizer.json
     public var valFraction = 0.1            // nanoGPT's last 10% for validation
+    public var dataSeed = 0                 // the split of a generated task (data = "modular:add:113")
     public var dataLayout = DataLayout.packed  // packed (nanoGPT: windows anywhere in the stream) | padded (MiniMind: a row per document)
     public var bosToken = "<|im_start|>"    // padded rows: bos + text + eos, padded with pad (the special tokens
     public var eosToken = "<|im_end|>"      // MiniMind's tokenizer_config.json names: ids 1, 2 and 0)
@@ -55,8 +62,11 @@ public struct TrainConfig: Sendable, Equatable {
     public var lrDecayIters = 2000
     public var decayLR = true               // false: a constant learning_rate (no warmup), as nanoGPT
     public var lrSchedule = LearningRateScheduleKind.cosine   // cosine | minimind (LearningRateScheduleKind)
+    public var optimizer = OptimizerKind.adamw
     public var beta1 = 0.9
     public var beta2 = 0.99
+    public var adamEps = 1e-8               // AdamW's ε (the grokking paper: 1e-25, so ε never limits the step)
+    public var momentum = 0.0               // SGD's momentum
     public var weightDecay = 0.1            // on ≥2-D parameters only (matmul weights, embeddings)
     public var gradClip = 1.0               // 0 disables clipping
     public var loss = LossKind.softmax      // softmax | stablemax (float64 CE) | log_stablemax (CE in the logits' dtype)
@@ -119,7 +129,8 @@ extension TrainConfig {
         .int("batch_size", \.batchSize), .int("gradient_accumulation_steps", \.gradientAccumulationSteps),
         .int("max_iters", \.maxIters), .double("learning_rate", \.learningRate), .double("min_lr", \.minLR),
         .int("warmup_iters", \.warmupIters), .int("lr_decay_iters", \.lrDecayIters), .bool("decay_lr", \.decayLR),
-        .choice("lr_schedule", \.lrSchedule),
+        .choice("lr_schedule", \.lrSchedule), .choice("optimizer", \.optimizer), .double("adam_eps", \.adamEps),
+        .double("momentum", \.momentum), .int("data_seed", \.dataSeed),
         .double("beta1", \.beta1), .double("beta2", \.beta2), .double("weight_decay", \.weightDecay),
         .double("grad_clip", \.gradClip), .choice("loss", \.loss), .bool("orthogonal", \.orthogonal),
         .strings("orthogonal_skip", \.orthogonalSkip), .bool("orthogonal_skip_1d", \.orthogonalSkip1D),
@@ -134,7 +145,7 @@ extension TrainConfig {
     ])
 
     /// Settings a resumed run may not change (they would change what its checkpoint means), beside the model's keys.
-    public static let frozenOnResume = ["data", "tokenizer", "val_fraction", "data_layout", "bos_token", "eos_token", "pad_token",
+    public static let frozenOnResume = ["data", "tokenizer", "val_fraction", "data_seed", "optimizer", "data_layout", "bos_token", "eos_token", "pad_token",
                                         "model", "init_from", "loss", "orthogonal", "orthogonal_skip", "orthogonal_skip_1d",
                                         "seed", "device"]
 
@@ -303,7 +314,8 @@ extension TrainConfig {
             where !(v.isFinite && v >= 0) {
             out.append("\(name) must be a finite number ≥ 0, got \(v)")
         }
-        for (name, v) in [("beta1", beta1), ("beta2", beta2)] where !(v >= 0 && v < 1) {
+        if !(adamEps.isFinite && adamEps > 0) { out.append("adam_eps must be a finite number > 0, got \(adamEps)") }
+        for (name, v) in [("beta1", beta1), ("beta2", beta2), ("momentum", momentum)] where !(v >= 0 && v < 1) {
             out.append("\(name) must be in [0, 1), got \(v)")
         }
         if !(labelSmoothing >= 0 && labelSmoothing < 1) { out.append("label_smoothing must be in [0, 1), got \(labelSmoothing)") }

@@ -173,7 +173,8 @@ public final class SoftmaxCollapseHook: TrainingHook {
         defer { model.train() }
         return withNoGrad {
             let logits = model.forward(batch.inputs, targets: nil).logits.float()
-            let flat = logits.reshape([-1, logits.size(-1)]), targets = batch.targets.reshape([-1])
+            let targets = NextTokenObjective.aligned(batch.targets, to: logits).reshape([-1])
+            let flat = logits.reshape([-1, logits.size(-1)])
             // targets -1 (padding, masked positions) are left out, as the trainer's loss leaves them out
             let perSample = TorchNN.lossFunction(lossKind, ignoreIndex: -1, reduction: .none)(flat, targets)
             let stats = SoftmaxCollapse.stats(logits: flat, targets: targets, perSampleLosses: perSample, ignoreIndex: -1)

@@ -4,6 +4,7 @@
 // The thresholds, the table and the HTML page are tested with the report (MnemoReportTests/GrokReportTests.swift).
 import Foundation
 import Testing
+@testable import MnemoData
 @testable import MnemoModels
 import MnemoReport
 @testable import MnemoStudies

@@ -78,3 +78,27 @@ public struct ModularArithmetic {
     /// Labels of the given pairs: (N) int64.
     public func labels(_ indices: Tensor) -> Tensor { labels.indexSelect(dim: 0, index: indices) }
 }
+
+/// The task as a run's data: `data = "modular:OP:P"` (OP add, subtract or multiply; e.g. "modular:add:113"), each pair
+/// the tokens [a, b] with the target (a ∘ b) mod p at the one position the model answers; the first
+/// ⌊p²·(1 − val_fraction)⌋ pairs of the seeded permutation train (TrainValSplit's rule), the rest are the test set.
+extension ModularArithmetic {
+    public static let specUsage = "modular:OP:P with OP add, subtract or multiply and P ≥ 2 (e.g. modular:add:113)"
+
+    /// The operation and modulus of a "modular:OP:P" spec; nil when `text` is not one.
+    public static func parse(spec text: String) -> (operation: ModularOperation, p: Int)? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, parts[0] == "modular", let operation = ModularOperation(rawValue: parts[1]),
+              let p = Int(parts[2]), p >= 2, p <= 46_340 else { return nil }
+        return (operation, p)
+    }
+
+    /// The train set as one batch: inputs (N, 2) token pairs, targets (N, 1) answers.
+    public var trainBatch: FixedBatch { batch(trainIndices) }
+    /// The test set as one batch.
+    public var testBatch: FixedBatch { batch(testIndices) }
+
+    func batch(_ indices: Tensor) -> FixedBatch {
+        FixedBatch(inputs: tokenPairs(indices), targets: labels(indices).unsqueeze(1))
+    }
+}
