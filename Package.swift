@@ -88,7 +88,7 @@ let package = Package(
         ),
         // Studies, one experiment per file (the grokking study, …), each writing run folders and its report.
         .target(name: "MnemoStudies", dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "MnemoReport",
-                                                    "MnemoSupport"]),
+                                                    "MnemoSupport", "MnemoTrain"]),
         .executableTarget(
             name: "mnemo",
             dependencies: [
@@ -120,7 +120,7 @@ let package = Package(
                                                             "TorchOptim"], resources: [.copy("Fixtures")]),
         // No libtorch here: that the reports build and pass without it is the proof of MnemoReport's boundary.
         .testTarget(name: "MnemoReportTests", dependencies: ["MnemoReport", "MnemoSupport"]),
-        .testTarget(name: "MnemoStudiesTests", dependencies: ["MnemoStudies", "MnemoReport", "MnemoData", "MnemoModels", "Torch", "TorchNN"]),
+        .testTarget(name: "MnemoStudiesTests", dependencies: ["MnemoStudies", "MnemoReport", "MnemoData", "MnemoModels", "MnemoTrain", "Torch", "TorchNN"]),
     ],
     cxxLanguageStandard: .cxx20
 )

@@ -2,20 +2,22 @@
 // as named suites of arms: model × loss × optimizer (⊥ or not) × weight decay × lr × β2 × train fraction × steps on
 // (a ∘ b) mod p, full-batch.
 //
-// Each arm trains alone and writes a run folder that `mnemo report` reads like any other run:
-//   config.json    the arm (snake_case keys) plus "study": "grok"
-//   metrics.jsonl  one line per evaluation step: train_loss, val_loss (the loss on the *test* split), train_acc,
-//                  test_acc, sc_fraction, zero_loss_fraction, median_margin, weight_norm, update_cos, lr, elapsed_s
+// Each arm is an ordinary run of the Trainer (GrokTrainer.config: data = "modular:add:113", model = "grok_mlp" or
+// "grok_transformer", full-batch steps, the arm's optimizer, no clipping) and writes a run folder that `mnemo report`
+// and `mnemo train --resume` read like any other:
+//   config.json    the run's settings;  arm.json  the arm as the study describes it, plus "study": "grok"
+//   metrics.jsonl  at every evaluation step: val_loss (the loss on the *test* split), train_loss_est, and
+//                  GrokMetricsHook's train_acc, test_acc, sc_fraction, zero_loss_fraction, median_margin, weight_norm;
+//                  on the training line of the same step: train_loss, update_cos, lr, elapsed_s
 //   log.txt        the progress lines
-// A line logged at step t describes the parameters after t updates: the train figures come from the forward pass
-// of step t (the one whose loss is back-propagated, so they cost nothing), the test figures from a no-grad pass
-// over the test split with the same parameters, and update_cos is the cosine between the output layer's update of
-// step t and its weights before it. The last line (t = steps) has no update_cos. SC metrics (softmax collapse) are
+// A line logged at step t describes the parameters after t updates; update_cos is the cosine between the output
+// layer's update of step t and its weights before it (none after the last step). SC metrics (softmax collapse) are
 // measured on the train logits in float32 (the model's precision) whatever the loss; see SoftmaxCollapse.swift.
 //
 // The loop is one thread; parallel arms run as separate processes (see `mnemo grok`).
 import Foundation
 import MnemoData
+import MnemoTrain
 import Torch
 import TorchNN
 import TorchOptim
@@ -161,25 +163,7 @@ public enum GrokSuite: String, CaseIterable, Sendable {
     }
 }
 
-/// The figures of one evaluation step.
-public struct GrokEvaluation: Sendable {
-    public var step: Int
-    public var trainLoss: Double, testLoss: Double
-    public var trainAccuracy: Double, testAccuracy: Double
-    public var collapsedFraction: Double, zeroLossFraction: Double, medianMargin: Double
-    public var weightNorm: Double
-    public var updateCosine: Double?
-
-    var values: [String: Double] {
-        var out = ["train_loss": trainLoss, "val_loss": testLoss, "train_acc": trainAccuracy, "test_acc": testAccuracy,
-                   "sc_fraction": collapsedFraction, "zero_loss_fraction": zeroLossFraction,
-                   "median_margin": medianMargin, "weight_norm": weightNorm]
-        if let updateCosine { out["update_cos"] = updateCosine }
-        return out
-    }
-}
-
-/// Trains one arm and writes its run folder.
+/// Trains one arm through the Trainer and writes its run folder.
 public enum GrokTrainer {
     /// How long an arm took.
     public struct Timing: Sendable {
@@ -191,124 +175,61 @@ public enum GrokTrainer {
         public static let warmup = 5
     }
 
-    /// Runs `arm`, writing `directory` (created; an existing config.json / metrics.jsonl is replaced).
-    /// `progress` receives a line at about every tenth of the run.
+    /// The arm as an ordinary run's settings: the task `modular:OP:P` split by its train fraction and split seed,
+    /// the model at the paper's shape, the arm's optimizer with a constant learning rate, no clipping, full-batch
+    /// steps, an evaluation (and a training line) every `evalEvery` steps, one checkpoint at the end.
+    public static func config(_ arm: GrokArm) throws -> TrainConfig {
+        var c = TrainConfig()
+        c.data = "modular:\(arm.operation.rawValue):\(arm.modulus)"
+        c.valFraction = 1 - arm.trainFraction
+        c.dataSeed = Int(truncatingIfNeeded: arm.splitSeed)
+        c.seed = Int(truncatingIfNeeded: arm.seed)
+        c.model = try ModelSpec(arm.model == .mlp ? "grok_mlp" : "grok_transformer")
+        c.loss = arm.loss
+        c.optimizer = arm.optimizer == .adamw ? .adamw : .sgd
+        c.learningRate = arm.lr
+        c.decayLR = false
+        c.weightDecay = arm.weightDecay
+        c.beta1 = arm.beta1
+        c.beta2 = arm.beta2
+        c.adamEps = arm.eps
+        c.momentum = arm.momentum
+        c.orthogonal = arm.orthogonal
+        c.orthogonalSkip = arm.orthogonalSkip
+        c.gradClip = 0
+        c.batchSize = 1                         // a FixedBatch is the whole split whatever the size
+        c.maxIters = arm.steps
+        c.evalInterval = arm.evalEvery > 0 ? arm.evalEvery : arm.steps
+        c.logInterval = c.evalInterval
+        c.evalIters = 1
+        c.checkpointInterval = arm.steps
+        c.keepCheckpoints = 1
+        c.sampleTokens = 0
+        c.stabilityInterval = 0                 // the study evaluates the whole test set at every evaluation anyway
+        return c
+    }
+
+    /// Runs `arm`, writing `directory` (an earlier run there is replaced): config.json (the run's settings), arm.json
+    /// (the arm as the study describes it), metrics.jsonl, log.txt, the final checkpoint. `progress` receives a line
+    /// at about every tenth of the run.
     @discardableResult
-    public static func run(_ arm: GrokArm, directory: String, progress: (String) -> Void = { _ in }) throws -> Timing {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try writeConfig(arm, to: directory + "/config.json")
-        let metrics = try MetricsWriter(path: directory + "/metrics.jsonl", mode: .truncate)
-        _ = FileManager.default.createFile(atPath: directory + "/log.txt", contents: nil)
-        let log = FileHandle(forWritingAtPath: directory + "/log.txt")
-        defer { try? log?.close() }
-        func say(_ line: String) {
-            log?.write(Data((line + "\n").utf8))
-            progress(line)
-        }
-
-        let data = ModularArithmetic(p: arm.modulus, operation: arm.operation, trainFraction: arm.trainFraction,
-                                     seed: arm.splitSeed)
-        let generator = Generator(seed: arm.seed)
-        let model: Module
-        let forward: (Tensor) -> Tensor
-        let outputWeight: Tensor
-        let trainInputs: Tensor, testInputs: Tensor
-        switch arm.model {
-        case .mlp:
-            let mlp = GrokMLP(inputs: 2 * arm.modulus, outputs: arm.modulus, generator: generator)
-            (model, forward, outputWeight) = (mlp, { mlp($0) }, mlp.outputLayer.weight)
-            trainInputs = data.oneHotPairs(data.trainIndices)
-            testInputs = data.oneHotPairs(data.testIndices)
-        case .transformer:
-            let transformer = GrokTransformer(vocabulary: arm.modulus, generator: generator)
-            (model, forward, outputWeight) = (transformer, { transformer($0) }, transformer.outputLayer.weight)
-            trainInputs = data.tokenPairs(data.trainIndices)
-            testInputs = data.tokenPairs(data.testIndices)
-        }
-        let trainLabels = data.labels(data.trainIndices), testLabels = data.labels(data.testIndices)
-        let optimizer = makeOptimizer(arm, model: model)
-        let lossOf = lossFunction(arm.loss)
-        let perSampleLossOf = lossFunction(arm.loss, reduction: .none)
-
-        say("\(arm.name): \(arm.summary); \(data.trainIndices.count) train / \(data.testIndices.count) test pairs of "
-            + "(a \(arm.operation.symbol) b) mod \(arm.modulus), \(model.parameterCount) parameters, \(arm.steps) steps")
+    public static func run(_ arm: GrokArm, directory: String, progress: @escaping (String) -> Void = { _ in }) throws -> Timing {
         let start = Date()
-        let reportEvery = max(1, arm.steps / 10)
-        var stepSeconds = 0.0
-        for step in 0...arm.steps {
-            let stepStart = Date()
-            var measureSeconds = 0.0
-            let evaluate = step == arm.steps || (arm.evalEvery > 0 ? step % arm.evalEvery == 0 : step == 0)
-            let training = step < arm.steps
-            let logits = withGradEnabled(training) { forward(trainInputs) }          // (N, p)
-            let loss = lossOf(logits, trainLabels)
-            var evaluation: GrokEvaluation?
-            var before: Tensor?
-            if evaluate {
-                let measureStart = Date()
-                defer { measureSeconds = Date().timeIntervalSince(measureStart) }
-                evaluation = withNoGrad {
-                    measure(step: step, logits: logits.detached(), labels: trainLabels, loss: loss.item(),
-                            perSampleLoss: perSampleLossOf, lossOf: lossOf, forward: forward, testInputs: testInputs,
-                            testLabels: testLabels, parameters: model.parameters())
-                }
-                if training { before = outputWeight.detached().clone() }
-            }
-            if training {
-                optimizer.zeroGrad()
-                loss.backward()
-                optimizer.step()
-                if step >= Timing.warmup { stepSeconds += Date().timeIntervalSince(stepStart) - measureSeconds }
-            }
-            guard var evaluation else { continue }
-            if let before { evaluation.updateCosine = SoftmaxCollapse.updateCosine(before: before, after: outputWeight) }
-            var values = evaluation.values
-            values["lr"] = arm.lr
-            values["elapsed_s"] = Date().timeIntervalSince(start)
-            try metrics.write(step: step, values)
-            if step % reportEvery == 0 || step == arm.steps {
-                say(String(format: "%@ step %5d  train %5.1f%%  test %5.1f%%  loss %.3g  SC %5.1f%%  margin %6.2f  |θ| %.1f  %.0f s",
-                           arm.name, step, evaluation.trainAccuracy * 100, evaluation.testAccuracy * 100,
-                           evaluation.trainLoss, evaluation.collapsedFraction * 100, evaluation.medianMargin,
-                           evaluation.weightNorm, Date().timeIntervalSince(start)))
-            }
-        }
-        let timed = arm.steps - Timing.warmup
-        return Timing(wallSeconds: Date().timeIntervalSince(start), secondsPerStep: timed > 0 ? stepSeconds / Double(timed) : nil)
+        try? FileManager.default.removeItem(atPath: directory)
+        let trainer = try Trainer(config: config(arm), runDirectory: directory)
+        try writeArm(arm, to: "\(directory)/arm.json")
+        trainer.progress = false
+        trainer.addHook(GrokMetricsHook(data: trainer.data, lossKind: arm.loss, reportEvery: Swift.max(1, arm.steps / 10),
+                                        name: arm.name, start: start, say: progress))
+        progress("\(arm.name): \(arm.summary); \(trainer.data.train.exampleCount) train / \(trainer.data.val.exampleCount) test pairs of "
+                 + "(a \(arm.operation.symbol) b) mod \(arm.modulus), \(trainer.model.parameterCount) parameters, \(arm.steps) steps")
+        let timer = StepTimerHook(warmup: Timing.warmup)
+        trainer.addHook(timer)      // after the metrics hook: its evaluation is not step time
+        try trainer.run()
+        return Timing(wallSeconds: Date().timeIntervalSince(start), secondsPerStep: timer.meanSeconds)
     }
 
-    /// The optimizer of an arm: one group over every parameter (with the model's names, for ⊥Grad's skip list).
-    static func makeOptimizer(_ arm: GrokArm, model: Module) -> any Optimizer {
-        let named = model.namedParameters()
-        let group = ParameterGroup(params: named.map(\.tensor), names: named.map(\.name), lr: arm.lr,
-                                   weightDecay: arm.weightDecay, betas: (arm.beta1, arm.beta2), eps: arm.eps)
-        let base: any Optimizer = switch arm.optimizer {
-        case .adamw: AdamW(groups: [group])
-        case .sgd: SGD(groups: [group], momentum: arm.momentum)
-        }
-        return arm.orthogonal ? orthogonalized(base, skipSubstrings: arm.orthogonalSkip) : base
-    }
-
-    static func measure(step: Int, logits: Tensor, labels: Tensor, loss: Double,
-                        perSampleLoss: (Tensor, Tensor) -> Tensor, lossOf: (Tensor, Tensor) -> Tensor,
-                        forward: (Tensor) -> Tensor, testInputs: Tensor, testLabels: Tensor,
-                        parameters: [Tensor]) -> GrokEvaluation {
-        let stats = SoftmaxCollapse.stats(logits: logits, targets: labels, perSampleLosses: perSampleLoss(logits, labels))
-        let testLogits = forward(testInputs)
-        return GrokEvaluation(step: step, trainLoss: loss, testLoss: lossOf(testLogits, testLabels).item(),
-                              trainAccuracy: accuracy(logits, labels), testAccuracy: accuracy(testLogits, testLabels),
-                              collapsedFraction: stats.collapsedFraction, zeroLossFraction: stats.zeroLossFraction ?? .nan,
-                              medianMargin: stats.medianMargin, weightNorm: SoftmaxCollapse.weightNorm(parameters),
-                              updateCosine: nil)
-    }
-
-    /// Fraction of rows whose largest logit is the label (exactly 1 when every row is right).
-    static func accuracy(_ logits: Tensor, _ labels: Tensor) -> Double {
-        let correct = (logits.argmax(dim: 1) .== labels).sum(dtype: .int64).itemInt()
-        return Double(correct) / Double(labels.count)
-    }
-
-    static func writeConfig(_ arm: GrokArm, to path: String) throws {
+    static func writeArm(_ arm: GrokArm, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var object = try JSONSerialization.jsonObject(with: encoder.encode(arm)) as? [String: Any] ?? [:]

@@ -260,8 +260,9 @@ public final class Trainer {
         return context
     }
 
-    /// One evaluation: the loss estimate (and full pass), the hooks' metrics on one val batch, a sample.
-    func evaluate(step: Int, lr: Double) throws -> Double {
+    /// One evaluation: the loss estimate (and full pass), the hooks' metrics on one val batch, a sample. `started`: when
+    /// the run's clock started (elapsed_s counts from it, resumed time included).
+    func evaluate(step: Int, lr: Double, started: Date) throws -> Double {
         try averaged {
             var values: [String: Double] = [:]
             let (trainLoss, valLoss) = try estimateLoss()
@@ -278,6 +279,7 @@ public final class Trainer {
             for hook in hooks { for (key, value) in try hook.atEvaluation(context) { values[key] = value } }
             if valLoss < (state.bestValLoss ?? .infinity) { state.bestValLoss = valLoss }
             values["lr"] = lr
+            values["elapsed_s"] = state.elapsedSeconds + Date().timeIntervalSince(started)
             try metrics?.write(step: step, values)
             say(String(format: "step %d: train loss %.4f, val loss %.4f", step, trainLoss, valLoss)
                 + (values["val_loss_full"].map { String(format: ", val loss (full pass) %.4f", $0) } ?? ""))
@@ -327,7 +329,7 @@ public final class Trainer {
             if !start.metrics.isEmpty { try metrics?.write(step: step, start.metrics.drain()) }
             let isEval = step % evalEvery == 0 || step == config.maxIters
             if isEval && !(step == resumedAt && step > 0) {   // a resumed run's checkpoint follows this step's evaluation
-                lastVal = try evaluate(step: step, lr: lr)
+                lastVal = try evaluate(step: step, lr: lr, started: clock)
             }
             if step % checkpointEvery == 0 && step > 0 && step != resumedAt || step == config.maxIters {
                 state.elapsedSeconds += Date().timeIntervalSince(clock)

@@ -72,7 +72,7 @@ struct Grok: ParsableCommand {
             let result = try GrokArmResult(arm: chosen, root: folder)
             let perStep = timing.secondsPerStep ?? .nan
             emit(String(format: "mnemo-grok arm=%@ steps_per_s=%.3f ms_per_step=%.2f final_train_loss=%.6g test_acc=%.4f wall_s=%.1f",
-                        name, 1 / perStep, perStep * 1000, result.last("train_loss") ?? .nan,
+                        name, 1 / perStep, perStep * 1000, result.last("train_loss_est") ?? .nan,
                         result.last("test_acc") ?? .nan, timing.wallSeconds))
             return
         }

@@ -84,8 +84,11 @@ import MnemoReport
         #expect(timing.wallSeconds > 0 && timing.secondsPerStep != nil)
 
         let run = try RunRecord(directory: "\(root)/\(arm.name)")
-        #expect(run.config["study"] == "grok" && run.config["loss"] == loss.rawValue && run.config["train_fraction"] == "0.4")
-        #expect(run.metrics.records.map(\.step) == [0, 2, 4, 6])
+        #expect(run.config["loss"] == loss.rawValue && run.config["val_fraction"] == "0.6" && run.config["data"] == "modular:add:7")
+        let described = try String(contentsOfFile: "\(root)/\(arm.name)/arm.json", encoding: .utf8)
+        #expect(described.contains("\"study\" : \"grok\"") && described.contains("\"train_fraction\" : 0.4"))
+        // each step: the evaluation's line, then the training line (none after the last step)
+        #expect(run.metrics.records.map(\.step) == [0, 0, 2, 2, 4, 4, 6])
         for key in ["train_loss", "val_loss", "train_acc", "test_acc", "sc_fraction", "zero_loss_fraction",
                     "median_margin", "weight_norm", "update_cos", "lr", "elapsed_s"] {
             #expect(run.metrics.keys.contains(key), "\(key)")
@@ -96,6 +99,6 @@ import MnemoReport
         #expect(result.last("weight_norm")! > 0)
         let record = result.record
         #expect(record.name == arm.name && record.group == "T" && record.steps == 6 && record.evalEvery == 2)
-        #expect(record.stepsPerSecond == result.stepsPerSecond && record.metrics.records.count == 4)
+        #expect(record.stepsPerSecond == result.stepsPerSecond && record.metrics.series("test_acc").count == 4)
     }
 }
