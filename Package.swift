@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "MnemoData", dependencies: ["Torch", "MnemoSupport"]),
         // Models, one file each (GPT, …).
         .target(name: "MnemoModels", dependencies: ["Torch", "TorchNN", "MnemoSupport"]),
-        // Run records without libtorch: metrics.jsonl, run folders, SVG charts, HTML reports (runs and studies).
+        // Run records without libtorch: metrics.jsonl, run folders, SVG charts, the HTML report of any runs.
         .target(name: "MnemoReport", dependencies: ["MnemoSupport"]),
         // Training: configs, the trainer, checkpoints; it writes metrics.jsonl through MnemoReport.
         .target(
@@ -86,7 +86,8 @@ let package = Package(
             dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "MnemoReport", "SafeTensors",
                            "MnemoSupport", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
-        // Studies, one experiment per file (the grokking study, …), each writing run folders and its report.
+        // Studies, one experiment per file (looped GPT, the memory bank, CortexGPT, grokking), each with its report
+        // page beside it: suites of runs of the trainer.
         .target(name: "MnemoStudies", dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "MnemoReport",
                                                     "MnemoSupport", "MnemoTrain"]),
         .executableTarget(

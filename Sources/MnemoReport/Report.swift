@@ -264,7 +264,7 @@ public enum Report {
     }
 
     /// The per-layer families any run logged, in order of first appearance.
-    static func layerFamilies(_ runs: [RunRecord]) -> [String] {
+    public static func layerFamilies(_ runs: [RunRecord]) -> [String] {
         var seen = Set<String>(), out: [String] = []
         for run in runs {
             for key in run.metrics.keys {
@@ -276,7 +276,7 @@ public enum Report {
 
     /// A chart of one family against the layer: for one run, a curve at up to five evaluations spread over
     /// training (how the profile changes as it trains); for several runs, each run's last logged profile.
-    static func layerChart(_ family: String, _ runs: [RunRecord], names: [String], id: String) -> SVGPlot {
+    public static func layerChart(_ family: String, _ runs: [RunRecord], names: [String], id: String) -> SVGPlot {
         func profile(_ run: RunRecord, step: Int) -> [PlotPoint] {
             run.metrics.keys.compactMap { key -> PlotPoint? in
                 guard let (f, layer) = layerKey(key), f == family,
@@ -342,7 +342,7 @@ public enum Report {
 
     /// The y-axis cap for a loss chart: the highest value once each run is 10% of the way through its steps, when
     /// the first steps' much higher loss would otherwise flatten everything after them; nil to show everything.
-    static func lossCap(_ series: [PlotSeries]) -> Double? {
+    public static func lossCap(_ series: [PlotSeries]) -> Double? {
         var all: [Double] = []
         var later: [Double] = []
         for item in series {

@@ -255,7 +255,7 @@ public struct GrokArmResult: Sendable {
         try self.init(arm: arm, metrics: MetricsLog(contentsOf: "\(root)/\(arm.name)/metrics.jsonl"))
     }
 
-    /// The arm as plain data, for the study's report (GrokReport in MnemoReport).
+    /// The arm as plain data, for the study's report (GrokReport.swift).
     public var record: StudyArmRecord {
         StudyArmRecord(name: arm.name, group: arm.group, summary: arm.summary, expectation: arm.expectation,
                        steps: arm.steps, trainFraction: arm.trainFraction, evalEvery: arm.evalEvery, metrics: metrics)

@@ -1,5 +1,5 @@
 // Grok.swift — `mnemo grok [--suite demo|full] [--out DIR] [--eval-every N] [--jobs N] [--only ARM]...`: the grokking
-// study (MnemoStudies/GrokStudy.swift; its report is MnemoReport/GrokReport.swift). Arms run as child processes of
+// study (MnemoStudies/GrokStudy.swift; its report is MnemoStudies/GrokReport.swift). Arms run as child processes of
 // this same executable (`--arm NAME`), `--jobs` at a time, longest first, each with one libtorch thread (`--threads`
 // changes it): an arm's arithmetic then does not depend on how many arms run beside it — a figure reproduces with
 // `--only ARM` as inside `make demo` — and small full-batch matmuls gain little from a second thread anyway. Then it

@@ -1,7 +1,7 @@
 // Study.swift — `mnemo study NAME`: suites of ordinary training runs with a report of their own.
 import ArgumentParser
 import Foundation
-import MnemoTrain
+import MnemoStudies
 import Torch
 
 struct Study: ParsableCommand {

@@ -1,7 +1,7 @@
 // GrokStudyTests.swift — the grokking study's pieces: the modular-arithmetic data and split, the two models, a tiny
 // arm end to end (its run folder reads back as a `mnemo report` run, its result converts to the report's record),
 // and the two models as LanguageModels (they train through the same interface as GPT).
-// The thresholds, the table and the HTML page are tested with the report (MnemoReportTests/GrokReportTests.swift).
+// The thresholds, the table and the HTML page are tested with the report (GrokReportTests.swift).
 import Foundation
 import Testing
 @testable import MnemoData

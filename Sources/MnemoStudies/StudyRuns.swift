@@ -1,6 +1,7 @@
 // StudyRuns.swift — what the studies (LoopedStudy, MemoryStudy, CortexStudy) share: arms chosen by name, a run's
 // config from the preset and the arm's settings, and a trainer that continues a killed study's run from its checkpoint.
 import Foundation
+import MnemoTrain
 
 enum StudyRuns {
     /// The arms named, in the order given; an unknown name is an error that lists the arms.

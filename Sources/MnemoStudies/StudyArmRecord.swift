@@ -1,7 +1,8 @@
 // StudyArmRecord.swift — one arm of a study as the study's report sees it: plain data (what the arm is, how long it
 // ran, its metrics.jsonl), so that the report needs nothing from the code that trained it. A study converts its own
-// arm type to this at the call site (GrokArmResult.record in MnemoStudies).
+// arm type to this at the call site (GrokArmResult.record).
 import Foundation
+import MnemoReport
 
 public struct StudyArmRecord: Sendable {
     /// Unique within its suite; the run folder's name.

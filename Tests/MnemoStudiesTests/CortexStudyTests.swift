@@ -2,8 +2,9 @@
 // learning-rate sweep runs, the tables have a row each, the verdicts and the report are written.
 import Foundation
 import MnemoReport
+@testable import MnemoStudies
+import MnemoTrain
 import Testing
-@testable import MnemoTrain
 
 @Suite(.serialized) struct CortexStudyTests {
     static var preset: String {

@@ -3,6 +3,7 @@
 // parameters, MACs per token and tokens/s; the means over seeds; the verdict on the study's claim (B-fix ≥ 10×
 // chance on bank-only facts while B-rand stays at chance) and on what the faithful layer achieves; the loss curves.
 import Foundation
+import MnemoReport
 import MnemoSupport
 
 public struct MemoryArmRecord: Sendable {

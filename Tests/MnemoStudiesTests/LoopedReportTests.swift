@@ -1,8 +1,9 @@
 // LoopedReportTests.swift — the looped study's verdicts follow the numbers: linear growth, a blow-up, a loss
 // difference beyond the seeds' spread, and none within it.
 import Foundation
+import MnemoReport
+@testable import MnemoStudies
 import Testing
-@testable import MnemoReport
 
 @Suite struct LoopedReportTests {
     /// A record whose last evaluation has resid_in per layer and resid_out, and a final val loss.

@@ -3,6 +3,7 @@
 // saves at evaluation, the all-layer loss's cost by vocabulary size, and the charts (val loss, the residual stream's
 // size per layer, loss and exits per layer). Plain data in, no libtorch: the study converts its results at the call.
 import Foundation
+import MnemoReport
 import MnemoSupport
 
 /// One arm × seed of the looped-GPT study.

@@ -12,6 +12,7 @@
 // layer; and the cost of the all-layer loss at GPT-2's vocabulary (50,304), where the fork measured it, since the
 // character vocabulary (65) makes the extra heads cheap.
 import Foundation
+import MnemoTrain
 import MnemoData
 import MnemoModels
 import MnemoReport

@@ -1,8 +1,10 @@
 // LoopedStudyTests.swift — `mnemo study looped` end to end at toy size: every arm and seed is a run folder, the
 // table has a row each, the verdicts and the report are written, and a second call continues finished runs.
 import Foundation
+import MnemoReport
+@testable import MnemoStudies
+import MnemoTrain
 import Testing
-@testable import MnemoTrain
 
 @Suite(.serialized) struct LoopedStudyTests {
     static var preset: String {

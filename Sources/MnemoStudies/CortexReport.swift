@@ -3,6 +3,7 @@
 // full-pass val loss, tokens/s, gate mass on STM and LTM and the LTM's fill; the means over seeds; the learning-rate
 // sweep; the verdicts on the document's claims computed from those numbers; the fixed-batch loss curves.
 import Foundation
+import MnemoReport
 import MnemoSupport
 
 public struct CortexArmRecord: Sendable {

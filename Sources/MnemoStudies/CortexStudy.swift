@@ -15,6 +15,7 @@
 // Each run logs the stability metrics (StabilityTracker); the study adds the full-pass val loss (on the EMA weights
 // where the arm keeps them) and writes results.md and report.html (CortexReport).
 import Foundation
+import MnemoTrain
 import MnemoModels
 import MnemoReport
 import Torch

@@ -1,6 +1,7 @@
 // StudyPage.swift — what the study pages (LoopedReport, MemoryReport) share: the page head with its inline style,
 // and their results.md turned into HTML, so that the page and the text table never say different things.
 import Foundation
+import MnemoReport
 
 enum StudyPage {
     /// <!DOCTYPE html> … <body><h1>title</h1>: self-contained (inline CSS, no scripts).

@@ -20,6 +20,7 @@
 // The tokens are written as characters (U+4E00 + id) with a fixed character vocabulary, so the runs are plain
 // text-file runs of `mnemo train` with `tokenizer = "char:VOCAB"`.
 import Foundation
+import MnemoTrain
 import MnemoData
 import MnemoModels
 import MnemoReport

@@ -1,8 +1,9 @@
 // GrokReportTests.swift — the grokking study's report from plain arm records: the first step reaching each accuracy
 // threshold, the terminal table and the HTML page. No libtorch: the records are built in memory.
 import Foundation
+import MnemoReport
+@testable import MnemoStudies
 import Testing
-@testable import MnemoReport
 
 @Suite struct GrokReportTests {
     /// An arm as the study's tiny test arm: 6 steps, evaluated every 2, 40% of the pairs.

@@ -7,6 +7,7 @@
 // keeps its colour on every chart. Self-contained: inline CSS and SVG, no scripts. The arms come as plain
 // StudyArmRecords: the report needs nothing from the code that trained them.
 import Foundation
+import MnemoReport
 import MnemoSupport
 
 public enum GrokReport {
