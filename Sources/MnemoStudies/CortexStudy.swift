@@ -15,16 +15,18 @@
 // Each run logs the stability metrics (StabilityTracker); the study adds the full-pass val loss (on the EMA weights
 // where the arm keeps them) and writes results.md and report.html (CortexReport).
 import Foundation
-import MnemoTrain
 import MnemoModels
 import MnemoReport
+import MnemoTrain
 import Torch
 
-public struct CortexStudy {
-    public struct Arm: Sendable {
+public struct CortexStudy: Study {
+    public struct Arm: StudyArm {
         public var name: String
         public var summary: String
         public var settings: [String]
+        /// The learning rate as a multiple of the preset's: 1, or the sweep's factor (its settings then set the rate).
+        public var learningRateFactor = 1.0
     }
 
     static let plainTrainer = ["label_smoothing=0", "ema_decay=0", "weight_decay=0.1", "param_groups=",
@@ -54,62 +56,52 @@ public struct CortexStudy {
     public static let sweepFactors: [Double] = [3, 10, 30, 100]
     public static let sweepArms = ["A", "C"]
 
-    public var preset: String
+    /// The preset every arm starts from.
+    public static let preset = "configs/cortex-cpu.toml"
+
+    public var plan: StudyPlan
+    /// The text file every run trains on.
     public var data: String
-    public var output: String
-    public var seeds: [Int]
-    public var overrides: [String] = []
-    public var armNames: [String] = arms.map(\.name)
     public var learningRateSweep = true
-    public var log: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
 
-    public init(preset: String, data: String, output: String, seeds: [Int]) {
-        self.preset = preset
+    public init(plan: StudyPlan, data: String) {
+        self.plan = plan
         self.data = data
-        self.output = output
-        self.seeds = seeds
     }
 
-    /// Trains every arm × seed (then the learning-rate sweep), evaluates, writes report.html and results.md.
-    @discardableResult
-    public func run() throws -> [CortexArmRecord] {
-        let chosen = try StudyRuns.choose(armNames, from: Self.arms, name: \.name)
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        let base = try TrainConfig.load(preset)
-        var records: [CortexArmRecord] = []
-        for seed in seeds {
-            for arm in chosen {
-                records.append(try train(arm, seed: seed, folder: "\(output)/\(arm.name)-seed\(seed)", extra: [], factor: 1))
+    /// A diverged run is a result (its metrics so far are kept).
+    public static let keepsStoppedRuns = true
+
+    public func prepare() throws -> [String] { ["data=\(data)"] }
+
+    /// Every arm × seed, then the sweep's arms at each factor of the preset's learning rate (first seed), in folders
+    /// ARM-lrFx-seedN.
+    public func runs(of arms: [Arm]) throws -> [StudyRun<Arm>] {
+        var runs = everyArmBySeed(arms)
+        guard learningRateSweep, let seed = plan.seeds.first else { return runs }
+        let base = try TrainConfig.load(plan.preset).learningRate
+        for name in Self.sweepArms {
+            guard let arm = arms.first(where: { $0.name == name }) else { continue }
+            for factor in Self.sweepFactors {
+                var swept = arm
+                swept.learningRateFactor = factor
+                swept.settings += ["learning_rate=\(base * factor)", "min_lr=\(base * factor / 10)"]
+                runs.append(StudyRun(arm: swept, seed: seed, variant: "lr\(factor.formattedFactor)x"))
             }
         }
-        if learningRateSweep, let seed = seeds.first {
-            for name in Self.sweepArms {
-                guard let arm = chosen.first(where: { $0.name == name }) else { continue }
-                for factor in Self.sweepFactors {
-                    let lr = base.learningRate * factor
-                    records.append(try train(arm, seed: seed, folder: "\(output)/\(arm.name)-lr\(factor.formattedFactor)x-seed\(seed)",
-                                             extra: ["learning_rate=\(lr)", "min_lr=\(lr / 10)"], factor: factor))
-                }
-            }
-        }
-        try CortexReport.write(records, to: output)
-        log("wrote \(output)/report.html and \(output)/results.md")
-        return records
+        return runs
     }
 
-    func train(_ arm: Arm, seed: Int, folder: String, extra: [String], factor: Double) throws -> CortexArmRecord {
-        let config = try StudyRuns.config(preset: preset, settings: ["data=\(data)", "seed=\(seed)"] + arm.settings + extra + overrides)
-        let trainer = try StudyRuns.trainer(config: config, folder: folder).trainer
-        log("\(arm.name)\(factor == 1 ? "" : " lr ×\(factor.formattedFactor)") seed \(seed): training \(config.maxIters) steps → \(folder)")
-        do { try trainer.run() } catch {
-            log("  stopped: \(error)")   // a diverged run is a result (its metrics so far are kept)
-        }
+    /// The stability metrics (from the run's log), the full-pass val loss on the EMA weights where the arm keeps
+    /// them, and (at the preset's learning rate) the val loss with each memory knocked out.
+    public func record(of run: StudyRun<Arm>, trainer: Trainer) throws -> CortexArmRecord {
         let valLoss = (try? trainer.averaged { try trainer.fullValidationLoss() }) ?? .nan
         var record = CortexArmRecord(
-            arm: arm.name, summary: arm.summary, seed: seed, learningRateFactor: factor, runDirectory: folder,
-            parameters: trainer.model.parameterCount(nonEmbedding: true), valLossFull: valLoss,
-            metrics: try MetricsLog(contentsOf: "\(folder)/metrics.jsonl"), tokensPerStep: config.tokensPerIteration ?? 0)
-        if let gpt = trainer.model as? GPT, gpt.config.cortex.isEnabled, factor == 1 {
+            arm: run.arm.name, summary: run.arm.summary, seed: run.seed, learningRateFactor: run.arm.learningRateFactor,
+            runDirectory: trainer.runDirectory, parameters: trainer.model.parameterCount(nonEmbedding: true), valLossFull: valLoss,
+            metrics: try MetricsLog(contentsOf: "\(trainer.runDirectory)/metrics.jsonl"),
+            tokensPerStep: trainer.config.tokensPerIteration ?? 0)
+        if let gpt = trainer.model as? GPT, gpt.config.cortex.isEnabled, run.arm.learningRateFactor == 1 {
             // what each memory contributes: the same weights with it knocked out (it retrieves zeros)
             func without(shortTerm: Bool, longTerm: Bool) -> Double {
                 (try? trainer.averaged { try gpt.withoutMemories(shortTerm: shortTerm, longTerm: longTerm) { try trainer.fullValidationLoss() } }) ?? .nan
@@ -117,7 +109,8 @@ public struct CortexStudy {
             record.valWithoutShortTerm = without(shortTerm: true, longTerm: false)
             record.valWithoutLongTerm = without(shortTerm: false, longTerm: true)
         }
-        log("  " + record.line)
         return record
     }
+
+    public func writeReport(_ records: [CortexArmRecord]) throws { try CortexReport.write(records, to: plan.output) }
 }

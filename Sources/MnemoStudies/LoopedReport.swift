@@ -7,7 +7,7 @@ import MnemoReport
 import MnemoSupport
 
 /// One arm × seed of the looped-GPT study.
-public struct LoopedArmRecord: Sendable {
+public struct LoopedArmRecord: StudyRunRecord, Sendable {
     public var arm: String
     public var summary: String
     public var seed: Int
@@ -50,6 +50,11 @@ public struct LoopedArmRecord: Sendable {
         var out: [Double] = []
         while let point = metrics.series(family + "/\(out.count)").last(where: { $0.step == step }) { out.append(point.value) }
         return out
+    }
+
+    public var line: String {
+        String(format: "val %.4f (full pass), %.0f tok/s, residual at the last layer %.3g", valLossFull, tokensPerSecond ?? .nan,
+               lastProfile("resid_out").first ?? .nan)
     }
 
     /// The mean of a training metric over the last `count` logged values.

@@ -12,16 +12,16 @@
 // layer; and the cost of the all-layer loss at GPT-2's vocabulary (50,304), where the fork measured it, since the
 // character vocabulary (65) makes the extra heads cheap.
 import Foundation
-import MnemoTrain
 import MnemoData
 import MnemoModels
 import MnemoReport
 import MnemoSupport
+import MnemoTrain
 import Torch
 import TorchNN
 
-public struct LoopedStudy {
-    public struct Arm: Sendable {
+public struct LoopedStudy: Study {
+    public struct Arm: StudyArm {
         public var name: String
         public var summary: String
         /// `--set` overrides on the preset.
@@ -37,60 +37,46 @@ public struct LoopedStudy {
         Arm(name: "shared_exit", summary: "shared + per-token confidence exit (exit with probability p′max)",
             settings: shared + ["early_exit=confidence"]),
     ]
+    /// The preset every arm starts from.
+    public static let preset = "configs/looped-cpu.toml"
 
-    public var preset: String
+    public var plan: StudyPlan
+    /// The text file every run trains on.
     public var data: String
-    public var output: String
-    public var seeds: [Int]
-    /// Overrides for every arm (e.g. max_iters for a short run).
-    public var overrides: [String] = []
-    public var armNames: [String] = arms.map(\.name)
     /// Also time the all-layer loss at vocabularies 65 and 50,304 (≈ 1 min; off in tests).
     public var measureAllLayerCost = true
-    public var log: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
 
-    public init(preset: String, data: String, output: String, seeds: [Int]) {
-        self.preset = preset
+    public init(plan: StudyPlan, data: String) {
+        self.plan = plan
         self.data = data
-        self.output = output
-        self.seeds = seeds
     }
 
-    /// Trains every arm with every seed (a run folder each under `output`), evaluates, measures the all-layer
-    /// loss's cost at a large vocabulary, and writes the report (report.html, results.md).
-    @discardableResult
-    public func run() throws -> [LoopedArmResult] {
-        let chosen = try StudyRuns.choose(armNames, from: Self.arms, name: \.name)
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        var results: [LoopedArmResult] = []
-        for seed in seeds {
-            for arm in chosen {
-                let folder = "\(output)/\(arm.name)-seed\(seed)"
-                let config = try StudyRuns.config(preset: preset, settings: ["data=\(data)", "seed=\(seed)"] + arm.settings + overrides)
-                let started = Date()
-                let trainer = try StudyRuns.trainer(config: config, folder: folder).trainer
-                log("\(arm.name) seed \(seed): training \(config.maxIters) steps → \(folder)")
-                try trainer.run()
-                var result = try LoopedArmResult(arm: arm, seed: seed, trainer: trainer)
-                if trainer.config.gpt.earlyExit != "none", let gpt = trainer.model as? GPT {
-                    result.exitRows = Self.exitEvaluation(gpt, trainer: trainer)
-                }
-                result.studySeconds = Date().timeIntervalSince(started)
-                log("  " + result.line)
-                results.append(result)
-            }
+    public func prepare() throws -> [String] { ["data=\(data)"] }
+
+    /// The full-pass val loss and, for an early-exit arm, what exiting saves at evaluation.
+    public func record(of run: StudyRun<Arm>, trainer: Trainer) throws -> LoopedArmRecord {
+        var record = LoopedArmRecord(
+            arm: run.arm.name, summary: run.arm.summary, seed: run.seed, runDirectory: trainer.runDirectory,
+            steps: trainer.config.maxIters, parameters: trainer.model.parameterCount(nonEmbedding: true),
+            valLossFull: try trainer.fullValidationLoss(), metrics: try MetricsLog(contentsOf: "\(trainer.runDirectory)/metrics.jsonl"),
+            tokensPerStep: trainer.config.tokensPerIteration ?? 0)
+        if trainer.config.gpt.earlyExit != "none", let gpt = trainer.model as? GPT {
+            record.exitRows = try Self.exitEvaluation(gpt, trainer: trainer)
         }
-        let cost = measureAllLayerCost ? Self.allLayerCost(log: log) : []
-        try LoopedReport.write(results.map(\.record), allLayerCost: cost, to: output)
-        log("wrote \(output)/report.html and \(output)/results.md")
-        return results
+        return record
+    }
+
+    /// Measures the all-layer loss's cost at a large vocabulary, then writes report.html and results.md.
+    public func writeReport(_ records: [LoopedArmRecord]) throws {
+        let cost = measureAllLayerCost ? Self.allLayerCost(log: plan.log) : []
+        try LoopedReport.write(records, allLayerCost: cost, to: plan.output)
     }
 
     // MARK: evaluation of early exit
 
     /// The trained exit model read four ways over all of val: at the last layer only, with its own (confidence)
     /// rule, and with thresholds 0.9 and 0.5. Loss, top-1 accuracy and the mean layers a token needs.
-    static func exitEvaluation(_ gpt: GPT, trainer: Trainer) -> [ExitEvaluation] {
+    static func exitEvaluation(_ gpt: GPT, trainer: Trainer) throws -> [ExitEvaluation] {
         let weights = gpt.stateDict()
         var rows: [ExitEvaluation] = []
         for (rule, threshold) in [("last layer", 0.0), ("confidence", 0.0), ("threshold 0.9", 0.9), ("threshold 0.5", 0.5)] {
@@ -98,7 +84,7 @@ public struct LoopedStudy {
             config.earlyExit = rule == "last layer" ? "none" : (rule == "confidence" ? "confidence" : "threshold")
             if threshold > 0 { config.exitThreshold = threshold }
             let model = GPT(config)
-            try? model.load(stateDict: weights)
+            try model.load(stateDict: weights)
             model.to(trainer.device)
             model.eval()
             Random.seed(1)
@@ -154,35 +140,5 @@ public struct LoopedStudy {
             out.append(cost)
         }
         return out
-    }
-
-}
-
-/// One arm × seed after training: its report record (MnemoReport's plain data) and the arm that made it.
-public struct LoopedArmResult {
-    public var arm: LoopedStudy.Arm
-    public var record: LoopedArmRecord
-    public var studySeconds = 0.0
-
-    init(arm: LoopedStudy.Arm, seed: Int, trainer: Trainer) throws {
-        self.arm = arm
-        record = LoopedArmRecord(
-            arm: arm.name, summary: arm.summary, seed: seed, runDirectory: trainer.runDirectory, steps: trainer.config.maxIters,
-            parameters: trainer.model.parameterCount(nonEmbedding: true), valLossFull: try trainer.fullValidationLoss(),
-            metrics: try MetricsLog(contentsOf: "\(trainer.runDirectory)/metrics.jsonl"),
-            tokensPerStep: trainer.config.batchSize * trainer.config.blockSize * trainer.config.gradientAccumulationSteps)
-    }
-
-    public var seed: Int { record.seed }
-    public var runDirectory: String { record.runDirectory }
-    public var valLossFull: Double { record.valLossFull }
-    public var exitRows: [ExitEvaluation] {
-        get { record.exitRows }
-        set { record.exitRows = newValue }
-    }
-
-    var line: String {
-        String(format: "val %.4f (full pass), %.0f tok/s, residual at the last layer %.3g", valLossFull,
-               record.tokensPerSecond ?? .nan, record.lastProfile("resid_out").first ?? .nan)
     }
 }

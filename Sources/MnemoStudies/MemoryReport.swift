@@ -6,7 +6,7 @@ import Foundation
 import MnemoReport
 import MnemoSupport
 
-public struct MemoryArmRecord: Sendable {
+public struct MemoryArmRecord: StudyRunRecord, Sendable {
     public var arm: String
     public var summary: String
     public var seed: Int

@@ -20,16 +20,16 @@
 // The tokens are written as characters (U+4E00 + id) with a fixed character vocabulary, so the runs are plain
 // text-file runs of `mnemo train` with `tokenizer = "char:VOCAB"`.
 import Foundation
-import MnemoTrain
 import MnemoData
 import MnemoModels
 import MnemoReport
 import MnemoSupport
+import MnemoTrain
 import Torch
 import TorchNN
 
-public struct MemoryStudy {
-    public struct Arm: Sendable {
+public struct MemoryStudy: Study {
+    public struct Arm: StudyArm {
         public var name: String
         public var summary: String
         public var settings: [String]
@@ -113,69 +113,49 @@ public struct MemoryStudy {
         }
     }
 
-    public var preset: String
-    public var output: String
-    public var seeds: [Int]
-    public var overrides: [String] = []
-    public var armNames: [String] = arms.map(\.name)
-    public var log: (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+    /// The preset every arm starts from.
+    public static let preset = "configs/memory-study.toml"
+
+    public var plan: StudyPlan
     public var dataset = Dataset()
 
-    public init(preset: String, output: String, seeds: [Int]) {
-        self.preset = preset
-        self.output = output
-        self.seeds = seeds
+    public init(plan: StudyPlan) {
+        self.plan = plan
     }
 
     static func character(_ id: Int) -> Character { Character(Unicode.Scalar(0x4E00 + id)!) }
 
-    /// Writes the corpus (train: S_text facts; val: S_mem facts) and the character vocabulary; returns their paths
-    /// and the validation fraction that puts the split at the boundary.
-    func writeData() throws -> (corpus: String, vocabulary: String, valFraction: Double) {
+    /// Writes the corpus (train: S_text facts; val: S_mem facts) and the character vocabulary; every run trains on
+    /// them, with the validation fraction that puts the split at the boundary.
+    public func prepare() throws -> [String] {
         let train = dataset.stream(dataset.text, count: 60_000, seed: 1), val = dataset.stream(dataset.memoryOnly, count: 6_000, seed: 2)
-        let corpus = "\(output)/facts.txt", vocabulary = "\(output)/vocabulary.json"
+        let corpus = "\(plan.output)/facts.txt", vocabulary = "\(plan.output)/vocabulary.json"
         try AtomicFile.write(Data(String((train + val).map(Self.character)).utf8), to: corpus)
         try CharTokenizer(characters: (0..<Self.vocabularySize).map { Unicode.Scalar(0x4E00 + $0)! }).save(to: vocabulary)
-        return (corpus, vocabulary, Double(val.count) / Double(train.count + val.count))
+        let valFraction = Double(val.count) / Double(train.count + val.count)
+        return ["data=\(corpus)", "tokenizer=char:\(vocabulary)", "val_fraction=\(valFraction)"]
     }
 
-    @discardableResult
-    public func run() throws -> [MemoryArmRecord] {
-        let chosen = try StudyRuns.choose(armNames, from: Self.arms, name: \.name)
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        let data = try writeData()
-        var records: [MemoryArmRecord] = []
-        for seed in seeds {
-            for arm in chosen {
-                let folder = "\(output)/\(arm.name)-seed\(seed)"
-                var config = try StudyRuns.config(preset: preset, settings: [
-                    "data=\(data.corpus)", "tokenizer=char:\(data.vocabulary)", "val_fraction=\(data.valFraction)", "seed=\(seed)",
-                ] + arm.settings + overrides)
-                if arm.bank == .none { try matchParameters(&config) }
-                let (trainer, resuming) = try StudyRuns.trainer(config: config, folder: folder)
-                let model = try mini(trainer)
-                if !resuming, arm.bank != .none {
-                    model.fillMemory(dataset.bankRows(arm.bank, seed: UInt64(seed) &* 7919))   // before the first step: saved with it
-                }
-                log("\(arm.name) seed \(seed): training \(trainer.config.maxIters) steps → \(folder)")
-                try trainer.run()
-                let record = try evaluate(arm: arm, seed: seed, trainer: trainer, model: model)
-                log("  " + record.line)
-                records.append(record)
-            }
-        }
-        try MemoryReport.write(records, to: output)
-        log("wrote \(output)/report.html and \(output)/results.md")
-        return records
+    /// Arm A (no bank) gets the memory layer's parameters in its SwiGLU.
+    public func configure(_ config: inout TrainConfig, for run: StudyRun<Arm>) throws {
+        if run.arm.bank == .none { try Self.matchParameters(&config) }
     }
 
-    func mini(_ trainer: Trainer) throws -> MiniMind {
+    /// The bank's rows, before the first step (saved with it).
+    public func start(_ trainer: Trainer, for run: StudyRun<Arm>) throws {
+        let model = try Self.mini(trainer)
+        if run.arm.bank != .none { model.fillMemory(dataset.bankRows(run.arm.bank, seed: UInt64(run.seed) &* 7919)) }
+    }
+
+    public func writeReport(_ records: [MemoryArmRecord]) throws { try MemoryReport.write(records, to: plan.output) }
+
+    static func mini(_ trainer: Trainer) throws -> MiniMind {
         guard let model = trainer.model as? MiniMind else { throw ConfigError("the memory study's preset must use model = \"minimind\"") }
         return model
     }
 
     /// Arm A's SwiGLU width: the memory layer's parameters per layer divided by SwiGLU's 3·d per hidden unit.
-    func matchParameters(_ config: inout TrainConfig) throws {
+    static func matchParameters(_ config: inout TrainConfig) throws {
         var memory = config
         try memory.apply(override: "use_memory=true")
         guard let spec = memory.model.configuration as? MiniMindConfig else { return }
@@ -224,12 +204,14 @@ public struct MemoryStudy {
         return (Double(correct) / n, Double(hitsK) / n, Double(hitsOne) / n)
     }
 
-    func evaluate(arm: Arm, seed: Int, trainer: Trainer, model: MiniMind) throws -> MemoryArmRecord {
+    /// Object accuracy, hit@k and hit@1 on the text facts and on the bank-only facts.
+    public func record(of run: StudyRun<Arm>, trainer: Trainer) throws -> MemoryArmRecord {
+        let model = try Self.mini(trainer)
         let text = measure(dataset.text, model: model, device: trainer.device)
         let memory = measure(dataset.memoryOnly, model: model, device: trainer.device)
         let metrics = try MetricsLog(contentsOf: "\(trainer.runDirectory)/metrics.jsonl")
-        let tokensPerStep = trainer.config.batchSize * trainer.config.blockSize * trainer.config.gradientAccumulationSteps
-        return MemoryArmRecord(arm: arm.name, summary: arm.summary, seed: seed, runDirectory: trainer.runDirectory,
+        let tokensPerStep = trainer.config.tokensPerIteration ?? 0
+        return MemoryArmRecord(arm: run.arm.name, summary: run.arm.summary, seed: run.seed, runDirectory: trainer.runDirectory,
                                parameters: model.parameterCount(nonEmbedding: true), macsPerToken: Self.macsPerToken(model.config),
                                textAccuracy: text.accuracy, memoryAccuracy: memory.accuracy,
                                textHitK: text.hitK, memoryHitK: memory.hitK, textHitOne: text.hitOne, memoryHitOne: memory.hitOne,

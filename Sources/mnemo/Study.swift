@@ -54,9 +54,9 @@ struct LoopedStudyCommand: ParsableCommand {
     func run() throws {
         Runtime.checkVersion()
         try checkStudyInputs(seeds: seeds, data: data)
-        var study = LoopedStudy(preset: preset, data: data, output: out, seeds: Array(1...seeds).map { 1336 + $0 })
-        study.overrides = overrides
-        if let arms { study.armNames = armList(arms) }
+        let plan = StudyPlan(preset: preset, output: out, seeds: Array(1...seeds).map { 1336 + $0 }, armNames: arms.map(armList),
+                             overrides: overrides)
+        let study = LoopedStudy(plan: plan, data: data)
         try runStudy(out: out) { try study.run() }
     }
 }
@@ -88,10 +88,10 @@ struct MemoryStudyCommand: ParsableCommand {
               facts <= subjects * 8 else {
             throw ValidationError("--rows must be a perfect square ≥ --facts, and --facts at most 32,768 (4,096 subjects × 8 relations)")
         }
-        var study = MemoryStudy(preset: preset, output: out, seeds: Array(1...seeds).map { 1336 + $0 })
+        let plan = StudyPlan(preset: preset, output: out, seeds: Array(1...seeds).map { 1336 + $0 }, armNames: arms.map(armList),
+                             overrides: ["memory_rows=\(rows)"] + overrides)
+        var study = MemoryStudy(plan: plan)
         study.dataset = MemoryStudy.Dataset(subjects: subjects, facts: facts, rows: rows)
-        study.overrides = ["memory_rows=\(rows)"] + overrides
-        if let arms { study.armNames = armList(arms) }
         try runStudy(out: out) { try study.run() }
     }
 }
@@ -118,10 +118,9 @@ struct CortexStudyCommand: ParsableCommand {
     func run() throws {
         Runtime.checkVersion()
         try checkStudyInputs(seeds: seeds, data: data)
-        var study = CortexStudy(preset: preset, data: data, output: out, seeds: Array(1...seeds))
-        study.overrides = overrides
+        let plan = StudyPlan(preset: preset, output: out, seeds: Array(1...seeds), armNames: arms.map(armList), overrides: overrides)
+        var study = CortexStudy(plan: plan, data: data)
         study.learningRateSweep = !noSweep
-        if let arms { study.armNames = armList(arms) }
         try runStudy(out: out) { try study.run() }
     }
 }

@@ -16,14 +16,14 @@ import Testing
     @Test func everyArmRunsAndTheReportIsWritten() throws {
         let dir = try temporaryFolder("cortex-study")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var study = CortexStudy(preset: Self.preset, data: try writeCorpus(in: dir), output: "\(dir)/study", seeds: [1, 2])
-        study.overrides = ["n_layer=2", "n_head=2", "block_size=16", "batch_size=4", "max_iters=12", "lr_decay_iters=12",
+        var study = CortexStudy(plan: StudyPlan(preset: Self.preset, output: "\(dir)/study", seeds: [1, 2]), data: try writeCorpus(in: dir))
+        study.plan.overrides = ["n_layer=2", "n_head=2", "block_size=16", "batch_size=4", "max_iters=12", "lr_decay_iters=12",
                            "warmup_iters=2", "eval_interval=6", "eval_iters=1", "log_interval=1", "stability_interval=2",
                            "stability_window=4", "checkpoint_interval=6", "cortex_stm_slots=4", "cortex_consolidate_every=3",
                            "cortex_consolidate_threshold=1"]
-        study.armNames = ["A", "B", "C", "D", "C-ema"]
+        study.plan.armNames = ["A", "B", "C", "D", "C-ema"]
         var lines: [String] = []
-        study.log = { lines.append($0) }
+        study.plan.log = { lines.append($0) }
         let records = try study.run()
         #expect(records.count == 5 * 2 + CortexStudy.sweepArms.count * CortexStudy.sweepFactors.count)
         for record in records {
@@ -40,7 +40,7 @@ import Testing
         #expect(html.contains("<svg") && html.contains("Fixed held-out batch loss"))
         #expect(throws: (any Error).self) {
             var bad = study
-            bad.armNames = ["E"]
+            bad.plan.armNames = ["E"]
             try bad.run()
         }
     }

@@ -16,21 +16,21 @@ import Testing
     @Test func everyArmRunsAndTheReportIsWritten() throws {
         let dir = try temporaryFolder("looped-study")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var study = LoopedStudy(preset: Self.preset, data: try writeCorpus(in: dir), output: "\(dir)/study", seeds: [1, 2])
-        study.overrides = ["n_layer=3", "n_head=2", "n_embd=16", "block_size=16", "batch_size=4", "max_iters=6",
+        var study = LoopedStudy(plan: StudyPlan(preset: Self.preset, output: "\(dir)/study", seeds: [1, 2]), data: try writeCorpus(in: dir))
+        study.plan.overrides = ["n_layer=3", "n_head=2", "n_embd=16", "block_size=16", "batch_size=4", "max_iters=6",
                            "lr_decay_iters=6", "warmup_iters=1", "eval_interval=3", "eval_iters=1", "log_interval=1"]
         study.measureAllLayerCost = false
         var lines: [String] = []
-        study.log = { lines.append($0) }
+        study.plan.log = { lines.append($0) }
         let results = try study.run()
         #expect(results.count == 10)
-        #expect(Set(results.map(\.arm.name)) == Set(LoopedStudy.arms.map(\.name)))
+        #expect(Set(results.map(\.arm)) == Set(LoopedStudy.arms.map(\.name)))
         for result in results {
             #expect(result.valLossFull.isFinite)
             #expect(FileManager.default.fileExists(atPath: result.runDirectory + "/metrics.jsonl"))
-            #expect(result.record.lastProfile("resid_in").count == 3, "\(result.arm.name)")
+            #expect(result.lastProfile("resid_in").count == 3, "\(result.arm)")
         }
-        let exit = try #require(results.first { $0.arm.name == "shared_exit" })
+        let exit = try #require(results.first { $0.arm == "shared_exit" })
         #expect(exit.exitRows.map(\.rule) == ["last layer", "confidence", "threshold 0.9", "threshold 0.5"])
         #expect(exit.exitRows[0].meanDepth == 3)
         let table = try String(contentsOfFile: "\(dir)/study/results.md", encoding: .utf8)

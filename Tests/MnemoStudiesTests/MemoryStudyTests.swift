@@ -33,11 +33,11 @@ import Testing
     @Test func everyArmRunsAndTheReportIsWritten() throws {
         let dir = try temporaryFolder("memory-study")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var study = MemoryStudy(preset: Self.preset, output: "\(dir)/study", seeds: [1])
-        study.overrides = ["dim=32", "n_layers=1", "n_heads=2", "n_kv_heads=1", "memory_key_dim=16", "memory_candidates=4",
+        var study = MemoryStudy(plan: StudyPlan(preset: Self.preset, output: "\(dir)/study", seeds: [1]))
+        study.plan.overrides = ["dim=32", "n_layers=1", "n_heads=2", "n_kv_heads=1", "memory_key_dim=16", "memory_candidates=4",
                            "batch_size=4", "max_iters=4", "lr_decay_iters=4", "warmup_iters=1", "eval_interval=2", "eval_iters=1",
                            "log_interval=1"]
-        study.log = { _ in }
+        study.plan.log = { _ in }
         let records = try study.run()
         #expect(records.map(\.arm) == MemoryStudy.arms.map(\.name))
         for r in records {
