@@ -69,6 +69,8 @@ public protocol Study {
 
     /// Every arm, in the report's order.
     static var arms: [Arm] { get }
+    /// The preset its arms start from (configs/…).
+    static var preset: String { get }
     var plan: StudyPlan { get }
     /// Writes what every run shares (a generated corpus, …) and returns the settings every run gets before its
     /// arm's (the data). Called once, before the first run. Default: nothing.

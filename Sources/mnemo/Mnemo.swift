@@ -15,7 +15,7 @@ struct Mnemo: ParsableCommand {
             TokenizerCommand.self,
             DataCommand.self,
             Demo.self,
-            Study.self,
+            StudyCommand.self,
             MemoryCommand.self,
             Smoke.self,
             ReportCommand.self,

@@ -1,36 +1,82 @@
-// Study.swift — `mnemo study NAME`: suites of ordinary training runs with a report of their own.
+// Study.swift — `mnemo study NAME`: suites of ordinary training runs with a report of their own (MnemoStudies). The
+// study commands share one set of options (StudyOptions) and one seed numbering (StudyPlan.seeds: 1337, 1338, …).
 import ArgumentParser
 import Foundation
 import MnemoStudies
 import Torch
 
-struct Study: ParsableCommand {
+struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "study",
         abstract: "Run a study: several training runs and a report comparing them.",
         subcommands: [LoopedStudyCommand.self, MemoryStudyCommand.self, MemoryScaleCommand.self, CortexStudyCommand.self])
 }
 
+/// A study's defaults on the command line (its preset and arms come from the study).
+protocol StudyCommandDefaults: MnemoStudies.Study {
+    static var output: String { get }
+    static var seedCount: Int { get }
+}
+
+extension LoopedStudy: StudyCommandDefaults {
+    static let output = "runs/looped-study"
+    static let seedCount = 2
+}
+
+extension MemoryStudy: StudyCommandDefaults {
+    static let output = "runs/memory-study"
+    static let seedCount = 2
+}
+
+extension CortexStudy: StudyCommandDefaults {
+    static let output = "runs/cortex-study"
+    static let seedCount = 3
+}
+
+/// The options every `mnemo study` command shares.
+struct StudyOptions<S: StudyCommandDefaults>: ParsableArguments {
+    @Option(help: "The base preset.") var preset = S.preset
+    @Option(help: "Output folder: a run folder ARM-seedN per arm and seed, results.md and report.html.") var out = S.output
+    @Option(help: "Number of seeds: seeds 1337, 1338, … (seed n is 1336 + n in every study; the trainer's seed and the N of ARM-seedN).")
+    var seeds = S.seedCount
+    @Option(help: "Arms to run, comma-separated (default: all of \(S.arms.map(\.name).joined(separator: ", "))).") var arms: String?
+    @Option(name: .customLong("set"), help: "Override a preset key for every run (key=value; repeatable), e.g. max_iters=300.")
+    var overrides: [String] = []
+
+    func validate() throws {
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+    }
+
+    /// The plan these options give; `settings` go before the --set overrides.
+    func plan(settings: [String] = []) -> StudyPlan {
+        StudyPlan(preset: preset, output: out, seeds: StudyPlan.seeds(count: seeds),
+                  armNames: arms.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+                  overrides: settings + overrides)
+    }
+}
+
+/// --data, for the studies that train on a text file.
+struct StudyTextData: ParsableArguments {
+    @Option(help: "Text file to train on.") var data = "../shared/data/tinyshakespeare.txt"
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: data) else {
+            throw ValidationError("no data file \(data); give --data PATH to a text file (e.g. shared/data/tinyshakespeare.txt)")
+        }
+    }
+}
+
 /// Runs a study, then prints its results.md; a failure is one line on standard error and exit code 1.
-func runStudy(out: String, _ body: () throws -> Void) throws {
+func runStudy(_ study: some MnemoStudies.Study) throws {
+    Runtime.checkVersion()
     do {
-        try body()
-        print(try String(contentsOfFile: "\(out)/results.md", encoding: .utf8))
+        try study.run()
+        print(try String(contentsOfFile: "\(study.plan.output)/results.md", encoding: .utf8))
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode(1)
     }
 }
-
-/// The checks every study command makes first: at least one seed and, for a study that trains on a text file, the file.
-func checkStudyInputs(seeds: Int, data: String? = nil) throws {
-    guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
-    if let data, !FileManager.default.fileExists(atPath: data) {
-        throw ValidationError("no data file \(data); give --data PATH to a text file (e.g. shared/data/tinyshakespeare.txt)")
-    }
-}
-
-/// --arms "A, B-fix" → ["A", "B-fix"].
-func armList(_ text: String) -> [String] { text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
 struct LoopedStudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,22 +88,11 @@ struct LoopedStudyCommand: ParsableCommand {
             OUT/results.md (tables and verdicts) and OUT/report.html.
             """)
 
-    @Option(help: "Text file to train on.") var data = "../shared/data/tinyshakespeare.txt"
-    @Option(help: "The base preset.") var preset = "configs/looped-cpu.toml"
-    @Option(help: "Output folder.") var out = "runs/looped-study"
-    @Option(help: "Number of seeds (1, 2, …).") var seeds = 2
-    @Option(help: "Arms to run, comma-separated (default: all of plain, shared, shared_all, double_attn, shared_exit).")
-    var arms: String?
-    @Option(name: .customLong("set"), help: "Override a preset key for every arm (key=value; repeatable), e.g. max_iters=300.")
-    var overrides: [String] = []
+    @OptionGroup var options: StudyOptions<LoopedStudy>
+    @OptionGroup var text: StudyTextData
 
     func run() throws {
-        Runtime.checkVersion()
-        try checkStudyInputs(seeds: seeds, data: data)
-        let plan = StudyPlan(preset: preset, output: out, seeds: Array(1...seeds).map { 1336 + $0 }, armNames: arms.map(armList),
-                             overrides: overrides)
-        let study = LoopedStudy(plan: plan, data: data)
-        try runStudy(out: out) { try study.run() }
+        try runStudy(LoopedStudy(plan: options.plan(), data: text.data))
     }
 }
 
@@ -71,28 +106,23 @@ struct MemoryStudyCommand: ParsableCommand {
             (tables and verdicts) and OUT/report.html.
             """)
 
-    @Option(help: "The base preset.") var preset = "configs/memory-study.toml"
-    @Option(help: "Output folder.") var out = "runs/memory-study"
-    @Option(help: "Number of seeds (1, 2, …).") var seeds = 2
-    @Option(help: "Arms to run, comma-separated (default: all).") var arms: String?
+    @OptionGroup var options: StudyOptions<MemoryStudy>
     @Option(help: "Facts (half in the text, half only in the bank); subjects = facts / 2, at most 4,096.") var facts = 2000
     @Option(help: "Bank rows (a perfect square, at least --facts); sets memory_rows.") var rows = 4096
-    @Option(name: .customLong("set"), help: "Override a preset key for every arm (key=value; repeatable).")
-    var overrides: [String] = []
 
-    func run() throws {
-        Runtime.checkVersion()
-        try checkStudyInputs(seeds: seeds)
-        let subjects = Swift.min(4096, facts / 2)
-        guard facts >= 2, rows >= facts, Int(Double(rows).squareRoot()) * Int(Double(rows).squareRoot()) == rows,
-              facts <= subjects * 8 else {
+    var subjects: Int { Swift.min(4096, facts / 2) }
+
+    func validate() throws {
+        let side = Int(Double(rows).squareRoot())
+        guard facts >= 2, rows >= facts, side * side == rows, facts <= subjects * 8 else {
             throw ValidationError("--rows must be a perfect square ≥ --facts, and --facts at most 32,768 (4,096 subjects × 8 relations)")
         }
-        let plan = StudyPlan(preset: preset, output: out, seeds: Array(1...seeds).map { 1336 + $0 }, armNames: arms.map(armList),
-                             overrides: ["memory_rows=\(rows)"] + overrides)
-        var study = MemoryStudy(plan: plan)
+    }
+
+    func run() throws {
+        var study = MemoryStudy(plan: options.plan(settings: ["memory_rows=\(rows)"]))
         study.dataset = MemoryStudy.Dataset(subjects: subjects, facts: facts, rows: rows)
-        try runStudy(out: out) { try study.run() }
+        try runStudy(study)
     }
 }
 
@@ -102,25 +132,18 @@ struct CortexStudyCommand: ParsableCommand {
         abstract: "The CortexGPT stability study: legacy, upstream-unified, full toolkit, plain transformer, one-fix ablations, lr sweep (≈ 35 min on 2 cores).",
         discussion: """
             Each arm × seed is a run of configs/cortex-cpu.toml (4 layers × 64, one dual-memory layer, character-level) \
-            with the arm's keys; then A and C at 3×, 10×, 30×, 100× the learning rate (first seed). A killed study continues \
-            where it stopped. Writes OUT/ARM-seedN run folders, OUT/results.md (tables and verdicts) and OUT/report.html.
+            with the arm's keys; then A and C at 3×, 10×, 30×, 100× the learning rate (first seed) in OUT/ARM-lrFx-seedN. \
+            A killed study continues where it stopped. Writes OUT/ARM-seedN run folders, OUT/results.md (tables and \
+            verdicts) and OUT/report.html.
             """)
 
-    @Option(help: "Text file to train on.") var data = "../shared/data/tinyshakespeare.txt"
-    @Option(help: "The base preset.") var preset = "configs/cortex-cpu.toml"
-    @Option(help: "Output folder.") var out = "runs/cortex-study"
-    @Option(help: "Number of seeds (1, 2, …).") var seeds = 3
-    @Option(help: "Arms to run, comma-separated (default: all of A, B, C, D and C's eight ablations).") var arms: String?
+    @OptionGroup var options: StudyOptions<CortexStudy>
+    @OptionGroup var text: StudyTextData
     @Flag(help: "Leave out the learning-rate sweep of A and C.") var noSweep = false
-    @Option(name: .customLong("set"), help: "Override a preset key for every arm (key=value; repeatable), e.g. max_iters=300.")
-    var overrides: [String] = []
 
     func run() throws {
-        Runtime.checkVersion()
-        try checkStudyInputs(seeds: seeds, data: data)
-        let plan = StudyPlan(preset: preset, output: out, seeds: Array(1...seeds), armNames: arms.map(armList), overrides: overrides)
-        var study = CortexStudy(plan: plan, data: data)
+        var study = CortexStudy(plan: options.plan(), data: text.data)
         study.learningRateSweep = !noSweep
-        try runStudy(out: out) { try study.run() }
+        try runStudy(study)
     }
 }

@@ -24,6 +24,7 @@ struct TinyStudy: Study {
 
     static let arms = [Arm(name: "one", summary: "one layer", settings: ["n_layer=1"]),
                        Arm(name: "two", summary: "two layers", settings: ["n_layer=2"])]
+    static let preset = "configs/looped-cpu.toml"
     var plan: StudyPlan
     var data: String
     let started = Started()
