@@ -65,11 +65,16 @@ public enum CortexReport {
         return String(format: "%.\(digits)f", v)
     }
 
-    /// Mean over the seeds of an arm (learning-rate factor 1), and the spread (max − min).
+    /// Mean over the seeds of an arm (learning-rate factor 1), and the spread (max − min; nil with fewer than 2 seeds).
     static func summary(_ records: [CortexArmRecord], _ arm: String, _ value: (CortexArmRecord) -> Double?) -> (mean: Double?, spread: Double?) {
         let values = records.filter { $0.arm == arm && $0.learningRateFactor == 1 }.compactMap(value).filter(\.isFinite)
         guard !values.isEmpty else { return (nil, nil) }
-        return (values.reduce(0, +) / Double(values.count), values.max()! - values.min()!)
+        return (values.reduce(0, +) / Double(values.count), values.count < 2 ? nil : values.max()! - values.min()!)
+    }
+
+    /// "1.052 for A, 1.061 for C": the arms that have a value, in order.
+    static func perArm(_ values: [(arm: String, value: Double?)], _ format: String = "%.3f") -> String {
+        values.compactMap { item in item.value.map { String(format: format, $0) + " for \(item.arm)" } }.joined(separator: ", ")
     }
 
     public static func markdown(_ records: [CortexArmRecord]) -> String {
@@ -113,35 +118,43 @@ public enum CortexReport {
     public static func verdicts(_ records: [CortexArmRecord]) -> [String] {
         var out: [String] = []
         func p95(_ arm: String, _ key: String = "osc_fixed_p95") -> Double? { summary(records, arm) { $0.stability(key) }.mean }
-        if let a = p95("A"), let c = p95("C") {
-            let aRaw = p95("A", "osc_raw_p95") ?? .nan, cRaw = p95("C", "osc_raw_p95") ?? .nan
-            let baseline = Swift.max(a, p95("B") ?? 0)
+        let baselines = [("A", p95("A")), ("B", p95("B"))].filter { $0.1 != nil }
+        if let c = p95("C"), let baseline = baselines.compactMap(\.1).max() {
             if baseline >= 4 {
                 out.append(String(format: "Claim R p95 < 1.2 where the baseline shows ≥ 4: the baseline oscillates (R p95 %.2f) and C's R p95 is %.3f — %@.",
                                   baseline, c, c < 1.2 ? "holds" : "does not hold"))
             } else {
-                out.append(String(format: "No arm oscillates 4–5× at this scale: R p95 on the fixed batch is %.3f for A, %.3f for B, %.3f for C (on the raw batch loss %.3f and %.3f for A and C, the batches' own noise included); the document's premise (a baseline at ≥ 4) is not reproduced, so its claim cannot be confirmed — C's fixed-batch R p95 %@ 1.2.",
-                                  a, p95("B") ?? .nan, c, aRaw, cRaw, c < 1.2 ? "is below" : "is not below"))
+                let raw = perArm([("A", p95("A", "osc_raw_p95")), ("C", p95("C", "osc_raw_p95"))])
+                out.append("No arm oscillates 4–5× at this scale: R p95 on the fixed batch is " + perArm(baselines + [("C", c)])
+                           + (raw.isEmpty ? "" : " (on the raw batch loss \(raw), the batches' own noise included)")
+                           + "; the document's premise (a baseline at ≥ 4) is not reproduced, so its claim cannot be confirmed — "
+                           + "C's fixed-batch R p95 \(c < 1.2 ? "is below" : "is not below") 1.2.")
             }
         }
         if let stm = summary(records, "C", { $0.recent("gate_mass/stm") }).mean, let ltm = summary(records, "C", { $0.recent("gate_mass/ltm") }).mean {
             let fill = summary(records, "C") { $0.recent("ltm_fill") }.mean ?? 0
-            out.append(String(format: "Memories used by C by the issue's measure: gate mass %.1f%% on the STM and %.1f%% on the LTM (threshold 5%%), LTM %.1f%% full — %@.",
-                              stm * 100, ltm * 100, fill * 100, stm > 0.05 && ltm > 0.05 && fill > 0 ? "yes" : "not both"))
+            let usesSTM = stm > 0.05, usesLTM = ltm > 0.05 && fill > 0
+            let verdict = usesSTM && usesLTM ? "both" : (usesSTM ? "only the STM" : (usesLTM ? "only the LTM" : "neither"))
+            out.append(String(format: "Memories used by C (a memory counts as used with more than 5%% of the gate mass, the LTM only once it holds something): gate mass %.1f%% on the STM and %.1f%% on the LTM, LTM %.1f%% full — %@.",
+                              stm * 100, ltm * 100, fill * 100, verdict))
             if let noSTM = summary(records, "C", { r in r.valWithoutShortTerm.map { $0 - r.valLossFull } }).mean,
                let noLTM = summary(records, "C", { r in r.valWithoutLongTerm.map { $0 - r.valLossFull } }).mean {
                 let small = Swift.max(noSTM, noLTM) < 0.02
-                out.append(String(format: "What the memories contribute (paired: the same weights, one memory retrieving zeros at evaluation): val rises by %+.4f without the STM and %+.4f without the LTM — %@.",
+                out.append(String(format: "What the memories contribute (paired: the same weights, one memory retrieving zeros at evaluation): val changes by %+.4f without the STM and %+.4f without the LTM — %@.",
                                   noSTM, noLTM, small ? "under 0.02 nats each, small next to the gate mass they receive: C's predictions hardly depend on them"
                                                       : "the model depends on them"))
             }
         }
         let c = summary(records, "C") { $0.valLossFull }, d = summary(records, "D") { $0.valLossFull }
         if let cv = c.mean, let dv = d.mean {
-            let noise = Swift.max(c.spread ?? 0, d.spread ?? 0)
-            let verdict = abs(cv - dv) <= noise ? "no difference beyond the seeds' spread" : (cv < dv ? "the memory model is better" : "the memory model is worse")
-            out.append(String(format: "Val loss, C against the plain transformer D of about its size: %.4f vs %.4f (Δ %+.4f, seed spread up to %.4f): %@.",
-                              cv, dv, cv - dv, noise, verdict))
+            let head = String(format: "Val loss, C against the plain transformer D of about its size: %.4f vs %.4f (Δ %+.4f", cv, dv, cv - dv)
+            if let cs = c.spread, let ds = d.spread {
+                let noise = Swift.max(cs, ds)
+                let verdict = abs(cv - dv) <= noise ? "no difference beyond the seeds' spread" : (cv < dv ? "the memory model is better" : "the memory model is worse")
+                out.append(head + String(format: ", seed spread up to %.4f): %@.", noise, verdict))
+            } else {
+                out.append(head + "): C or D has fewer than 2 seeds, so there is no seed spread to judge the difference by; run 2 or more for a verdict.")
+            }
         }
         if let b = summary(records, "B", { $0.valLossFull }).mean, let cv = c.mean {
             out.append(String(format: "C against upstream's unified model B: val %.4f vs %.4f (B is evaluated with its non-causal top-k over the batch).", cv, b))

@@ -110,6 +110,9 @@ public enum LoopedReport {
 
     static func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
 
+    /// max − min over an arm's seeds; nil with fewer than 2.
+    static func spread(_ values: [Double]) -> Double? { values.count < 2 ? nil : values.max()! - values.min()! }
+
     static func format(_ value: Double?, _ spec: String = "%.4f") -> String {
         guard let value, value.isFinite else { return value == nil ? "—" : "\(value!)" }
         return String(format: spec, value)
@@ -145,10 +148,10 @@ public enum LoopedReport {
                 + "\(format(profile.first, "%.3g")) → \(format(last, "%.3g")) | \(format(r.recentMean("exit_early_fraction").map { $0 * 100 }, "%.1f%%")) | "
                 + "\(format(r.recentMean("exit_mean_depth"), "%.2f")) |\n"
         }
-        out += "\n| arm (mean over seeds) | val loss | spread | tok/s | residual std at the last layer |\n| --- | ---: | ---: | ---: | ---: |\n"
+        out += "\n| arm (mean over seeds) | val loss | spread (max − min) | tok/s | residual std at the last layer |\n| --- | ---: | ---: | ---: | ---: |\n"
         for arm in arms(records) {
             let vals = records.filter { $0.arm == arm }.map(\.valLossFull)
-            out += "| \(arm) | \(format(mean(vals))) | \(format((vals.max() ?? .nan) - (vals.min() ?? .nan), "%.4f")) | "
+            out += "| \(arm) | \(format(mean(vals))) | \(format(spread(vals), "%.4f")) | "
                 + "\(format(armMean(records, arm, { $0.tokensPerSecond }), "%.0f")) | "
                 + "\(format(armMean(records, arm, { $0.lastProfile("resid_out").first }), "%.3g")) |\n"
         }
@@ -178,16 +181,17 @@ public enum LoopedReport {
     public static func verdicts(_ records: [LoopedArmRecord], allLayerCost: [AllLayerCost]) -> [String] {
         var out: [String] = []
         func val(_ arm: String) -> Double? { armMean(records, arm, { $0.valLossFull }) }
-        /// The seeds' spread of an arm's val loss (0.01 with one seed): a difference below it is noise.
-        func noise(_ arms: String...) -> Double {
-            let spreads = arms.map { arm -> Double in
-                let v = records.filter { $0.arm == arm }.map(\.valLossFull)
-                return v.count > 1 ? v.max()! - v.min()! : 0.01
-            }
-            return Swift.max(spreads.max() ?? 0.01, 0.01)
-        }
-        func compare(_ a: Double, _ b: Double, _ margin: Double) -> String {
-            a > b + margin ? "worse" : (a < b - margin ? "better" : "equal within the seeds' spread (±\(String(format: "%.3f", margin)))")
+        /// `a` against `b` by their val loss: worse, better, or equal within the larger of their seeds' spreads (at
+        /// least 0.01); an arm with one seed has no spread, and 0.01 stands in for it.
+        func compare(_ a: String, _ b: String) -> String {
+            let spreads = [a, b].map { arm in spread(records.filter { $0.arm == arm }.map(\.valLossFull)) }
+            let measured = spreads.allSatisfy { $0 != nil }
+            let margin = Swift.max(spreads.compactMap { $0 }.max() ?? 0, 0.01)
+            guard let va = val(a), let vb = val(b) else { return "not compared" }
+            if va > vb + margin { return "worse" }
+            if va < vb - margin { return "better" }
+            return measured ? "equal within the seeds' spread (±\(String(format: "%.3f", margin)))"
+                            : "equal within ±\(String(format: "%.3f", margin)) (an arm with one seed has no seed spread to judge by)"
         }
         func speed(_ arm: String) -> Double? { armMean(records, arm, { $0.tokensPerSecond }) }
         let shared = residualProfile(records, "shared")
@@ -212,25 +216,30 @@ public enum LoopedReport {
                               !last.isFinite || ratio >= 100 ? "reproduced" : (ratio >= 5 ? "it grows much larger, without exploding at this scale" : "not reproduced")))
         }
         if let all = val("shared_all"), let one = val("shared") {
-            let slower = (speed("shared") ?? .nan) / (speed("shared_all") ?? .nan)
-            let big = allLayerCost.max { $0.vocabulary < $1.vocabulary }
-            let verdict = compare(all, one, noise("shared_all", "shared"))
-            out.append(String(format: "All-layer loss (fork: 3–4× slower and worse, val 4.39 vs 4.27): val %.4f vs %.4f shared (%@); time per training step ×%.2f of shared's at vocabulary 65%@ — %@.",
-                              all, one, verdict, slower,
-                              big.map { String(format: ", ×%.2f per step at %@", $0.slowdown, groupedThousands($0.vocabulary)) } ?? "",
-                              verdict == "worse" ? "reproduced" : "worse not reproduced; the slowdown is the vocabulary's"))
+            var costs: [String] = []
+            if let fast = speed("shared"), let slow = speed("shared_all") {
+                costs.append(String(format: "time per training step ×%.2f of shared's at vocabulary 65", fast / slow))
+            }
+            if let big = allLayerCost.max(by: { $0.vocabulary < $1.vocabulary }) {
+                costs.append(String(format: "×%.2f per step at %@", big.slowdown, groupedThousands(big.vocabulary)))
+            }
+            let verdict = compare("shared_all", "shared")
+            out.append(String(format: "All-layer loss (fork: 3–4× slower and worse, val 4.39 vs 4.27): val %.4f vs %.4f shared (%@)", all, one, verdict)
+                       + costs.map { "; " + $0 }.joined(separator: ",")
+                       + " — " + (verdict == "worse" ? "reproduced" : "worse not reproduced; the slowdown is the vocabulary's") + ".")
         }
         if let exit = val("shared_exit"), let one = val("shared") {
             let rows = records.first { !$0.exitRows.isEmpty }?.exitRows ?? []
-            let trained = rows.first { $0.rule == "confidence" }
-            let lastLayer = rows.first { $0.rule == "last layer" }
-            let verdict = compare(exit, one, noise("shared_exit", "shared"))
-            out.append(String(format: "Early exit (fork: \"relatively pointless\", val 6.61 vs ~3.9): val %.4f at the exit layers vs %.4f shared (%@); "
-                + "at evaluation its own rule gives %.4f with %.2f of %d layers per token (%.0f%% of layer applications saved) against %.4f "
-                + "for the same weights at the last layer — %@.",
-                exit, one, verdict, trained?.valLoss ?? .nan, trained?.meanDepth ?? .nan, trained?.layers ?? 0,
-                (trained?.savedCompute ?? .nan) * 100, lastLayer?.valLoss ?? .nan,
-                verdict == "worse" ? "the fork's finding reproduced: exiting costs loss" : "the fork's loss cost not reproduced at this scale"))
+            let verdict = compare("shared_exit", "shared")
+            var text = String(format: "Early exit (fork: \"relatively pointless\", val 6.61 vs ~3.9): val %.4f at the exit layers vs %.4f shared (%@)",
+                              exit, one, verdict)
+            if let trained = rows.first(where: { $0.rule == "confidence" }), let lastLayer = rows.first(where: { $0.rule == "last layer" }) {
+                text += String(format: "; at evaluation its own rule gives %.4f with %.2f of %d layers per token (%.0f%% of layer applications saved) "
+                    + "against %.4f for the same weights at the last layer", trained.valLoss, trained.meanDepth, trained.layers,
+                    trained.savedCompute * 100, lastLayer.valLoss)
+            }
+            out.append(text + " — " + (verdict == "worse" ? "the fork's finding reproduced: exiting costs loss"
+                                                          : "the fork's loss cost not reproduced at this scale") + ".")
         }
         return out
     }

@@ -18,12 +18,14 @@ public struct MemoryArmRecord: StudyRunRecord, Sendable {
     public var textHitOne: Double, memoryHitOne: Double
     /// k (0 without a bank).
     public var candidates: Int
+    /// The bank's rows N (0 without a bank).
+    public var bankRows: Int
     public var metrics: MetricsLog
     public var tokensPerStep: Int
 
     public init(arm: String, summary: String, seed: Int, runDirectory: String, parameters: Int, macsPerToken: Int,
                 textAccuracy: Double, memoryAccuracy: Double, textHitK: Double, memoryHitK: Double, textHitOne: Double,
-                memoryHitOne: Double, candidates: Int, metrics: MetricsLog, tokensPerStep: Int) {
+                memoryHitOne: Double, candidates: Int, bankRows: Int = 0, metrics: MetricsLog, tokensPerStep: Int) {
         self.arm = arm
         self.summary = summary
         self.seed = seed
@@ -37,6 +39,7 @@ public struct MemoryArmRecord: StudyRunRecord, Sendable {
         self.textHitOne = textHitOne
         self.memoryHitOne = memoryHitOne
         self.candidates = candidates
+        self.bankRows = bankRows
         self.metrics = metrics
         self.tokensPerStep = tokensPerStep
     }
@@ -127,10 +130,11 @@ public enum MemoryReport {
                                   percent(found), percent(sup)))
             }
         }
-        if let dense = mean(records, "B-fix", { $0.textHitK }) {
-            let chanceHit = 8.0 / 4096
-            out.append(String(format: "B-fix's fact row is among its top-8 rows for %@ of text questions (%@ by chance for 8 of 4,096 rows): %@.",
-                              percent(dense), percent(chanceHit),
+        if let dense = mean(records, "B-fix", { $0.textHitK }), let fix = records.first(where: { $0.arm == "B-fix" }) {
+            let k = fix.candidates, n = fix.bankRows
+            let chanceHit = n > 0 ? " (\(percent(Double(k) / Double(n))) by chance for \(k) of \(groupedThousands(n)) rows)" : ""
+            out.append(String(format: "B-fix's fact row is among its top-%d rows for %@ of text questions%@: %@.",
+                              k, percent(dense), chanceHit,
                               dense < 0.1 ? "without supervision retrieval rarely finds even the facts it was trained on; the text facts live in the weights"
                                           : "retrieval finds facts it was trained on"))
         }

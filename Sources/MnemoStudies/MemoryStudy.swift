@@ -216,6 +216,7 @@ public struct MemoryStudy: Study {
                                textAccuracy: text.accuracy, memoryAccuracy: memory.accuracy,
                                textHitK: text.hitK, memoryHitK: memory.hitK, textHitOne: text.hitOne, memoryHitOne: memory.hitOne,
                                candidates: model.config.useMemory ? model.config.memoryCandidates : 0,
+                               bankRows: model.config.useMemory ? model.config.memoryRows : 0,
                                metrics: metrics, tokensPerStep: tokensPerStep)
     }
 

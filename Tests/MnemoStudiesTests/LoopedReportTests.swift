@@ -1,5 +1,5 @@
 // LoopedReportTests.swift — the looped study's verdicts follow the numbers: linear growth, a blow-up, a loss
-// difference beyond the seeds' spread, and none within it.
+// difference beyond the seeds' spread, and none within it; with one seed, no spread is printed or claimed.
 import Foundation
 import MnemoReport
 @testable import MnemoStudies
@@ -36,5 +36,19 @@ import Testing
         #expect(table.contains("| shared | 1 |") && table.contains("0.5 → 6.5"))
         let html = LoopedReport.html(records, allLayerCost: [])
         #expect(html.contains("<table>") && html.contains("<li>Residual std growth"))
+    }
+
+    @Test func oneSeedPrintsNoSpreadAndNothingThatWasNotMeasured() throws {
+        let linear = (0..<12).map { 0.5 + 0.5 * Double($0) }
+        let records = [Self.record("shared", seed: 1337, profile: linear, out: 6.5, val: 2.0),
+                       Self.record("shared_all", seed: 1337, profile: linear, out: 7, val: 2.005),
+                       Self.record("shared_exit", seed: 1337, profile: linear, out: 7, val: 2.005)]   // its exit evaluation not run
+        let table = LoopedReport.table(records, allLayerCost: [])
+        #expect(!table.contains(/\bnan\b/) && !table.contains("seeds' spread"), "\(table)")
+        let row = try #require(table.split(separator: "\n").first { $0.hasPrefix("| shared | 2.0000 |") })
+        #expect(row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }[2] == "—", "no spread with one seed: \(row)")
+        let exit = try #require(LoopedReport.verdicts(records, allLayerCost: []).first { $0.hasPrefix("Early exit") })
+        #expect(exit.contains("equal within ±0.010 (an arm with one seed has no seed spread to judge by)") && !exit.contains("at evaluation"),
+                "\(exit)")
     }
 }

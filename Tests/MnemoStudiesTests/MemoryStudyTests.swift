@@ -68,5 +68,10 @@ import Testing
         #expect(shown.first?.hasSuffix("— shown.") == true, "\(shown)")
         let refuted = MemoryReport.verdicts([record("B-fix", text: 0.9, memory: 0.05), record("B-rand", text: 0.9, memory: 0.01)])
         #expect(refuted.first?.hasSuffix("— refuted.") == true)
+        // the chance of a hit is the run's own k of N rows
+        var small = record("B-fix", text: 0.9, memory: 0.3, hitK: 0.5)
+        (small.candidates, small.bankRows) = (4, 1024)
+        let hits = MemoryReport.verdicts([small]).first { $0.hasPrefix("B-fix's fact row") }
+        #expect(hits?.contains("among its top-4 rows for 50.0% of text questions (0.4% by chance for 4 of 1,024 rows)") == true, "\(hits ?? "none")")
     }
 }
