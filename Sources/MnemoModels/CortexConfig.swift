@@ -6,8 +6,29 @@
 // upstream-unified behaviour are the other values of the same keys (the study's arms A and B name them).
 import Foundation
 
+/// How the memory layer mixes current, STM and LTM vectors.
+public enum CortexGate: String, CaseIterable, Codable, Sendable {
+    case stabilized     // StabilizedMemoryGate: bias [0.5, 0.3, 0.2], learned temperature ≥ 0.1
+    case softmax        // the legacy softmax gate
+}
+
+/// Which features of each token the memory layer keeps (the setting).
+public enum CortexSparsity: String, CaseIterable, Codable, Sendable {
+    case none, gumbel, hard
+}
+
+/// The sparsity a layer applies: the setting, or upstream's selection along batch × time when faithful.
+public enum AppliedSparsity: String, Sendable {
+    case none, gumbel, hard, tokens
+}
+
+/// How STM rows move into the LTM after optimizer steps.
+public enum CortexConsolidation: String, CaseIterable, Codable, Sendable {
+    case gradual, random, none
+}
+
 public struct CortexConfig: Codable, Sendable, Equatable {
-    public var layers = ""                  // "": no memory layer; "1" or "0,2": a layer after each of these blocks
+    public var layers: [Int] = []           // []: no memory layer; [1] or [0, 2]: a layer after each of these blocks
     // short-term memory: a ring of the S most recent positions of each sequence
     public var stmSlots = 32                // S (the attention window, in positions)
     public var stmDecay = 0.99              // λ at init: logit bias (t − s)·ln λ, λ learned
@@ -18,14 +39,14 @@ public struct CortexConfig: Codable, Sendable, Equatable {
     public var ltmTopK = 5                  // k nearest (squared L2), weighted 1/(d + 1e-6)
     public var ltmBounded = true            // false: the LTM grows (capacity doubles) instead of overwriting its oldest rows
     // the mix
-    public var gate = "stabilized"          // stabilized (bias [0.5, 0.3, 0.2], learned temperature ≥ 0.1) | softmax (legacy)
+    public var gate = CortexGate.stabilized // stabilized (bias [0.5, 0.3, 0.2], learned temperature ≥ 0.1) | softmax (legacy)
     public var memoryNorm = true            // LayerNorm on each retrieval, learnable scales [3], output LayerNorm (document §4)
-    public var sparsity = "gumbel"          // none | gumbel (soft top-k in training, hard at evaluation) | hard
+    public var sparsity = CortexSparsity.gumbel  // none | gumbel (soft top-k in training, hard at evaluation) | hard
     public var sparsityTarget = 0.15        // fraction of features kept per token
     public var residualWeight = 0.0         // > 0: out = x + w·mask·mix (upstream unified model, w = 0.1)
     public var stopGradient = false         // retrievals detached (upstream unified model: STM/LTM modules never train)
     // consolidation STM → LTM, after optimizer steps
-    public var consolidation = "gradual"    // gradual (every N steps, count·importance ≥ θ) | random (legacy) | none
+    public var consolidation = CortexConsolidation.gradual  // gradual (every N steps, count·importance ≥ θ) | random (legacy) | none
     public var consolidateEvery = 50        // gradual: every N optimizer steps
     public var consolidateThreshold = 3     // θ: accesses (argmax of a query) a row needs
     public var consolidateMax = 256         // rows moved per call at most
@@ -67,19 +88,19 @@ public struct CortexConfig: Codable, Sendable, Equatable {
     }
 
     /// The blocks a memory layer follows, in order (empty: none).
-    public var layerIndices: [Int] {
-        layers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    }
-    public var isEnabled: Bool { !layerIndices.isEmpty }
+    public var layerIndices: [Int] { layers }
+    public var isEnabled: Bool { !layers.isEmpty }
 
     /// The sparsity actually applied: faithful turns any sparsity into upstream's token-axis selection.
-    public var effectiveSparsity: String { faithful && sparsity != "none" ? "tokens" : sparsity }
+    public var effectiveSparsity: AppliedSparsity {
+        faithful && sparsity != .none ? .tokens : AppliedSparsity(rawValue: sparsity.rawValue)!
+    }
     /// The consolidation actually applied: faithful consolidates at random, as upstream.
-    public var effectiveConsolidation: String { faithful && consolidation != "none" ? "random" : consolidation }
+    public var effectiveConsolidation: CortexConsolidation { faithful && consolidation != .none ? .random : consolidation }
 
     /// The `cortex_*` keys of a GPT run file, as (key, path-in-CortexConfig) pairs.
     static func fields<Root>(_ root: WritableKeyPath<Root, CortexConfig>) -> [SettingField<Root>] {
-        [.string("cortex_layers", root.appending(path: \.layers)),
+        [.ints("cortex_layers", root.appending(path: \.layers)),
          .int("cortex_stm_slots", root.appending(path: \.stmSlots)),
          .double("cortex_stm_decay", root.appending(path: \.stmDecay)),
          .bool("cortex_stm_carry", root.appending(path: \.stmCarry)),
@@ -87,13 +108,13 @@ public struct CortexConfig: Codable, Sendable, Equatable {
          .int("cortex_ltm_dim", root.appending(path: \.ltmDim)),
          .int("cortex_ltm_top_k", root.appending(path: \.ltmTopK)),
          .bool("cortex_ltm_bounded", root.appending(path: \.ltmBounded)),
-         .string("cortex_gate", root.appending(path: \.gate)),
+         .choice("cortex_gate", root.appending(path: \.gate)),
          .bool("cortex_memory_norm", root.appending(path: \.memoryNorm)),
-         .string("cortex_sparsity", root.appending(path: \.sparsity)),
+         .choice("cortex_sparsity", root.appending(path: \.sparsity)),
          .double("cortex_sparsity_target", root.appending(path: \.sparsityTarget)),
          .double("cortex_residual_weight", root.appending(path: \.residualWeight)),
          .bool("cortex_stop_gradient", root.appending(path: \.stopGradient)),
-         .string("cortex_consolidation", root.appending(path: \.consolidation)),
+         .choice("cortex_consolidation", root.appending(path: \.consolidation)),
          .int("cortex_consolidate_every", root.appending(path: \.consolidateEvery)),
          .int("cortex_consolidate_threshold", root.appending(path: \.consolidateThreshold)),
          .int("cortex_consolidate_max", root.appending(path: \.consolidateMax)),
@@ -107,12 +128,10 @@ public struct CortexConfig: Codable, Sendable, Equatable {
 
     /// Problems, as messages that say what to fix; `nLayer`/`width` are the host model's.
     public func problems(nLayer: Int, width: Int) -> [String] {
-        guard !layers.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
+        guard !layers.isEmpty else { return [] }
         var out: [String] = []
-        let parts = layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let indices = parts.compactMap { Int($0) }
-        if indices.count != parts.count || indices.contains(where: { $0 < 0 || $0 >= nLayer }) || Set(indices).count != indices.count {
-            out.append("cortex_layers must list distinct block indices in 0..<\(nLayer) separated by commas, got \"\(layers)\"")
+        if layers.contains(where: { $0 < 0 || $0 >= nLayer }) || Set(layers).count != layers.count {
+            out.append("cortex_layers must list distinct block indices in 0..<\(nLayer), got \(layers)")
         }
         if width % 4 != 0 { out.append("the memory layer compresses n_embd to n_embd/4: n_embd (\(width)) must be divisible by 4") }
         for (key, value) in [("cortex_stm_slots", stmSlots), ("cortex_ltm_slots", ltmSlots), ("cortex_ltm_dim", ltmDim),
@@ -121,12 +140,6 @@ public struct CortexConfig: Codable, Sendable, Equatable {
             out.append("\(key) must be positive, got \(value)")
         }
         if !(stmDecay > 0 && stmDecay < 1) { out.append("cortex_stm_decay must be in (0, 1), got \(stmDecay)") }
-        func oneOf(_ key: String, _ value: String, _ allowed: [String]) {
-            if !allowed.contains(value) { out.append("\(key) must be one of \(allowed.joined(separator: ", ")), got \"\(value)\"") }
-        }
-        oneOf("cortex_gate", gate, ["stabilized", "softmax"])
-        oneOf("cortex_sparsity", sparsity, ["none", "gumbel", "hard"])
-        oneOf("cortex_consolidation", consolidation, ["gradual", "random", "none"])
         if !(sparsityTarget > 0 && sparsityTarget <= 1) { out.append("cortex_sparsity_target must be in (0, 1], got \(sparsityTarget)") }
         if !(residualWeight >= 0 && residualWeight.isFinite) { out.append("cortex_residual_weight must be ≥ 0, got \(residualWeight)") }
         if !(consolidateProbability >= 0 && consolidateProbability <= 1) {

@@ -96,7 +96,7 @@ final class CortexMemoryLayer: Module {
         ltm_memory = Tensor.zeros([config.ltmSlots, dc])
         ltm_valid = Tensor.zeros([config.ltmSlots], dtype: .bool)
         ltm_pointer = Tensor.zeros([1], dtype: .int64)
-        let stabilized = config.gate == "stabilized"
+        let stabilized = config.gate == .stabilized
         gate = Linear(3 * c, 3, bias: !stabilized)
         gate_bias = stabilized ? Tensor([0.5, 0.3, 0.2] as [Float], shape: [3]).requiringGrad() : nil
         gate_temperature = stabilized ? Tensor.ones([1]).requiringGrad() : nil
@@ -105,11 +105,11 @@ final class CortexMemoryLayer: Module {
         output_norm = config.memoryNorm ? LayerNorm(c) : nil
         memory_scale = config.memoryNorm ? Tensor.ones([3]).requiringGrad() : nil
         switch config.effectiveSparsity {
-        case "gumbel", "hard": importance = Linear(c, c)
-        case "tokens": importance = Linear(c, 1)
-        default: importance = nil
+        case .gumbel, .hard: importance = Linear(c, c)
+        case .tokens: importance = Linear(c, 1)
+        case .none: importance = nil
         }
-        sparsity_temperature = config.effectiveSparsity == "gumbel" ? Tensor.ones([1]).requiringGrad() : nil
+        sparsity_temperature = config.effectiveSparsity == .gumbel ? Tensor.ones([1]).requiringGrad() : nil
         consolidate_gate = config.consolidateGate ? Linear(2 * c, 1) : nil
         super.init()
     }
@@ -289,13 +289,13 @@ final class CortexMemoryLayer: Module {
             return Tensor.zeros(like: scores).scatter(dim: -1, index: index, src: Tensor.ones(like: index).float())
         }
         switch config.effectiveSparsity {
-        case "tokens":
+        case .tokens:
             let flat = s.reshape([-1])                                                         // (B·T)
             if training { return ((flat + gumbelNoise().reshape([-1])) / 0.5).softmax(dim: 0).view(s.shape) }
             return hardTopK(flat, Swift.max(1, Int(Double(flat.size(0)) * config.sparsityTarget))).view(s.shape)
         default:
             let k = Swift.max(1, Int(Double(width) * config.sparsityTarget))
-            guard training, config.effectiveSparsity == "gumbel", let sparsity_temperature else { return hardTopK(s, k) }
+            guard training, config.effectiveSparsity == .gumbel, let sparsity_temperature else { return hardTopK(s, k) }
             let scaled = (s + gumbelNoise()) / sparsity_temperature.clamp(min: 0.1)
             let theta = scaled.topk(k, dim: -1).values.amin(dims: [-1], keepDim: true)
             return (10 * (scaled - theta)).sigmoid()
@@ -312,13 +312,13 @@ final class CortexMemoryLayer: Module {
         guard let ring, ring.x.size(1) > 0 else { return 0 }
         let mode = config.effectiveConsolidation
         switch mode {
-        case "gradual": guard (step + 1) % config.consolidateEvery == 0 else { return 0 }
-        case "random": guard Tensor.rand([1]).item() < config.consolidateProbability else { return 0 }
-        default: return 0
+        case .gradual: guard (step + 1) % config.consolidateEvery == 0 else { return 0 }
+        case .random: guard Tensor.rand([1]).item() < config.consolidateProbability else { return 0 }
+        case .none: return 0
         }
         return withNoGrad {
             let theta = Double(config.consolidateThreshold)
-            var candidate = mode == "gradual" ? ring.valid && ((ring.count * ring.importance) .>= theta)
+            var candidate = mode == .gradual ? ring.valid && ((ring.count * ring.importance) .>= theta)
                                               : ring.valid && (ring.count .>= theta)
             let flatX = ring.x.reshape([-1, width])
             if let consolidate_gate {
@@ -332,7 +332,7 @@ final class CortexMemoryLayer: Module {
                 chosen = chosen.indexSelect(dim: 0, index: counts.topk(config.consolidateMax).indices)
             }
             write(compress(flatX.indexSelect(dim: 0, index: chosen)))
-            if mode == "gradual" {
+            if mode == .gradual {
                 let halved = ring.importance.reshape([-1]).clone()
                 halved[chosen] = halved.indexSelect(dim: 0, index: chosen) * 0.5
                 self.ring?.importance = halved.view(ring.importance.shape)

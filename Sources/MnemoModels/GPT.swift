@@ -30,10 +30,10 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     public var shareBlock = false       // one block's weights for every layer
     public var shareFinalNorm = false   // share_block only: the final norm is the shared block's ln_1 (upstream)
     public var lnAffine = true          // false: LayerNorm without weight and bias
-    public var residual = "standard"    // standard | parallel | attn_times_mlp | double_attn
-    public var layerLoss = "last"       // last | all
+    public var residual = ResidualVariant.standard   // standard | parallel | attn_times_mlp | double_attn
+    public var layerLoss = LayerLossRule.last       // last | all
     public var layerLossMean = false    // all: the mean of the layers' losses instead of their sum (upstream sums)
-    public var earlyExit = "none"       // none | confidence | threshold
+    public var earlyExit = EarlyExitRule.none       // none | confidence | threshold
     public var exitThreshold = 0.9      // threshold: exit when the look-ahead's top probability reaches it
     public var exitConfidenceWeight = 0.0  // weight of the confidence loss −log(1 − p′) (negative rewards confidence)
     // CortexGPT's dual-memory layers between blocks (keys cortex_*; CortexConfig.swift, CortexMemory.swift)
@@ -74,10 +74,10 @@ public struct GPTConfig: Codable, Sendable, Equatable {
         shareBlock = try c.decodeIfPresent(Bool.self, forKey: .shareBlock) ?? d.shareBlock
         shareFinalNorm = try c.decodeIfPresent(Bool.self, forKey: .shareFinalNorm) ?? d.shareFinalNorm
         lnAffine = try c.decodeIfPresent(Bool.self, forKey: .lnAffine) ?? d.lnAffine
-        residual = try c.decodeIfPresent(String.self, forKey: .residual) ?? d.residual
-        layerLoss = try c.decodeIfPresent(String.self, forKey: .layerLoss) ?? d.layerLoss
+        residual = try c.decodeIfPresent(ResidualVariant.self, forKey: .residual) ?? d.residual
+        layerLoss = try c.decodeIfPresent(LayerLossRule.self, forKey: .layerLoss) ?? d.layerLoss
         layerLossMean = try c.decodeIfPresent(Bool.self, forKey: .layerLossMean) ?? d.layerLossMean
-        earlyExit = try c.decodeIfPresent(String.self, forKey: .earlyExit) ?? d.earlyExit
+        earlyExit = try c.decodeIfPresent(EarlyExitRule.self, forKey: .earlyExit) ?? d.earlyExit
         exitThreshold = try c.decodeIfPresent(Double.self, forKey: .exitThreshold) ?? d.exitThreshold
         exitConfidenceWeight = try c.decodeIfPresent(Double.self, forKey: .exitConfidenceWeight) ?? d.exitConfidenceWeight
         cortex = try c.decodeIfPresent(CortexConfig.self, forKey: .cortex) ?? d.cortex
@@ -86,7 +86,7 @@ public struct GPTConfig: Codable, Sendable, Equatable {
     /// Whether GPT2LMHeadModel computes this model's logits: no shared block, affine norms, the standard residual
     /// and no early exit (the all-layer loss changes training only).
     public var computesAsGPT2: Bool {
-        !shareBlock && lnAffine && residual == "standard" && earlyExit == "none" && !cortex.isEnabled
+        !shareBlock && lnAffine && residual == .standard && earlyExit == .none && !cortex.isEnabled
     }
 
     /// Problems that make the configuration unusable, as messages that say what to fix.
@@ -98,17 +98,11 @@ public struct GPTConfig: Codable, Sendable, Equatable {
             out.append("\(name) must be positive, got \(v)")
         }
         if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
-        func oneOf(_ key: String, _ value: String, _ allowed: [String]) {
-            if !allowed.contains(value) { out.append("\(key) must be one of \(allowed.joined(separator: ", ")), got \"\(value)\"") }
-        }
-        oneOf("residual", residual, ResidualVariant.allCases.map(\.rawValue))
-        oneOf("layer_loss", layerLoss, ["last", "all"])
-        oneOf("early_exit", earlyExit, ["none", "confidence", "threshold"])
         if shareFinalNorm && !shareBlock { out.append("share_final_norm needs share_block = true (it is the shared block's ln_1)") }
-        if earlyExit != "none" && layerLoss == "all" {
+        if earlyExit != .none && layerLoss == .all {
             out.append("early_exit and layer_loss = \"all\" do not combine (early exit already trains each token at its exit layer); choose one")
         }
-        if earlyExit == "threshold" && !(exitThreshold > 0 && exitThreshold <= 1) {
+        if earlyExit == .threshold && !(exitThreshold > 0 && exitThreshold <= 1) {
             out.append("exit_threshold must be in (0, 1], got \(exitThreshold)")
         }
         if !exitConfidenceWeight.isFinite { out.append("exit_confidence_weight must be a finite number, got \(exitConfidenceWeight)") }
@@ -129,8 +123,8 @@ extension GPTConfig: ModelConfiguration {
         .int("vocab_size", \.vocabSize), .double("dropout", \.dropout), .bool("bias", \.bias),
         .bool("gelu_approximate", \.geluApproximate),
         .bool("share_block", \.shareBlock), .bool("share_final_norm", \.shareFinalNorm), .bool("ln_affine", \.lnAffine),
-        .string("residual", \.residual), .string("layer_loss", \.layerLoss), .bool("layer_loss_mean", \.layerLossMean),
-        .string("early_exit", \.earlyExit), .double("exit_threshold", \.exitThreshold),
+        .choice("residual", \.residual), .choice("layer_loss", \.layerLoss), .bool("layer_loss_mean", \.layerLossMean),
+        .choice("early_exit", \.earlyExit), .double("exit_threshold", \.exitThreshold),
         .double("exit_confidence_weight", \.exitConfidenceWeight),
     ] + CortexConfig.fields(\.cortex))
     public static let defaults = GPTConfig(blockSize: 64, vocabSize: 0, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false)
@@ -192,7 +186,18 @@ final class MLP: Module {
 }
 
 /// How a block adds its attention and MLP branches to the residual stream x (B, T, C).
-public enum ResidualVariant: String, CaseIterable, Sendable {
+/// Which loss a GPT trains: the last layer's (GPT-2) or every layer's (looped GPT).
+public enum LayerLossRule: String, CaseIterable, Codable, Sendable {
+    case last, all
+}
+
+/// When a token leaves the stack early: never, by a learned confidence, or when the look-ahead's top probability
+/// reaches exit_threshold.
+public enum EarlyExitRule: String, CaseIterable, Codable, Sendable {
+    case none, confidence, threshold
+}
+
+public enum ResidualVariant: String, CaseIterable, Codable, Sendable {
     case standard          // h = x + attn(ln_1 x);                   out = h + mlp(ln_2 h)    (GPT-2)
     case parallel          // h = x + attn(ln_1 x);                   out = h + mlp(ln_2 x)    (the fork's "resmlp")
     case attnTimesMlp = "attn_times_mlp"   // out = x + attn(ln_1 x) · mlp(ln_2 x)   (the fork's "best yet")
@@ -212,7 +217,7 @@ final class Block: Module {
         attn2CacheOffset = config.nLayer
         ln_1 = LayerNorm(config.nEmbd, affine: config.lnAffine, bias: config.bias)
         attn = CausalSelfAttention(config)
-        residual = ResidualVariant(rawValue: config.residual) ?? .standard
+        residual = config.residual
         attn2 = residual == .doubleAttn ? CausalSelfAttention(config) : nil
         ln_2 = LayerNorm(config.nEmbd, affine: config.lnAffine, bias: config.bias)
         mlp = MLP(config)
@@ -353,15 +358,15 @@ public final class GPT: Module {
 extension GPT: LanguageModel {
     public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput {
         let output: ModelOutput
-        if config.earlyExit != "none" { output = earlyExit(residualStreams(idx), targets: targets).output }
-        else if config.layerLoss == "all" { output = allLayerLoss(residualStreams(idx), targets: targets) }
+        if config.earlyExit != .none { output = earlyExit(residualStreams(idx), targets: targets).output }
+        else if config.layerLoss == .all { output = allLayerLoss(residualStreams(idx), targets: targets) }
         else { output = ModelOutput(logits: lm_head(hidden(idx))) }   // (B, T, vocab_size)
         return withMemoryTerms(output)
     }
 
     /// The head on the last position only (nanoGPT's inference path): (B, vocab_size).
     public func lastLogits(_ idx: Tensor) -> Tensor {
-        if config.earlyExit != "none" { return forward(idx, targets: nil).logits.select(dim: 1, index: -1) }
+        if config.earlyExit != .none { return forward(idx, targets: nil).logits.select(dim: 1, index: -1) }
         let x = hidden(idx)
         return lm_head(x.select(dim: 1, index: -1))              // (B, vocab_size)
     }
@@ -371,7 +376,7 @@ extension GPT: LanguageModel {
 }
 
 extension GPT: IncrementalDecoding {
-    public func makeCache() -> KVCache { KVCache(layers: config.nLayer * (config.residual == "double_attn" ? 2 : 1)) }
+    public func makeCache() -> KVCache { KVCache(layers: config.nLayer * (config.residual == .doubleAttn ? 2 : 1)) }
 
     public func decode(_ idx: Tensor, cache: KVCache) -> Tensor {
         lm_head(hidden(idx, cache: cache).select(dim: 1, index: -1))                     // (B, vocab_size)
@@ -379,7 +384,7 @@ extension GPT: IncrementalDecoding {
 
     /// Early exit decides per token from a look-ahead over the whole sequence, so generation recomputes it.
     /// Early exit and the memory layers (whose STM reads earlier positions of the layer's input) recompute.
-    public var decodesIncrementally: Bool { config.earlyExit == "none" && !config.cortex.isEnabled }
+    public var decodesIncrementally: Bool { config.earlyExit == .none && !config.cortex.isEnabled }
 }
 
 extension GPT: ResidualDiagnostics {

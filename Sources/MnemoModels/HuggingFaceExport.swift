@@ -85,7 +85,7 @@ public enum HuggingFaceExport {
         // rotate-half row order of one head's interleaved rows: new row i ← old 2i, new row D/2 + i ← old 2i + 1
         let order = Tensor((0..<d).map { Int64($0 < d / 2 ? 2 * $0 : 2 * ($0 - d / 2) + 1) })
         func toRotateHalf(_ t: Tensor, heads: Int) -> Tensor {
-            guard c.ropeLayout == "interleaved" else { return t }
+            guard c.ropeLayout == .interleaved else { return t }
             let rest = Array(t.shape.dropFirst())
             return t.reshape([heads, d] + rest).indexSelect(dim: 1, index: order).reshape(t.shape)
         }

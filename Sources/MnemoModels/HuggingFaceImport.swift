@@ -65,7 +65,7 @@ extension MiniMind {
         c.normEps = json["rms_norm_eps"] as? Double ?? 1e-6
         c.maxSeqLen = try int("max_position_embeddings")
         c.tieEmbeddings = json["tie_word_embeddings"] as? Bool ?? false
-        c.ropeLayout = "rotate_half"
+        c.ropeLayout = .rotateHalf
         let type = json["model_type"] as? String ?? ""
         c.qkvBias = type == "qwen2" || (json["attention_bias"] as? Bool ?? false)
         let rope = json["rope_parameters"] as? [String: Any] ?? json["rope_scaling"] as? [String: Any] ?? [:]

@@ -66,7 +66,7 @@ extension GPT {
                 let p = (-nll.detached()).exp()                                     // (B, T) p′max
                 probabilities.append(p)
                 let decision: Tensor
-                if config.earlyExit == "threshold" {
+                if config.earlyExit == .threshold {
                     decision = (p .>= config.exitThreshold).float()
                 } else {
                     let u = uniform?.select(dim: 0, index: i) ?? Tensor.rand(p.shape, device: p.device)

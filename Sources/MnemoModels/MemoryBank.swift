@@ -168,13 +168,13 @@ final class MemoryLayer: Module {
         keysPerHalf = Int(Double(config.memoryRows).squareRoot().rounded())
         memory_norm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
         gate_proj = Linear(config.dim, dk, bias: false)
-        key_proj = config.memoryRetrieval == "dense" ? Linear(config.dim, dk, bias: false) : nil
+        key_proj = config.memoryRetrieval == .dense ? Linear(config.dim, dk, bias: false) : nil
         keys = Tensor.randn([2, keysPerHalf, dk / 2]).requiringGrad()
         fusion = GatedFusion(dim: config.dim)
         faithful = config.memoryFaithful
-        topOne = config.memorySelection == "top1"
-        exact = config.memoryRetrieval == "exact"
-        dense = config.memoryRetrieval == "dense"
+        topOne = config.memorySelection == .top1
+        exact = config.memoryRetrieval == .exact
+        dense = config.memoryRetrieval == .dense
         log_tau = faithful ? nil : Tensor.full([], Foundation.log(config.memoryTau)).requiringGrad()
         candidates = config.memoryCandidates
         reference = MemoryBankReference(bank)

@@ -14,6 +14,24 @@ import Foundation
 import Torch
 import TorchNN
 
+/// How RoPE pairs the features it rotates: neighbours (MiniMind2's complex form) or the two halves (Hugging Face).
+public enum RopeLayout: String, CaseIterable, Codable, Sendable {
+    case interleaved
+    case rotateHalf = "rotate_half"
+}
+
+/// How the working memory layer mixes its candidate rows: a softmax mix, or the best one (straight-through).
+public enum MemorySelection: String, CaseIterable, Codable, Sendable {
+    case soft, top1
+}
+
+/// How a memory layer finds its candidate rows: product keys (√N keys per half), or, for small banks, exact top-k
+/// cosine over every row, or a dense softmax over every row.
+public enum MemoryRetrieval: String, CaseIterable, Codable, Sendable {
+    case productKeys = "product_keys"
+    case exact, dense
+}
+
 public struct MiniMindConfig: Sendable, Equatable {
     public var dim = 512
     public var nLayers = 8
@@ -24,7 +42,7 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var multipleOf = 64
     public var normEps = 1e-5
     public var ropeTheta = 1e6
-    public var ropeLayout = "interleaved"   // interleaved (MiniMind2, Feb–Apr 2025) | rotate_half (HF Llama, Qwen2)
+    public var ropeLayout = RopeLayout.interleaved   // interleaved (MiniMind2, Feb–Apr 2025) | rotate_half (HF Llama, Qwen2)
     public var maxSeqLen = 512           // the longest context (the trainer's window)
     public var dropout = 0.0
     public var tieEmbeddings = true
@@ -44,8 +62,8 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var memoryKeyDim = 64         // dk, the product-key query width (two halves of dk/2)
     public var memoryCandidates = 8      // k rows per token after the product-key stage
     public var memoryFaithful = false    // true: ExplicitLM 1.4.10 as published (untrained keys, Gumbel τ = 1, token EMA)
-    public var memorySelection = "soft"  // working version: soft (softmax mix) | top1 (straight-through)
-    public var memoryRetrieval = "product_keys"  // product_keys (√N keys per half) | exact (top-k cosine over every row) | dense (softmax over every row); the last two for small N
+    public var memorySelection = MemorySelection.soft  // working version: soft (softmax mix) | top1 (straight-through)
+    public var memoryRetrieval = MemoryRetrieval.productKeys  // product_keys (√N keys per half) | exact (top-k cosine over every row) | dense (softmax over every row); the last two for small N
     public var memoryTau = 0.1           // working version: initial temperature of cos/τ (learned)
     public var memoryFreezeRatio = 0.2   // the first 20% of rows never change under the EMA
     public var memoryEMADecay = 0.9
@@ -79,7 +97,6 @@ public struct MiniMindConfig: Sendable, Equatable {
         if nHeads > 0 && dim % nHeads != 0 { out.append("dim (\(dim)) must be divisible by n_heads (\(nHeads))") }
         if nHeads > 0 && nKVHeads > 0 && nHeads % nKVHeads != 0 { out.append("n_heads (\(nHeads)) must be a multiple of n_kv_heads (\(nKVHeads))") }
         if nHeads > 0 && dim % nHeads == 0 && headDim % 2 != 0 { out.append("the head size dim / n_heads (\(headDim)) must be even for RoPE") }
-        if !["interleaved", "rotate_half"].contains(ropeLayout) { out.append("rope_layout must be interleaved or rotate_half, got \(ropeLayout)") }
         if !(normEps > 0 && normEps.isFinite) { out.append("norm_eps must be a finite number > 0, got \(normEps)") }
         if !(ropeTheta > 1 && ropeTheta.isFinite) { out.append("rope_theta must be a finite number > 1, got \(ropeTheta)") }
         if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
@@ -89,9 +106,7 @@ public struct MiniMindConfig: Sendable, Equatable {
             if memoryLength <= 0 { out.append("memory_length must be positive, got \(memoryLength)") }
             if memoryKeyDim <= 0 || memoryKeyDim % 2 != 0 { out.append("memory_key_dim must be positive and even, got \(memoryKeyDim)") }
             if !(2...Swift.max(root, 2)).contains(memoryCandidates) { out.append("memory_candidates must be in 2...√memory_rows (\(root)), got \(memoryCandidates)") }
-            if !["soft", "top1"].contains(memorySelection) { out.append("memory_selection must be soft or top1, got \(memorySelection)") }
-            if !["product_keys", "exact", "dense"].contains(memoryRetrieval) { out.append("memory_retrieval must be product_keys, exact or dense, got \(memoryRetrieval)") }
-            if memoryRetrieval != "product_keys" && memoryFaithful { out.append("memory_faithful uses product keys (as ExplicitLM); memory_retrieval = \(memoryRetrieval) is a working-version option") }
+            if memoryRetrieval != .productKeys && memoryFaithful { out.append("memory_faithful uses product keys (as ExplicitLM); memory_retrieval = \(memoryRetrieval.rawValue) is a working-version option") }
             if !(memoryTau > 0 && memoryTau.isFinite) { out.append("memory_tau must be a finite number > 0, got \(memoryTau)") }
             if !(memoryFreezeRatio >= 0 && memoryFreezeRatio <= 1) { out.append("memory_freeze_ratio must be in [0, 1], got \(memoryFreezeRatio)") }
             if !(memoryEMADecay >= 0 && memoryEMADecay < 1) { out.append("memory_ema_decay must be in [0, 1), got \(memoryEMADecay)") }
@@ -100,7 +115,7 @@ public struct MiniMindConfig: Sendable, Equatable {
             if !(memorySupervisionWeight >= 0 && memorySupervisionWeight.isFinite) {
                 out.append("memory_supervision_weight must be a finite number ≥ 0, got \(memorySupervisionWeight)")
             }
-            if memorySupervisionWeight > 0 && memoryRetrieval != "dense" {
+            if memorySupervisionWeight > 0 && memoryRetrieval != .dense {
                 out.append("memory_supervision_weight supervises the logits over every row: it needs memory_retrieval = \"dense\"")
             }
             if memorySupervisionContext < 1 || memorySupervisionContext >= memoryLength {
@@ -130,15 +145,15 @@ extension MiniMindConfig: ModelConfiguration {
     public static let schema = SettingsSchema<MiniMindConfig>([
         .int("dim", \.dim), .int("n_layers", \.nLayers), .int("n_heads", \.nHeads), .int("n_kv_heads", \.nKVHeads),
         .int("vocab_size", \.vocabSize), .int("hidden_dim", \.hiddenDim), .int("multiple_of", \.multipleOf),
-        .double("norm_eps", \.normEps), .double("rope_theta", \.ropeTheta), .string("rope_layout", \.ropeLayout),
+        .double("norm_eps", \.normEps), .double("rope_theta", \.ropeTheta), .choice("rope_layout", \.ropeLayout),
         .int("max_seq_len", \.maxSeqLen), .double("dropout", \.dropout), .bool("tie_embeddings", \.tieEmbeddings),
         .bool("qkv_bias", \.qkvBias), .bool("use_moe", \.useMoE), .int("n_routed_experts", \.nRoutedExperts),
         .int("num_experts_per_tok", \.numExpertsPerTok), .int("n_shared_experts", \.nSharedExperts),
         .double("aux_loss_alpha", \.auxLossAlpha), .bool("seq_aux", \.seqAux), .bool("norm_topk_prob", \.normTopkProb),
         .bool("use_memory", \.useMemory), .int("memory_rows", \.memoryRows), .int("memory_length", \.memoryLength),
         .int("memory_key_dim", \.memoryKeyDim), .int("memory_candidates", \.memoryCandidates),
-        .bool("memory_faithful", \.memoryFaithful), .string("memory_selection", \.memorySelection),
-        .string("memory_retrieval", \.memoryRetrieval),
+        .bool("memory_faithful", \.memoryFaithful), .choice("memory_selection", \.memorySelection),
+        .choice("memory_retrieval", \.memoryRetrieval),
         .double("memory_tau", \.memoryTau), .double("memory_freeze_ratio", \.memoryFreezeRatio),
         .double("memory_ema_decay", \.memoryEMADecay), .int("memory_ema_every", \.memoryEMAEvery),
         .double("memory_similarity_weight", \.memorySimilarityWeight),
@@ -386,7 +401,7 @@ final class MiniMindBody: Module {
         for layer in cortex { layer.initializeWeights() }   // the memory layer's own init (gate bias, scales, decay)
         norm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
         rotary = RotaryEmbedding(headDim: config.headDim, maxSeqLen: config.maxSeqLen, theta: config.ropeTheta,
-                                 interleaved: config.ropeLayout == "interleaved")
+                                 interleaved: config.ropeLayout == .interleaved)
         dropout = Dropout(config.dropout)
         super.init()
     }

@@ -60,7 +60,7 @@ public struct LoopedStudy: Study {
             steps: trainer.config.maxIters, parameters: trainer.model.parameterCount(nonEmbedding: true),
             valLossFull: try trainer.fullValidationLoss(), metrics: try MetricsLog(contentsOf: "\(trainer.runDirectory)/metrics.jsonl"),
             tokensPerStep: trainer.config.tokensPerIteration ?? 0)
-        if trainer.config.gpt.earlyExit != "none", let gpt = trainer.model as? GPT {
+        if trainer.config.gpt.earlyExit != .none, let gpt = trainer.model as? GPT {
             record.exitRows = try Self.exitEvaluation(gpt, trainer: trainer)
         }
         return record
@@ -81,7 +81,7 @@ public struct LoopedStudy: Study {
         var rows: [ExitEvaluation] = []
         for (rule, threshold) in [("last layer", 0.0), ("confidence", 0.0), ("threshold 0.9", 0.9), ("threshold 0.5", 0.5)] {
             var config = gpt.config
-            config.earlyExit = rule == "last layer" ? "none" : (rule == "confidence" ? "confidence" : "threshold")
+            config.earlyExit = rule == "last layer" ? .none : (rule == "confidence" ? .confidence : .threshold)
             if threshold > 0 { config.exitThreshold = threshold }
             let model = GPT(config)
             try model.load(stateDict: weights)
@@ -115,7 +115,7 @@ public struct LoopedStudy: Study {
             base.shareBlock = true
             base.shareFinalNorm = true
             var all = base
-            all.layerLoss = "all"
+            all.layerLoss = .all
             Random.seed(7)
             let models = [GPT(base), GPT(all)]
             let x = Tensor.randint(0, vocabulary, [8, 64]), y = Tensor.randint(0, vocabulary, [8, 64])

@@ -230,8 +230,8 @@ public struct MemoryStudy: Study {
             let n = Int(Double(c.memoryRows).squareRoot()), k = c.memoryCandidates
             let retrieval: Int
             switch c.memoryRetrieval {
-            case "exact": retrieval = c.memoryRows * d                                       // a cosine per row
-            case "dense": retrieval = c.memoryRows * c.memoryKeyDim + c.memoryRows * d       // scores and the weighted sum
+            case .exact: retrieval = c.memoryRows * d                                       // a cosine per row
+            case .dense: retrieval = c.memoryRows * c.memoryKeyDim + c.memoryRows * d       // scores and the weighted sum
             default: retrieval = 2 * n * (c.memoryKeyDim / 2) + k * k                        // two √N key sets, k² sums
             }
             ffn = d * c.memoryKeyDim + retrieval + k * c.memoryLength * d + k * d + 2 * (2 * d * d) + d * d

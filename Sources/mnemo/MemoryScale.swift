@@ -34,7 +34,7 @@ struct MemoryScaleCommand: ParsableCommand {
             keys.memoryRows = n
             let pk = MemoryLayerTiming.forwardMilliseconds(keys, batch: 4, sequence: 256)
             var exact = keys
-            exact.memoryRetrieval = "exact"
+            exact.memoryRetrieval = .exact
             let ex = n == 1_048_576 && skipExactMillion ? Double.nan : MemoryLayerTiming.forwardMilliseconds(exact, batch: 4, sequence: 256, repeats: 3)
             print(String(format: "| %@ | %d | %.1f | %@ | %.1f |", groupedThousands(n), Int(Double(n).squareRoot()), pk,
                          ex.isNaN ? "—" : String(format: "%.1f", ex), pk * 1000 / 1024))

@@ -12,7 +12,7 @@ import Testing
 @Suite(.serialized) struct CortexCausalityTests {
     static func model(_ configure: (inout CortexConfig) -> Void) -> GPT {
         var config = GPTConfig(blockSize: 12, vocabSize: 23, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true)
-        config.cortex.layers = "0"
+        config.cortex.layers = [0]
         config.cortex.stmSlots = 4
         config.cortex.ltmSlots = 16
         config.cortex.ltmDim = 4
@@ -42,8 +42,8 @@ import Testing
         return (a.narrow(dim: 1, start: 0, length: t + 1) - b.narrow(dim: 1, start: 0, length: t + 1)).abs().max().item()
     }
 
-    @Test(arguments: ["stabilized", "softmax"], ["none", "gumbel", "hard"])
-    func everyNonFaithfulConfigurationIsCausal(gate: String, sparsity: String) throws {
+    @Test(arguments: CortexGate.allCases, CortexSparsity.allCases)
+    func everyNonFaithfulConfigurationIsCausal(gate: CortexGate, sparsity: CortexSparsity) throws {
         for memoryNorm in [true, false] {
             for residualWeight in [0.0, 0.1] {
                 let m = Self.model { c in
@@ -65,8 +65,8 @@ import Testing
     }
 
     @Test func faithfulArmIsNotCausal() throws {
-        let m = Self.model { c in c.faithful = true; c.gate = "softmax"; c.memoryNorm = false; c.residualWeight = 0.1 }
-        #expect(m.memoryLayers[0].config.effectiveSparsity == "tokens")
+        let m = Self.model { c in c.faithful = true; c.gate = .softmax; c.memoryNorm = false; c.residualWeight = 0.1 }
+        #expect(m.memoryLayers[0].config.effectiveSparsity == .tokens)
         // selection over batch × time: a later token changes which earlier tokens are kept (evaluation: when it moves
         // one of them across the top-k boundary, so several changes are tried) or how much each is weighted (training)
         let evaluation = (1...10).flatMap { shift in [3, 5, 8].map { Self.leak(m, training: false, at: $0, by: Int64(shift)) } }
@@ -76,7 +76,7 @@ import Testing
 
     @Test func shortTermMemoryCarriedAcrossChunksEqualsOnePass() throws {
         var config = CortexConfig()
-        config.layers = "0"; config.stmSlots = 5; config.stmCarry = true; config.sparsity = "none"
+        config.layers = [0]; config.stmSlots = 5; config.stmCarry = true; config.sparsity = .none
         Random.seed(3)
         let layer = CortexMemoryLayer(config, width: 8)
         layer.initializeWeights()
@@ -103,7 +103,7 @@ import Testing
 
     @Test func consolidationMovesAccessedRowsAndBoundsTheLongTermMemory() throws {
         var config = CortexConfig()
-        config.layers = "0"; config.stmSlots = 6; config.ltmSlots = 8; config.ltmDim = 4
+        config.layers = [0]; config.stmSlots = 6; config.ltmSlots = 8; config.ltmDim = 4
         config.consolidateEvery = 2; config.consolidateThreshold = 1; config.consolidateMax = 5
         Random.seed(11)
         let layer = CortexMemoryLayer(config, width: 8)
@@ -139,7 +139,7 @@ import Testing
 
     @Test func longTermSearchInChunksEqualsOneSearch() throws {
         var config = CortexConfig()
-        config.layers = "0"; config.ltmSlots = 64; config.ltmDim = 4; config.ltmTopK = 5
+        config.layers = [0]; config.ltmSlots = 64; config.ltmDim = 4; config.ltmTopK = 5
         Random.seed(4)
         let layer = CortexMemoryLayer(config, width: 8)
         layer.initializeWeights()
@@ -155,7 +155,7 @@ import Testing
     @Test func miniMindTakesTheLayerToo() throws {
         var config = MiniMindConfig()
         config.dim = 16; config.nLayers = 2; config.nHeads = 2; config.nKVHeads = 1; config.vocabSize = 23; config.maxSeqLen = 12
-        config.cortex.layers = "1"; config.cortex.stmSlots = 4; config.cortex.ltmSlots = 8; config.cortex.ltmDim = 4
+        config.cortex.layers = [1]; config.cortex.stmSlots = 4; config.cortex.ltmSlots = 8; config.cortex.ltmDim = 4
         config.cortex.consolidateEvery = 1; config.cortex.consolidateThreshold = 1
         #expect(config.problems().isEmpty, "\(config.problems())")
         Random.seed(2)
@@ -174,7 +174,7 @@ import Testing
         let a = withNoGrad { model.forward(idx, targets: nil).logits }, b = withNoGrad { model.forward(other, targets: nil).logits }
         #expect((a.narrow(dim: 1, start: 0, length: 7) - b.narrow(dim: 1, start: 0, length: 7)).abs().max().item() == 0)
         #expect((a - b).abs().max().item() > 0)
-        config.cortex.layers = "2"
+        config.cortex.layers = [2]
         #expect(config.problems().contains { $0.contains("cortex_layers") }, "a layer index past n_layers is refused")
     }
 

@@ -30,13 +30,13 @@ import Testing
     func layerMatchesPyTorch(file: String) throws {
         let (f, c) = try Self.load(file)
         var config = CortexConfig()
-        config.layers = "0"
-        config.gate = c["gate"] as! String
+        config.layers = [0]
+        config.gate = CortexGate(rawValue: c["gate"] as! String)!
         config.memoryNorm = c["memory_norm"] as! Bool
         let sparsity = c["sparsity"] as! String
         config.faithful = c["shared_stm"] as! Bool
-        config.sparsity = sparsity == "tokens" ? "gumbel" : sparsity
-        #expect(config.effectiveSparsity == sparsity)
+        config.sparsity = sparsity == "tokens" ? .gumbel : CortexSparsity(rawValue: sparsity)!
+        #expect(config.effectiveSparsity.rawValue == sparsity)
         config.sparsityTarget = c["sparsity_target"] as! Double
         config.residualWeight = c["residual_weight"] as! Double
         config.stopGradient = c["stop_gradient"] as! Bool

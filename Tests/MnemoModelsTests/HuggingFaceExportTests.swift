@@ -34,7 +34,7 @@ import TorchNN
         Random.seed(2)
         var c = MiniMindConfig()
         c.dim = 32; c.nLayers = 2; c.nHeads = 4; c.nKVHeads = 2; c.vocabSize = 40; c.maxSeqLen = 16
-        c.ropeLayout = layout; c.qkvBias = qkvBias; c.tieEmbeddings = tied
+        c.ropeLayout = RopeLayout(rawValue: layout)!; c.qkvBias = qkvBias; c.tieEmbeddings = tied
         try roundTrip(MiniMind(c), vocab: 40, expectType: qkvBias ? "qwen2" : "llama")
     }
 

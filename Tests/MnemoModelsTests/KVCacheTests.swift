@@ -16,7 +16,7 @@ import TorchNN
         for (layout, moe) in [("interleaved", false), ("rotate_half", false), ("interleaved", true)] {
             var c = MiniMindConfig()
             c.dim = 32; c.nLayers = 2; c.nHeads = 4; c.nKVHeads = 2; c.vocabSize = 50; c.maxSeqLen = 24
-            c.ropeLayout = layout; c.useMoE = moe
+            c.ropeLayout = RopeLayout(rawValue: layout)!; c.useMoE = moe
             out.append(("minimind \(layout)\(moe ? " moe" : "")", MiniMind(c)))
         }
         return out

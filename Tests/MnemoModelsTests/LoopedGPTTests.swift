@@ -59,7 +59,7 @@ import Testing
           arguments: ["looped_shared_all_sum", "looped_shared_all_mean"])
     func sharedBlockAllLayerLoss(file: String) throws {
         let (f, model) = try Self.load(file)
-        #expect(model.config.shareBlock && model.config.layerLoss == "all")
+        #expect(model.config.shareBlock && model.config.layerLoss == .all)
         #expect(model.transformer.h.count == 1)
         let (idx, targets) = (f["idx"]!, f["targets"]!)
         let output = model.forward(idx, targets: targets)
@@ -153,19 +153,20 @@ import Testing
     }
 
     @Test("bad combinations are refused with what to change")
-    func problems() {
+    func problems() throws {
         var c = GPTConfig(blockSize: 16, vocabSize: 50, nLayer: 2, nHead: 2, nEmbd: 16)
-        c.residual = "resmlp"
-        #expect(c.problems().contains { $0.contains("residual must be one of standard, parallel, attn_times_mlp, double_attn") })
-        c.residual = "standard"
+        var spec = try ModelSpec("gpt")
+        #expect { try spec.set("residual", CommandLineText("resmlp"), source: "--set residual") } throws: {
+            "\($0)".contains("must be one of standard, parallel, attn_times_mlp, double_attn")
+        }
         c.shareFinalNorm = true
         #expect(c.problems().contains { $0.contains("share_final_norm needs share_block") })
         c.shareFinalNorm = false
-        c.earlyExit = "confidence"
-        c.layerLoss = "all"
+        c.earlyExit = .confidence
+        c.layerLoss = .all
         #expect(c.problems().contains { $0.contains("do not combine") })
-        c.layerLoss = "last"
-        c.earlyExit = "threshold"
+        c.layerLoss = .last
+        c.earlyExit = .threshold
         c.exitThreshold = 1.5
         #expect(c.problems().contains { $0.contains("exit_threshold must be in (0, 1]") })
     }
@@ -175,7 +176,7 @@ import Testing
         Random.seed(3)
         var c = GPTConfig(blockSize: 16, vocabSize: 30, nLayer: 3, nHead: 2, nEmbd: 16, bias: false)
         c.shareBlock = true
-        c.earlyExit = "confidence"
+        c.earlyExit = .confidence
         let model = GPT(c)
         #expect(!model.decodesIncrementally)
         let out = model.generate(Tensor([Int64(1), 2], shape: [1, 2]), maxNewTokens: 5, topK: 1)

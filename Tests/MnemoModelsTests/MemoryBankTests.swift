@@ -27,7 +27,7 @@ import Testing
         config.memoryKeyDim = c["key_dim"] as! Int
         config.memoryCandidates = c["candidates"] as! Int
         config.memoryFaithful = c["version"] as! String == "faithful"
-        config.memorySelection = c["selection"] as! String == "top1" ? "top1" : "soft"
+        config.memorySelection = c["selection"] as! String == "top1" ? .top1 : .soft
         config.memoryPadId = c["pad_id"] as! Int
         return config
     }
@@ -135,7 +135,7 @@ import Testing
         var config = MiniMindConfig()
         config.dim = 32; config.nLayers = 1; config.nHeads = 4; config.nKVHeads = 2; config.vocabSize = 50; config.maxSeqLen = 8
         config.useMemory = true; config.memoryRows = 16; config.memoryLength = 6; config.memoryKeyDim = 8; config.memoryCandidates = 4
-        config.memoryRetrieval = "dense"; config.memorySupervisionWeight = 1; config.memorySupervisionContext = 2
+        config.memoryRetrieval = .dense; config.memorySupervisionWeight = 1; config.memorySupervisionContext = 2
         #expect(config.problems().isEmpty, "\(config.problems())")
         let model = MiniMind(config)
         model.fillMemory([[40, 41, 42, 43], [30, 31, 32]], from: 9)
@@ -164,7 +164,7 @@ import Testing
         #expect(retrievalLoss().item() < before * 0.5, "the row logits learn the labels")   // 5.90 → 1.10 here
         let accuracy = try #require(model.forward(x, targets: y).metrics["memory_retrieval_acc"]).item()
         #expect(accuracy > 0 && accuracy <= 1)
-        config.memoryRetrieval = "exact"
+        config.memoryRetrieval = .exact
         #expect(config.problems().contains { $0.contains("memory_supervision_weight") })
     }
 }

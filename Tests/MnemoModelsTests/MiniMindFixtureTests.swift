@@ -21,7 +21,7 @@ import TorchNN
         c.nKVHeads = json["n_kv_heads"] as! Int; c.vocabSize = json["vocab_size"] as! Int
         c.hiddenDim = json["hidden_dim"] as! Int; c.maxSeqLen = json["max_seq_len"] as! Int
         c.normEps = json["norm_eps"] as! Double; c.ropeTheta = json["rope_theta"] as! Double
-        c.ropeLayout = json["rope_layout"] as! String; c.useMoE = json["use_moe"] as! Bool
+        c.ropeLayout = RopeLayout(rawValue: json["rope_layout"] as! String)!; c.useMoE = json["use_moe"] as! Bool
         if c.useMoE {
             c.nRoutedExperts = json["n_routed_experts"] as! Int; c.numExpertsPerTok = json["num_experts_per_tok"] as! Int
             c.nSharedExperts = (json["n_shared_experts"] as? Bool).map { $0 ? 1 : 0 } ?? (json["n_shared_experts"] as! Int)
@@ -70,7 +70,7 @@ import TorchNN
     func transformersModelsMatch(file: String) throws {
         let (f, meta) = try fixture(file)
         let config = try MiniMind.huggingFaceConfig(try Self.configJSON(meta))
-        #expect(config.ropeLayout == "rotate_half" && config.qkvBias == (file == "qwen2_bias"))
+        #expect(config.ropeLayout == .rotateHalf && config.qkvBias == (file == "qwen2_bias"))
         #expect(config.tieEmbeddings == (file == "llama_gqa_tied") && config.nKVHeads == 2)
         try Self.check(MiniMind(config), f, file: file)
     }
@@ -92,7 +92,7 @@ import TorchNN
         let (dense, meta) = try fixture("minimind_dense")
         let (rotated, _) = try fixture("minimind_dense_rotate_half")
         var config = Self.miniMindConfig(try Self.configJSON(meta))
-        config.ropeLayout = "rotate_half"
+        config.ropeLayout = .rotateHalf
         let model = MiniMind(config)
         try model.loadHuggingFace(Self.params(dense))
         let logits = model.forward(rotated["idx"]!, targets: nil).logits

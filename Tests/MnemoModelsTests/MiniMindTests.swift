@@ -10,7 +10,7 @@ import TorchNN
     static func tiny(moe: Bool = false, layout: String = "interleaved") -> MiniMindConfig {
         var c = MiniMindConfig()
         c.dim = 32; c.nLayers = 2; c.nHeads = 4; c.nKVHeads = 2; c.vocabSize = 64; c.maxSeqLen = 16
-        c.useMoE = moe; c.ropeLayout = layout
+        c.useMoE = moe; c.ropeLayout = RopeLayout(rawValue: layout)!
         return c
     }
 
@@ -95,12 +95,14 @@ import TorchNN
         #expect(MiniMind.hfName(fromMiniMind: "model.norm.weight") == nil)
     }
 
-    @Test func badSettingsSayWhatToFix() {
+    @Test func badSettingsSayWhatToFix() throws {
         var c = Self.tiny()
         c.nKVHeads = 3
         #expect(c.problems().contains { $0.contains("multiple of n_kv_heads") })
-        c = Self.tiny(); c.ropeLayout = "spiral"
-        #expect(c.problems().contains { $0.contains("rope_layout") })
+        var spec = try ModelSpec("minimind")
+        #expect { try spec.set("rope_layout", CommandLineText("spiral"), source: "--set rope_layout") } throws: {
+            "\($0)".contains("'rope_layout' must be one of interleaved, rotate_half, got spiral")
+        }
         c = Self.tiny(moe: true); c.numExpertsPerTok = 9
         #expect(c.problems().contains { $0.contains("num_experts_per_tok") })
     }

@@ -15,7 +15,7 @@ import TorchNN
         var config = tinyConfig(data: data)
         var gpt = config.gpt
         gpt.nLayer = 2
-        gpt.cortex.layers = "0"
+        gpt.cortex.layers = [0]
         gpt.cortex.stmSlots = 4
         gpt.cortex.ltmSlots = 8
         gpt.cortex.ltmDim = 4
@@ -108,7 +108,7 @@ import TorchNN
             #expect(throws: ConfigError.self, "\(bad)") { try ParameterGroupRule.parse(bad) }
         }
         var gpt = GPTConfig(blockSize: 8, vocabSize: 11, nLayer: 1, nHead: 1, nEmbd: 8)
-        gpt.cortex.layers = "0"
+        gpt.cortex.layers = [0]
         let model = GPT(gpt)
         let groups = ParameterGroupRule.apply(rules, to: model.parameterGroups())
         let cortex = groups.filter { $0.name.hasPrefix("cortex/") }

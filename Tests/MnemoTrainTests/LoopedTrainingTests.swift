@@ -15,7 +15,7 @@ import Testing
         gpt.nLayer = 3
         gpt.shareBlock = true
         gpt.shareFinalNorm = true
-        gpt.layerLoss = "all"
+        gpt.layerLoss = .all
         config.gpt = gpt
         let run = "\(dir)/run"
         let trainer = try Trainer(config: config, runDirectory: run)
@@ -50,7 +50,7 @@ import Testing
         var gpt = config.gpt
         gpt.nLayer = 3
         gpt.shareBlock = true
-        gpt.earlyExit = "confidence"
+        gpt.earlyExit = .confidence
         gpt.exitConfidenceWeight = 0.1
         config.gpt = gpt
         config.maxIters = 24
