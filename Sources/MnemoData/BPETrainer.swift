@@ -289,9 +289,10 @@ public struct TrainedBPE: Sendable {
 
     /// The trained tokenizer, ready to encode (the same as loading the saved file).
     public func tokenizer() throws -> HFTokenizer {
-        let data = Data(tokenizerJSON().utf8)
-        guard let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TokenizerError(.corruptFile, "the trained tokenizer's JSON does not parse")
+        // .strict: the text is ours (tokenizerJSON), RFC 8259 with no duplicate keys, as the saved file is read back.
+        let json: JSONValue
+        do { json = try JSONParser.parse(tokenizerJSON(), options: .strict) } catch {
+            throw TokenizerError(.corruptFile, "the trained tokenizer's JSON does not parse (byte \(error.offset): \(error.message))")
         }
         return try HFTokenizer(json: json, file: "(trained tokenizer)")
     }

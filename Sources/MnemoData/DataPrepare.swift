@@ -200,49 +200,47 @@ public enum DataPrepare {
             while first < last && isJSONSpace(bytes[first]) { first += 1 }
             while last > first && isJSONSpace(bytes[last - 1]) { last -= 1 }
             if first == last { continue }  // a blank line
-            let line = Data(bytes: bytes.baseAddress! + first, count: last - first)
-            let text = try jsonlText(line, file: file, line: lineNumber)
+            // From the line's first byte, so that an error's column counts as an editor does.
+            let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<last])
+            let text = try jsonlText(line, preview: UnsafeRawBufferPointer(rebasing: bytes[first..<last]), file: file, line: lineNumber)
             if !text.isEmpty { documents.append(text) }
         }
         return documents
     }
 
-    private static func jsonlText(_ line: Data, file: String, line number: Int) throws(TokenDataError) -> String {
+    private static func jsonlText(_ line: UnsafeRawBufferPointer, preview: UnsafeRawBufferPointer, file: String,
+                                  line number: Int) throws(TokenDataError) -> String {
         let hint = "each line must be one JSON object with a string \"text\", e.g. {\"text\": \"Once upon a time\"}"
-        let value: Any
+        let value: JSONValue
         do {
-            value = try JSONSerialization.jsonObject(with: line, options: [.fragmentsAllowed])
+            // .python: jsonl corpora come from Python tools (json.dumps, datasets), which may write NaN or Infinity in
+            // other fields; a duplicate "text" counts as Python counts it, the last one.
+            value = try JSONParser.parseFile(line, options: .python)
         } catch {
-            let preview = String(decoding: line.prefix(60), as: UTF8.self)
+            let shown = String(decoding: preview.prefix(60), as: UTF8.self) + (preview.count > 60 ? "…" : "")
+            let column = error.column.map { " at column \($0)" } ?? ""
+            guard let syntax = error.syntax else {
+                throw TokenDataError(.malformedInput, file: file, line: number, "not UTF-8 text\(column)",
+                                     hint: "convert the file to UTF-8 (e.g. `iconv -t UTF-8`)")
+            }
+            let cut = syntax.atEnd ? " (the line stops in the middle of a value)" : ""
             throw TokenDataError(.malformedInput, file: file, line: number,
-                                 "not valid JSON: \(preview)\(line.count > 60 ? "…" : "")", hint: hint)
+                                 "not valid JSON\(column): \(syntax.message)\(cut): \(shown)", hint: hint)
         }
-        guard let object = value as? [String: Any] else {
+        guard let object = value.object else {
             throw TokenDataError(.malformedInput, file: file, line: number,
-                                 "expected a JSON object, found \(jsonKind(value))", hint: hint)
+                                 "expected a JSON object, found \(value.kindName)", hint: hint)
         }
-        guard let field = object["text"] else {
-            let keys = object.keys.sorted().prefix(6).map { "\"\($0)\"" }.joined(separator: ", ")
+        guard let field = value["text"] else {
+            let keys = Set(object.map(\.key)).sorted().prefix(6).map { "\"\($0)\"" }.joined(separator: ", ")
             throw TokenDataError(.malformedInput, file: file, line: number,
                                  "the object has no \"text\" field" + (keys.isEmpty ? "" : " (it has \(keys))"), hint: hint)
         }
-        guard let text = field as? String else {
+        guard let text = field.string else {
             throw TokenDataError(.malformedInput, file: file, line: number,
-                                 "\"text\" is \(jsonKind(field)), not a string", hint: hint)
+                                 "\"text\" is \(field.kindName), not a string", hint: hint)
         }
         return text
-    }
-
-    private static func jsonKind(_ value: Any) -> String {
-        switch value {
-        case is String: return "a string"
-        case is [Any]: return "an array"
-        case is [String: Any]: return "an object"
-        case is NSNull: return "null"
-        case let number as NSNumber:
-            return String(cString: number.objCType) == "c" ? "a boolean" : "a number"
-        default: return "a \(type(of: value))"
-        }
     }
 
     private static func isJSONSpace(_ byte: UInt8) -> Bool {

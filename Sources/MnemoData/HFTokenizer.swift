@@ -30,11 +30,16 @@ public struct HFTokenizer: Tokenizer {
 
     public init(path: String) throws {
         let hint = "give a Hugging Face tokenizer.json of a byte-level BPE (e.g. shared/data/minimind/tokenizer.json)"
-        let json = try TokenizerFiles.readJSONObject(path, what: "a Hugging Face tokenizer.json", hint: hint)
+        let json = try TokenizerFiles.readJSON(path, what: "a Hugging Face tokenizer.json", hint: hint)
         try self.init(json: json, file: path)
     }
 
+    /// A tokenizer.json held as Foundation values (tests edit one setting of a parsed file).
     init(json: [String: Any], file: String) throws {
+        try self.init(json: JSONValue(foundationValue: json), file: file)
+    }
+
+    init(json: JSONValue, file: String) throws {
         func corrupt(_ message: String) -> TokenizerError {
             TokenizerError.corrupt(file, message, hint: "the file should be written by Hugging Face tokenizers (Tokenizer.save)")
         }
@@ -43,23 +48,23 @@ public struct HFTokenizer: Tokenizer {
                            hint: "supported: byte-level BPE (GPT-2 style: ByteLevel pre-tokenizer and decoder) and SentencePiece-style BPE (Llama-2 style: ▁, byte fallback)")
         }
 
-        if json["type"] as? String == "char" {
+        if json["type"]?.string == "char" {
             throw TokenizerError.corrupt(file, "is a character vocabulary, not a Hugging Face tokenizer.json",
                                          hint: "load it as a character tokenizer (--char / TokenizerSpec.char)")
         }
         // The model.
         let (model, vocabulary, mergeList) = try TokenizerFiles.bpeModel(json, corrupt: corrupt, unsupported: unsupported)
-        if model["byte_fallback"] as? Bool == true { throw unsupported("model.byte_fallback is true") }
-        let ignoreMerges = model["ignore_merges"] as? Bool ?? false
-        let fuseUnknown = model["fuse_unk"] as? Bool ?? false
+        if model["byte_fallback"]?.bool == true { throw unsupported("model.byte_fallback is true") }
+        let ignoreMerges = model["ignore_merges"]?.bool ?? false
+        let fuseUnknown = model["fuse_unk"]?.bool ?? false
 
         // Normalizer, pre-tokenizer, decoder.
-        if let normalizer = json["normalizer"], !TokenizerFiles.isNull(normalizer) {
-            let steps = (normalizer as? [String: Any]).flatMap { $0["type"] as? String == "Sequence" ? $0["normalizers"] as? [Any] : nil }
+        if let normalizer = json["normalizer"], !normalizer.isNull {
+            let steps = normalizer["type"]?.string == "Sequence" ? normalizer["normalizers"]?.array : nil
             if steps?.isEmpty != true { throw unsupported("has a normalizer (\(Self.typeName(normalizer)))") }
         }
         let addPrefixSpace = try Self.byteLevelPreTokenizer(json["pre_tokenizer"], unsupported: unsupported)
-        guard let decoder = json["decoder"] as? [String: Any], Self.isByteLevel(decoder) else {
+        guard let decoder = json["decoder"], Self.isByteLevel(decoder) else {
             throw unsupported("the decoder is \(Self.typeName(json["decoder"])), not ByteLevel")
         }
 
@@ -76,8 +81,9 @@ public struct HFTokenizer: Tokenizer {
             if id >= decodeBytes.count { decodeBytes += [[UInt8]?](repeating: nil, count: id + 1 - decodeBytes.count) }
             decodeBytes[id] = ByteLevel.decode(text) ?? Array(text.utf8)
         }
-        for (token, value) in vocabulary {
-            guard let id = TokenizerFiles.integer(value), id >= 0 else {
+        for entry in vocabulary {
+            let token = entry.key
+            guard let id = entry.value.int, id >= 0 else {
                 throw corrupt("model.vocab[\(jsonQuoted(token))] is not a non-negative integer id")
             }
             if let other = stringOfId[id] {
@@ -94,9 +100,9 @@ public struct HFTokenizer: Tokenizer {
         merges.reserveCapacity(mergeList.count)
         for (index, entry) in mergeList.enumerated() {
             let parts: [String]
-            if let pair = entry as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
+            if let pair = entry.array, pair.count == 2, let a = pair[0].string, let b = pair[1].string {
                 parts = [a, b]
-            } else if let line = entry as? String {
+            } else if let line = entry.string {
                 parts = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             } else {
                 parts = []
@@ -109,8 +115,8 @@ public struct HFTokenizer: Tokenizer {
         }
 
         var unknownId: Int?
-        if let unknown = model["unk_token"] as? String {
-            guard let id = vocabulary[unknown].flatMap(TokenizerFiles.integer) else {
+        if let unknown = model["unk_token"]?.string {
+            guard let id = vocabulary.last(where: { $0.key == unknown })?.value.int else {
                 throw corrupt("model.unk_token \(jsonQuoted(unknown)) is not in model.vocab")
             }
             unknownId = id
@@ -127,41 +133,43 @@ public struct HFTokenizer: Tokenizer {
     }
 
     /// Checks the pre-tokenizer and returns its add_prefix_space.
-    private static func byteLevelPreTokenizer(_ value: Any?, unsupported: (String) -> TokenizerError) throws -> Bool {
-        guard let object = value as? [String: Any] else {
+    private static func byteLevelPreTokenizer(_ value: JSONValue?, unsupported: (String) -> TokenizerError) throws -> Bool {
+        guard let object = value, case .object = object else {
             throw unsupported("the pre_tokenizer is \(typeName(value)), not ByteLevel")
         }
         if isByteLevel(object) {
-            guard object["use_regex"] as? Bool ?? true else {
+            guard object["use_regex"]?.bool ?? true else {
                 throw unsupported("the ByteLevel pre_tokenizer has use_regex: false and no GPT-2 Split before it")
             }
-            return object["add_prefix_space"] as? Bool ?? false
+            return object["add_prefix_space"]?.bool ?? false
         }
-        if object["type"] as? String == "Sequence", let steps = object["pretokenizers"] as? [[String: Any]] {
+        if object["type"]?.string == "Sequence", let steps = object["pretokenizers"]?.array, steps.allSatisfy({ $0.object != nil }) {
             if steps.count == 1 { return try byteLevelPreTokenizer(steps[0], unsupported: unsupported) }
-            if steps.count == 2, steps[0]["type"] as? String == "Split", isByteLevel(steps[1]),
-               let pattern = steps[0]["pattern"] as? [String: Any], pattern["Regex"] as? String == gpt2Pattern
-                || pattern["String"] as? String == gpt2Pattern,
-               steps[0]["behavior"] as? String == "Isolated", steps[0]["invert"] as? Bool != true,
-               steps[1]["use_regex"] as? Bool == false {
-                return steps[1]["add_prefix_space"] as? Bool ?? false
+            if steps.count == 2, steps[0]["type"]?.string == "Split", isByteLevel(steps[1]),
+               let pattern = steps[0]["pattern"], pattern.object != nil,
+               pattern["Regex"]?.string == gpt2Pattern || pattern["String"]?.string == gpt2Pattern,
+               steps[0]["behavior"]?.string == "Isolated", steps[0]["invert"]?.bool != true,
+               steps[1]["use_regex"]?.bool == false {
+                return steps[1]["add_prefix_space"]?.bool ?? false
             }
             throw unsupported("the pre_tokenizer Sequence is not [ByteLevel] or [Split(GPT-2 pattern), ByteLevel]")
         }
         throw unsupported("the pre_tokenizer is \(typeName(value)), not ByteLevel")
     }
 
-    static func isByteLevel(_ object: [String: Any]) -> Bool {
-        if object["type"] as? String == "ByteLevel" { return true }
-        if object["type"] as? String == "Sequence", let steps = object["decoders"] as? [[String: Any]], steps.count == 1 {
+    /// Whether a decoder or pre-tokenizer object is ByteLevel (alone, or the one step of a Sequence).
+    static func isByteLevel(_ object: JSONValue) -> Bool {
+        if object["type"]?.string == "ByteLevel" { return true }
+        if object["type"]?.string == "Sequence", let steps = object["decoders"]?.array, steps.count == 1,
+           steps[0].object != nil {
             return isByteLevel(steps[0])
         }
         return false
     }
 
-    private static func typeName(_ value: Any?) -> String {
-        if TokenizerFiles.isNull(value) { return "null" }
-        if let object = value as? [String: Any], let type = object["type"] as? String { return type }
+    private static func typeName(_ value: JSONValue?) -> String {
+        guard let value, !value.isNull else { return "null" }
+        if let type = value["type"]?.string { return type }
         return "not an object"
     }
 

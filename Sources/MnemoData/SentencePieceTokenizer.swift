@@ -54,11 +54,11 @@ public struct SentencePieceTokenizer: Tokenizer {
 
     public init(path: String) throws {
         let hint = "give a Hugging Face tokenizer.json (a Llama-2-style BPE with ▁ and byte fallback)"
-        let json = try TokenizerFiles.readJSONObject(path, what: "a Hugging Face tokenizer.json", hint: hint)
+        let json = try TokenizerFiles.readJSON(path, what: "a Hugging Face tokenizer.json", hint: hint)
         try self.init(json: json, file: path)
     }
 
-    init(json: [String: Any], file: String) throws {
+    init(json: JSONValue, file: String) throws {
         func corrupt(_ message: String) -> TokenizerError {
             TokenizerError.corrupt(file, message, hint: "the file should be written by Hugging Face tokenizers (Tokenizer.save)")
         }
@@ -75,8 +75,9 @@ public struct SentencePieceTokenizer: Tokenizer {
             if id >= strings.count { strings += [String?](repeating: nil, count: id + 1 - strings.count) }
             strings[id] = text
         }
-        for (token, value) in vocabulary {
-            guard let id = TokenizerFiles.integer(value), id >= 0, id < Int(Int32.max) else {
+        for entry in vocabulary {
+            let token = entry.key
+            guard let id = entry.value.int, id >= 0, id < Int(Int32.max) else {
                 throw corrupt("model.vocab[\(jsonQuoted(token))] is not a non-negative integer id")
             }
             if id < strings.count, let other = strings[id] {
@@ -88,9 +89,9 @@ public struct SentencePieceTokenizer: Tokenizer {
         var merges: [(String, String)] = []
         merges.reserveCapacity(mergeList.count)
         for (index, entry) in mergeList.enumerated() {
-            if let pair = entry as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
+            if let pair = entry.array, pair.count == 2, let a = pair[0].string, let b = pair[1].string {
                 merges.append((a, b))
-            } else if let line = entry as? String, case let parts = line.split(separator: " ", omittingEmptySubsequences: false),
+            } else if let line = entry.string, case let parts = line.split(separator: " ", omittingEmptySubsequences: false),
                       parts.count == 2 {
                 merges.append((String(parts[0]), String(parts[1])))
             } else {
@@ -98,15 +99,15 @@ public struct SentencePieceTokenizer: Tokenizer {
             }
         }
         var unknownId: Int32?
-        if let unknown = model["unk_token"] as? String {
+        if let unknown = model["unk_token"]?.string {
             guard let id = ids[unknown] else { throw corrupt("model.unk_token \(jsonQuoted(unknown)) is not in model.vocab") }
             unknownId = id
         }
         do {
             self.model = try CharacterPairModel(vocabulary: ids, merges: merges, unknownId: unknownId,
-                                                fuseUnknown: model["fuse_unk"] as? Bool ?? false,
-                                                byteFallback: model["byte_fallback"] as? Bool ?? false,
-                                                ignoreMerges: model["ignore_merges"] as? Bool ?? false)
+                                                fuseUnknown: model["fuse_unk"]?.bool ?? false,
+                                                byteFallback: model["byte_fallback"]?.bool ?? false,
+                                                ignoreMerges: model["ignore_merges"]?.bool ?? false)
         } catch {
             throw corrupt("model: \(error)")
         }
@@ -114,9 +115,9 @@ public struct SentencePieceTokenizer: Tokenizer {
         // Normalizer, pre-tokenizer, decoder.
         normalizer = try Self.steps(json["normalizer"], listKey: "normalizers", what: "normalizer", unsupported: unsupported)
             .map { step -> NormalizerStep in
-                switch step["type"] as? String {
+                switch step["type"]?.string {
                 case "Prepend":
-                    guard let text = step["prepend"] as? String else { throw corrupt("a Prepend normalizer has no \"prepend\" string") }
+                    guard let text = step["prepend"]?.string else { throw corrupt("a Prepend normalizer has no \"prepend\" string") }
                     return .prepend(Array(text.unicodeScalars))
                 case "Replace":
                     let (pattern, content) = try Self.replacement(step, unsupported: unsupported, corrupt: corrupt)
@@ -127,25 +128,25 @@ public struct SentencePieceTokenizer: Tokenizer {
             }
         var metaspace: Metaspace?
         for step in try Self.steps(json["pre_tokenizer"], listKey: "pretokenizers", what: "pre_tokenizer", unsupported: unsupported) {
-            guard step["type"] as? String == "Metaspace", metaspace == nil else {
+            guard step["type"]?.string == "Metaspace", metaspace == nil else {
                 throw unsupported("the pre_tokenizer \(Self.typeName(step)) is not supported (only one Metaspace)")
             }
             metaspace = Metaspace(replacement: try Self.replacementScalar(step, corrupt: corrupt),
                                   prependScheme: try Self.prependScheme(step, corrupt: corrupt),
-                                  split: step["split"] as? Bool ?? true)
+                                  split: step["split"]?.bool ?? true)
         }
         self.metaspace = metaspace
         decoderSteps = try Self.steps(json["decoder"], listKey: "decoders", what: "decoder", unsupported: unsupported)
             .map { step -> DecoderStep in
-                switch step["type"] as? String {
+                switch step["type"]?.string {
                 case "Replace":
                     let (pattern, content) = try Self.replacement(step, unsupported: unsupported, corrupt: corrupt)
                     return .replace(pattern, content)
                 case "ByteFallback": return .byteFallback
                 case "Fuse": return .fuse
                 case "Strip":
-                    guard let content = step["content"] as? String, content.unicodeScalars.count == 1,
-                          let start = TokenizerFiles.integer(step["start"]), let stop = TokenizerFiles.integer(step["stop"]),
+                    guard let content = step["content"]?.string, content.unicodeScalars.count == 1,
+                          let start = step["start"]?.int, let stop = step["stop"]?.int,
                           start >= 0, stop >= 0 else {
                         throw corrupt("a Strip decoder needs a one-character \"content\" and non-negative \"start\" and \"stop\"")
                     }
@@ -169,47 +170,49 @@ public struct SentencePieceTokenizer: Tokenizer {
     // MARK: reading the file's steps
 
     /// The steps of a normalizer / pre-tokenizer / decoder: none for null, the list of a Sequence, or the one object.
-    private static func steps(_ value: Any?, listKey: String, what: String,
-                              unsupported: (String) -> TokenizerError) throws -> [[String: Any]] {
-        if TokenizerFiles.isNull(value) { return [] }
-        guard let object = value as? [String: Any] else { throw unsupported("the \(what) is not an object") }
-        if object["type"] as? String == "Sequence" {
-            guard let list = object[listKey] as? [[String: Any]] else { throw unsupported("the \(what) Sequence has no \"\(listKey)\" list") }
+    private static func steps(_ value: JSONValue?, listKey: String, what: String,
+                              unsupported: (String) -> TokenizerError) throws -> [JSONValue] {
+        guard let object = value, !object.isNull else { return [] }
+        guard case .object = object else { throw unsupported("the \(what) is not an object") }
+        if object["type"]?.string == "Sequence" {
+            guard let list = object[listKey]?.array, list.allSatisfy({ $0.object != nil }) else {
+                throw unsupported("the \(what) Sequence has no \"\(listKey)\" list")
+            }
             return try list.flatMap { try steps($0, listKey: listKey, what: what, unsupported: unsupported) }
         }
         return [object]
     }
 
-    private static func replacement(_ step: [String: Any], unsupported: (String) -> TokenizerError,
+    private static func replacement(_ step: JSONValue, unsupported: (String) -> TokenizerError,
                                     corrupt: (String) -> TokenizerError) throws -> ([Unicode.Scalar], [Unicode.Scalar]) {
-        guard let pattern = step["pattern"] as? [String: Any], let content = step["content"] as? String else {
+        guard let pattern = step["pattern"], pattern.object != nil, let content = step["content"]?.string else {
             throw corrupt("a Replace step needs a \"pattern\" object and a \"content\" string")
         }
-        guard let text = pattern["String"] as? String, !text.isEmpty else {
+        guard let text = pattern["String"]?.string, !text.isEmpty else {
             throw unsupported("a Replace step with a \(pattern["Regex"] != nil ? "Regex" : "non-String") pattern (only String patterns)")
         }
         return (Array(text.unicodeScalars), Array(content.unicodeScalars))
     }
 
-    private static func replacementScalar(_ step: [String: Any], corrupt: (String) -> TokenizerError) throws -> Unicode.Scalar {
-        guard let text = step["replacement"] as? String, text.unicodeScalars.count == 1 else {
+    private static func replacementScalar(_ step: JSONValue, corrupt: (String) -> TokenizerError) throws -> Unicode.Scalar {
+        guard let text = step["replacement"]?.string, text.unicodeScalars.count == 1 else {
             throw corrupt("a Metaspace step needs a one-character \"replacement\"")
         }
         return text.unicodeScalars.first!
     }
 
     /// prepend_scheme, or the older add_prefix_space (false = never), as Hugging Face reads them.
-    private static func prependScheme(_ step: [String: Any], corrupt: (String) -> TokenizerError) throws -> PrependScheme {
+    private static func prependScheme(_ step: JSONValue, corrupt: (String) -> TokenizerError) throws -> PrependScheme {
         var scheme = PrependScheme.always
-        if let text = step["prepend_scheme"] as? String {
+        if let text = step["prepend_scheme"]?.string {
             guard let known = PrependScheme(rawValue: text) else { throw corrupt("unknown Metaspace prepend_scheme \"\(text)\"") }
             scheme = known
         }
-        if step["add_prefix_space"] as? Bool == false { scheme = .never }
+        if step["add_prefix_space"]?.bool == false { scheme = .never }
         return scheme
     }
 
-    private static func typeName(_ object: [String: Any]) -> String { object["type"] as? String ?? "without a type" }
+    private static func typeName(_ object: JSONValue) -> String { object["type"]?.string ?? "without a type" }
 
     // MARK: encoding
 

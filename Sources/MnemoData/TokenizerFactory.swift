@@ -6,6 +6,7 @@
 //     encoder.json and vocab.bpe (OpenAI's GPT-2 files, e.g. shared/data/gpt2)
 
 import Foundation
+import MnemoSupport
 
 public func loadTokenizer(_ spec: TokenizerSpec) throws -> any Tokenizer {
     switch spec {
@@ -31,8 +32,8 @@ public func loadTokenizer(_ spec: TokenizerSpec) throws -> any Tokenizer {
 /// else SentencePiece-style BPE (Llama-2, TinyLlama), which refuses what it cannot encode exactly.
 public func loadHuggingFaceTokenizer(path: String) throws -> any Tokenizer {
     let hint = "give a Hugging Face tokenizer.json of a BPE model (byte-level as GPT-2's, or SentencePiece-style as Llama-2's)"
-    let json = try TokenizerFiles.readJSONObject(path, what: "a Hugging Face tokenizer.json", hint: hint)
-    if json["type"] as? String != "char", let decoder = json["decoder"] as? [String: Any], !HFTokenizer.isByteLevel(decoder) {
+    let json = try TokenizerFiles.readJSON(path, what: "a Hugging Face tokenizer.json", hint: hint)
+    if json["type"]?.string != "char", let decoder = json["decoder"], decoder.object != nil, !HFTokenizer.isByteLevel(decoder) {
         return try SentencePieceTokenizer(json: json, file: path)
     }
     return try HFTokenizer(json: json, file: path)

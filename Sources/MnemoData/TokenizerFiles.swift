@@ -29,20 +29,26 @@ enum TokenizerFiles {
         return text
     }
 
-    /// The top-level JSON object of `path`.
-    static func readJSONObject(_ path: String, what: String, hint: String) throws -> [String: Any] {
-        let data = try read(path, what: what, hint: hint)
-        let object: Any
+    /// The JSON of a tokenizer file, checked to be an object. Read strictly (RFC 8259, JSONParser's `.strict`): these
+    /// files are written by Hugging Face tokenizers (Rust's serde_json) or by Mnemo, neither of which writes NaN,
+    /// Infinity or duplicate keys, so such a file has been edited by hand and is refused with the place to fix.
+    static func readJSON(_ path: String, what: String, hint: String) throws -> JSONValue {
+        let bytes = [UInt8](try read(path, what: what, hint: hint))
+        let json: JSONValue
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            json = try JSONParser.parseFile(bytes, options: .strict)
         } catch {
-            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            throw TokenizerError.corrupt(path, "is not valid JSON (\(detail))", hint: hint)
+            throw TokenizerError.corrupt(path, error.message, hint: hint)
         }
-        guard let dictionary = object as? [String: Any] else {
-            throw TokenizerError.corrupt(path, "the top level is not a JSON object (expected \(what))", hint: hint)
+        guard case .object = json else {
+            throw TokenizerError.corrupt(path, "the top level is \(json.kindName), not a JSON object (expected \(what))", hint: hint)
         }
-        return dictionary
+        return json
+    }
+
+    /// The top-level JSON object of `path` as Foundation values, for readers not yet on JSONValue (CharTokenizer).
+    static func readJSONObject(_ path: String, what: String, hint: String) throws -> [String: Any] {
+        try readJSON(path, what: what, hint: hint).foundationValue as? [String: Any] ?? [:]
     }
 
     /// A JSON object whose values are all integers (`{"token": id, ...}`, GPT-2's encoder.json), parsed directly:
@@ -148,19 +154,6 @@ enum TokenizerFiles {
         }
     }
 
-    /// An integer JSON value (JSONSerialization gives Int, NSNumber or an integral Double).
-    static func integer(_ value: Any?) -> Int? {
-        switch value {
-        case let int as Int: return int
-        case let number as NSNumber:
-            let double = number.doubleValue
-            return double == double.rounded() && abs(double) < 9e15 ? Int(double) : nil
-        default: return nil
-        }
-    }
-
-    static func isNull(_ value: Any?) -> Bool { value == nil || value is NSNull }
-
     /// Writes `data` to `path` atomically and durably (AtomicFile), creating the parent folder.
     static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
@@ -179,19 +172,19 @@ enum TokenizerFiles {
 
     /// A Hugging Face tokenizer.json's BPE model section, checked as every loader needs it: a BPE with a vocab object
     /// and a merge list, no dropout, no continuing-subword prefix or end-of-word suffix.
-    static func bpeModel(_ json: [String: Any], corrupt: (String) -> TokenizerError, unsupported: (String) -> TokenizerError)
-        throws -> (model: [String: Any], vocabulary: [String: Any], merges: [Any]) {
-        guard let model = json["model"] as? [String: Any] else { throw corrupt("has no \"model\" object") }
-        let type = model["type"] as? String ?? "BPE"
+    static func bpeModel(_ json: JSONValue, corrupt: (String) -> TokenizerError, unsupported: (String) -> TokenizerError)
+        throws -> (model: JSONValue, vocabulary: [JSONMember], merges: [JSONValue]) {
+        guard let model = json["model"], case .object = model else { throw corrupt("has no \"model\" object") }
+        let type = model["type"]?.string ?? "BPE"
         guard type == "BPE" else { throw unsupported("model type \"\(type)\" is not BPE") }
-        guard let vocabulary = model["vocab"] as? [String: Any] else { throw corrupt("model.vocab is not an object of token → id") }
-        guard let merges = model["merges"] as? [Any] else { throw corrupt("model.merges is not a list") }
-        if let dropout = model["dropout"], !isNull(dropout), (dropout as? Double ?? 1) != 0 {
-            throw unsupported("model.dropout is \(dropout); BPE dropout makes encoding random")
+        guard let vocabulary = model["vocab"]?.object else { throw corrupt("model.vocab is not an object of token → id") }
+        guard let merges = model["merges"]?.array else { throw corrupt("model.merges is not a list") }
+        if let dropout = model["dropout"], !dropout.isNull, dropout.double ?? 1 != 0 {
+            throw unsupported("model.dropout is \(dropout.text()); BPE dropout makes encoding random")
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let value = model[key], !isNull(value), (value as? String ?? "x") != "" {
-                throw unsupported("model.\(key) is set (\(value))")
+            if let value = model[key], !value.isNull, value.string ?? "x" != "" {
+                throw unsupported("model.\(key) is set (\(value.text()))")
             }
         }
         return (model, vocabulary, merges)
@@ -199,22 +192,21 @@ enum TokenizerFiles {
 
     /// A tokenizer.json's added_tokens in id order. `single_word` matching is refused, and `normalized` matching
     /// too when the file has a normalizer (`normalizerApplies`): neither is implemented by SpecialTokenMatcher.
-    static func addedTokens(_ json: [String: Any], corrupt: (String) -> TokenizerError, unsupported: (String) -> TokenizerError,
+    static func addedTokens(_ json: JSONValue, corrupt: (String) -> TokenizerError, unsupported: (String) -> TokenizerError,
                             normalizerApplies: Bool) throws -> [AddedToken] {
         var added: [AddedToken] = []
-        for (index, entry) in ((json["added_tokens"] as? [Any]) ?? []).enumerated() {
-            guard let object = entry as? [String: Any], let content = object["content"] as? String,
-                  let id = integer(object["id"]), id >= 0 else {
+        for (index, entry) in (json["added_tokens"]?.array ?? []).enumerated() {
+            guard let content = entry["content"]?.string, let id = entry["id"]?.int, id >= 0 else {
                 throw corrupt("added_tokens[\(index)] is not an object with a string \"content\" and an integer \"id\"")
             }
-            if object["single_word"] as? Bool == true {
+            if entry["single_word"]?.bool == true {
                 throw unsupported("added token \(jsonQuoted(content)) has single_word: true")
             }
-            if normalizerApplies, object["normalized"] as? Bool == true {
+            if normalizerApplies, entry["normalized"]?.bool == true {
                 throw unsupported("added token \(jsonQuoted(content)) is matched after normalization (normalized: true)")
             }
-            added.append(AddedToken(content: content, id: id, special: object["special"] as? Bool ?? false,
-                                    lstrip: object["lstrip"] as? Bool ?? false, rstrip: object["rstrip"] as? Bool ?? false))
+            added.append(AddedToken(content: content, id: id, special: entry["special"]?.bool ?? false,
+                                    lstrip: entry["lstrip"]?.bool ?? false, rstrip: entry["rstrip"]?.bool ?? false))
         }
         return added.sorted { $0.id < $1.id }
     }

@@ -2,15 +2,16 @@
 // model_type "gpt2" → `gpt`; "llama", "qwen2" and "minimind" → `minimind` (rotate-half RoPE, Hugging Face names,
 // q/k/v biases for Qwen2). Used by `mnemo train --init-from DIR` and `mnemo sample DIR`.
 import Foundation
+import MnemoSupport
 import Torch
 import TorchNN
 
 public enum HuggingFaceImport {
     /// The registered model and its settings for the folder's config.json; `dropout` replaces its dropout.
     public static func spec(_ folder: String, dropout: Double? = nil) throws -> ModelSpec {
-        let json = try HuggingFaceFolder.config(folder)
+        let json = try HuggingFaceFolder.configJSON(folder)
         let source = "\(folder)/config.json"
-        let type = json["model_type"] as? String ?? "(none)"
+        let type = json["model_type"]?.string ?? "(none)"
         switch type {
         case "gpt2":
             return ModelSpec(name: "gpt", try GPT.huggingFaceConfig(json, dropout: dropout, source: source))
@@ -50,42 +51,47 @@ public enum HuggingFaceImport {
 extension MiniMind {
     /// MiniMindConfig of a Llama / Qwen2 / MiniMind (Hugging Face layout) config.json. transformers 5 keeps θ in
     /// `rope_parameters.rope_theta`, earlier versions in `rope_theta`; scaled RoPE variants are refused.
-    public static func huggingFaceConfig(_ json: [String: Any], source: String = "config.json") throws -> MiniMindConfig {
+    public static func huggingFaceConfig(_ json: JSONValue, source: String = "config.json") throws -> MiniMindConfig {
         func int(_ key: String) throws -> Int {
-            guard let v = json[key] as? Int else { throw ConfigError("\(source): no integer \(key)") }
+            guard let v = json[key]?.int else { throw ConfigError("\(source): no integer \(key)") }
             return v
         }
         var c = MiniMindConfig()
         c.dim = try int("hidden_size")
         c.nLayers = try int("num_hidden_layers")
         c.nHeads = try int("num_attention_heads")
-        c.nKVHeads = json["num_key_value_heads"] as? Int ?? c.nHeads
+        c.nKVHeads = json["num_key_value_heads"]?.int ?? c.nHeads
         c.vocabSize = try int("vocab_size")
         c.hiddenDim = try int("intermediate_size")
-        c.normEps = json["rms_norm_eps"] as? Double ?? 1e-6
+        c.normEps = json["rms_norm_eps"]?.double ?? 1e-6
         c.maxSeqLen = try int("max_position_embeddings")
-        c.tieEmbeddings = json["tie_word_embeddings"] as? Bool ?? false
+        c.tieEmbeddings = json["tie_word_embeddings"]?.bool ?? false
         c.ropeLayout = .rotateHalf
-        let type = json["model_type"] as? String ?? ""
-        c.qkvBias = type == "qwen2" || (json["attention_bias"] as? Bool ?? false)
-        let rope = json["rope_parameters"] as? [String: Any] ?? json["rope_scaling"] as? [String: Any] ?? [:]
-        if let kind = (rope["rope_type"] ?? rope["type"]) as? String, kind != "default" {
+        let type = json["model_type"]?.string ?? ""
+        c.qkvBias = type == "qwen2" || (json["attention_bias"]?.bool ?? false)
+        let rope = [json["rope_parameters"], json["rope_scaling"]].lazy.compactMap { $0 }.first { $0.object != nil }
+        if let kind = (rope?["rope_type"] ?? rope?["type"])?.string, kind != "default" {
             throw ConfigError("\(source): rope_type '\(kind)' (scaled RoPE) is not supported; only the default RoPE is")
         }
-        guard let theta = (rope["rope_theta"] as? Double) ?? (json["rope_theta"] as? Double) ?? (json["rope_theta"] as? Int).map(Double.init) else {
+        guard let theta = rope?["rope_theta"]?.double ?? json["rope_theta"]?.double else {
             throw ConfigError("\(source): no rope_theta (nor rope_parameters.rope_theta)")
         }
         c.ropeTheta = theta
-        if let head = json["head_dim"] as? Int, head != c.dim / Swift.max(c.nHeads, 1) {
+        if let head = json["head_dim"]?.int, head != c.dim / Swift.max(c.nHeads, 1) {
             throw ConfigError("\(source): head_dim \(head) differs from hidden_size / num_attention_heads; not supported")
         }
-        if json["hidden_act"] as? String ?? "silu" != "silu" {
-            throw ConfigError("\(source): hidden_act '\(json["hidden_act"]!)' is not supported (silu)")
+        if let activation = json["hidden_act"]?.string, activation != "silu" {
+            throw ConfigError("\(source): hidden_act '\(activation)' is not supported (silu)")
         }
-        if c.useMoE || (json["num_experts"] as? Int ?? 0) > 0 { throw ConfigError("\(source): mixture-of-experts folders are not supported") }
+        if c.useMoE || (json["num_experts"]?.int ?? 0) > 0 { throw ConfigError("\(source): mixture-of-experts folders are not supported") }
         let problems = c.problems()
         guard problems.isEmpty else { throw ConfigError("\(source): " + problems.joined(separator: "; ")) }
         return c
+    }
+
+    /// The same for a config.json held as Foundation values.
+    public static func huggingFaceConfig(_ json: [String: Any], source: String = "config.json") throws -> MiniMindConfig {
+        try huggingFaceConfig(JSONValue(foundationValue: json), source: source)
     }
 
     /// Loads a state dict in Hugging Face names or MiniMind2's own (`tok_embeddings`, `layers.N.attention.wq`, …).
