@@ -72,19 +72,82 @@ public struct ConfigError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// The values a numeric setting may take, declared with its key and checked by `SettingsSchema.problems(of:)` with a
+/// message that says what to fix (every number is checked before any work starts).
+public struct SettingRange: Sendable {
+    enum Lower: Sendable { case any, zero, aboveZero }
+    var lower = Lower.any
+    /// An exclusive upper bound ([0, 1) for β, fractions).
+    var below: Double? = nil
+    /// An inclusive upper bound for integers that can only be typos beyond it.
+    var atMost: Int? = nil
+    /// What 0 means, said in the message (ema_decay: "0: no EMA").
+    var zeroMeans: String? = nil
+
+    /// Integers > 0; numbers finite and > 0.
+    public static let positive = SettingRange(lower: .aboveZero)
+    /// Integers ≥ 0; numbers finite and ≥ 0.
+    public static let nonNegative = SettingRange(lower: .zero)
+    /// Numbers in [0, 1).
+    public static let fraction = SettingRange(lower: .zero, below: 1)
+    /// Any finite number.
+    public static let finite = SettingRange()
+
+    /// The same range, and at most `limit`.
+    public func atMost(_ limit: Int) -> SettingRange { var r = self; r.atMost = limit; return r }
+    /// The same range, its message saying what 0 means.
+    public func zero(means text: String) -> SettingRange { var r = self; r.zeroMeans = text; return r }
+
+    /// The message for `value` of `key` outside the range; nil when it is inside.
+    func problem(_ key: String, _ value: SettingValue) -> String? {
+        switch value {
+        case .int(let v):
+            if lower == .aboveZero && v <= 0 { return "\(key) must be positive, got \(v)" }
+            if lower == .zero && v < 0 { return "\(key) must be 0 or more, got \(v)" }
+            if let atMost, v > atMost { return "\(key) must be at most \(atMost), got \(v)" }
+        case .double(let v):
+            let note = zeroMeans.map { " (0: \($0))" } ?? ""
+            if let below {
+                if !(v >= 0 && v < below) { return "\(key) must be in [0, \(below == 1 ? "1" : "\(below)"))\(note), got \(v)" }
+            } else if lower == .aboveZero && !(v.isFinite && v > 0) {
+                return "\(key) must be a finite number > 0, got \(v)"
+            } else if lower == .zero && !(v.isFinite && v >= 0) {
+                return "\(key) must be a finite number ≥ 0, got \(v)"
+            } else if !v.isFinite {
+                return "\(key) must be a finite number, got \(v)"
+            }
+        default: break
+        }
+        return nil
+    }
+}
+
 /// One key of a schema: its kind and how it reads and writes the typed configuration.
 public struct SettingField<Config>: @unchecked Sendable {
     public enum Kind: Sendable, Equatable { case int, double, bool, string, choice([String]), strings, ints }
     public let key: String
     public let kind: Kind
+    /// The values it may take (numbers only; nil: any).
+    public var range: SettingRange? = nil
     let get: (Config) -> SettingValue
     let set: (inout Config, SettingValue) -> Void
 
-    public static func int(_ key: String, _ path: WritableKeyPath<Config, Int>) -> SettingField {
-        SettingField(key: key, kind: .int, get: { .int($0[keyPath: path]) }, set: { if case .int(let v) = $1 { $0[keyPath: path] = v } })
+    init(key: String, kind: Kind, range: SettingRange? = nil, get: @escaping (Config) -> SettingValue,
+         set: @escaping (inout Config, SettingValue) -> Void) {
+        self.key = key
+        self.kind = kind
+        self.range = range
+        self.get = get
+        self.set = set
     }
-    public static func double(_ key: String, _ path: WritableKeyPath<Config, Double>) -> SettingField {
-        SettingField(key: key, kind: .double, get: { .double($0[keyPath: path]) }, set: { if case .double(let v) = $1 { $0[keyPath: path] = v } })
+
+    public static func int(_ key: String, _ path: WritableKeyPath<Config, Int>, _ range: SettingRange? = nil) -> SettingField {
+        SettingField(key: key, kind: .int, range: range, get: { .int($0[keyPath: path]) },
+                     set: { if case .int(let v) = $1 { $0[keyPath: path] = v } })
+    }
+    public static func double(_ key: String, _ path: WritableKeyPath<Config, Double>, _ range: SettingRange? = nil) -> SettingField {
+        SettingField(key: key, kind: .double, range: range, get: { .double($0[keyPath: path]) },
+                     set: { if case .double(let v) = $1 { $0[keyPath: path] = v } })
     }
     public static func bool(_ key: String, _ path: WritableKeyPath<Config, Bool>) -> SettingField {
         SettingField(key: key, kind: .bool, get: { .bool($0[keyPath: path]) }, set: { if case .bool(let v) = $1 { $0[keyPath: path] = v } })
@@ -193,6 +256,11 @@ public struct SettingsSchema<Config>: @unchecked Sendable {
             throw ConfigError("\(source): '\(key)' must be \(field.kindName), got \(describe(value))")
         }
         field.set(&config, converted)
+    }
+
+    /// The values outside their declared ranges, as messages, in schema order.
+    public func problems(of config: Config) -> [String] {
+        fields.compactMap { field in field.range.flatMap { $0.problem(field.key, field.get(config)) } }
     }
 
     /// Every key with its value, in schema order.

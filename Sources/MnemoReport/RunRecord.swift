@@ -87,10 +87,11 @@ public struct RunRecord: Sendable {
                 + "metrics.jsonl)")
         }
         let folder = URL(fileURLWithPath: directory).standardizedFileURL
+        let run = RunFolder(folder.path)
         name = folder.lastPathComponent
         self.directory = directory
 
-        let metricsPath = folder.appendingPathComponent("metrics.jsonl").path
+        let metricsPath = run.metrics
         guard fm.fileExists(atPath: metricsPath) else {
             throw RunRecordError("\(directory): has no metrics.jsonl; is it a run directory (the folder the trainer "
                 + "writes to)?")
@@ -102,7 +103,7 @@ public struct RunRecord: Sendable {
         }
         warnings = metrics.warnings
 
-        let configPath = folder.appendingPathComponent("config.json").path
+        let configPath = run.config
         if fm.fileExists(atPath: configPath) {
             config = try Self.loadConfig(path: configPath)
         } else {
@@ -110,9 +111,9 @@ public struct RunRecord: Sendable {
             warnings.append("\(configPath): missing; the run's settings are unknown")
         }
 
-        checkpoints = Self.listing(folder.appendingPathComponent("checkpoints").path)
-        samples = Self.listing(folder.appendingPathComponent("samples").path)
-        latestSample = Self.newestText(in: folder.appendingPathComponent("samples"), names: samples)
+        checkpoints = Self.listing(run.checkpoints)
+        samples = Self.listing(run.samples)
+        latestSample = Self.newestText(in: URL(fileURLWithPath: run.samples), names: samples)
     }
 
     /// Reads config.json and flattens it.

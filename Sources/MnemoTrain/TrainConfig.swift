@@ -123,25 +123,30 @@ public struct TrainConfig: Sendable, Equatable {
 
 extension TrainConfig {
     static let schema = SettingsSchema<TrainConfig>([
-        .string("data", \.data), .string("tokenizer", \.tokenizer), .double("val_fraction", \.valFraction),
+        .string("data", \.data), .string("tokenizer", \.tokenizer), .double("val_fraction", \.valFraction, .fraction),
         .string("init_from", \.initFrom), .choice("data_layout", \.dataLayout), .string("bos_token", \.bosToken),
         .string("eos_token", \.eosToken), .string("pad_token", \.padToken),
-        .int("batch_size", \.batchSize), .int("gradient_accumulation_steps", \.gradientAccumulationSteps),
-        .int("max_iters", \.maxIters), .double("learning_rate", \.learningRate), .double("min_lr", \.minLR),
-        .int("warmup_iters", \.warmupIters), .int("lr_decay_iters", \.lrDecayIters), .bool("decay_lr", \.decayLR),
-        .choice("lr_schedule", \.lrSchedule), .choice("optimizer", \.optimizer), .double("adam_eps", \.adamEps),
-        .double("momentum", \.momentum), .int("data_seed", \.dataSeed),
-        .double("beta1", \.beta1), .double("beta2", \.beta2), .double("weight_decay", \.weightDecay),
-        .double("grad_clip", \.gradClip), .choice("loss", \.loss), .bool("orthogonal", \.orthogonal),
+        .int("batch_size", \.batchSize, .positive), .int("gradient_accumulation_steps", \.gradientAccumulationSteps, .positive),
+        .int("max_iters", \.maxIters, .positive.atMost(1 << 40)), .double("learning_rate", \.learningRate, .nonNegative),
+        .double("min_lr", \.minLR, .nonNegative), .int("warmup_iters", \.warmupIters, .nonNegative),
+        .int("lr_decay_iters", \.lrDecayIters, .nonNegative), .bool("decay_lr", \.decayLR),
+        .choice("lr_schedule", \.lrSchedule), .choice("optimizer", \.optimizer), .double("adam_eps", \.adamEps, .positive),
+        .double("momentum", \.momentum, .fraction), .int("data_seed", \.dataSeed),
+        .double("beta1", \.beta1, .fraction), .double("beta2", \.beta2, .fraction),
+        .double("weight_decay", \.weightDecay, .nonNegative),
+        .double("grad_clip", \.gradClip, .nonNegative), .choice("loss", \.loss), .bool("orthogonal", \.orthogonal),
         .strings("orthogonal_skip", \.orthogonalSkip), .bool("orthogonal_skip_1d", \.orthogonalSkip1D),
-        .double("label_smoothing", \.labelSmoothing), .string("param_groups", \.paramGroups), .double("ema_decay", \.emaDecay),
+        .double("label_smoothing", \.labelSmoothing, .fraction), .string("param_groups", \.paramGroups),
+        .double("ema_decay", \.emaDecay, SettingRange.fraction.zero(means: "no EMA")),
         .strings("hooks", \.hooks),
-        .int("stability_interval", \.stabilityInterval), .int("stability_window", \.stabilityWindow),
-        .int("eval_interval", \.evalInterval), .int("eval_iters", \.evalIters), .bool("eval_full", \.evalFull),
-        .int("log_interval", \.logInterval), .int("checkpoint_interval", \.checkpointInterval),
-        .int("keep_checkpoints", \.keepCheckpoints), .int("sample_tokens", \.sampleTokens),
-        .double("temperature", \.temperature), .int("top_k", \.topK),
-        .int("seed", \.seed), .choice("dtype", \.dtype), .string("device", \.device), .int("threads", \.threads),
+        .int("stability_interval", \.stabilityInterval, .nonNegative), .int("stability_window", \.stabilityWindow, .positive),
+        .int("eval_interval", \.evalInterval, .nonNegative), .int("eval_iters", \.evalIters, .positive.atMost(1_000_000)),
+        .bool("eval_full", \.evalFull),
+        .int("log_interval", \.logInterval, .positive), .int("checkpoint_interval", \.checkpointInterval, .nonNegative),
+        .int("keep_checkpoints", \.keepCheckpoints, .positive), .int("sample_tokens", \.sampleTokens, .nonNegative.atMost(1_000_000)),
+        .double("temperature", \.temperature, .positive), .int("top_k", \.topK, .nonNegative),
+        .int("seed", \.seed), .choice("dtype", \.dtype), .string("device", \.device),
+        .int("threads", \.threads, .nonNegative.atMost(4096)),
     ])
 
     /// Settings a resumed run may not change (they would change what its checkpoint means), beside the model's keys.
@@ -301,43 +306,17 @@ extension TrainConfig {
     public func problems() -> [String] {
         var out: [String] = []
         if data.isEmpty { out.append("no training data: set data = \"path/to/text.txt\" (or --set data=...)") }
-        for (name, v) in [("batch_size", batchSize), ("max_iters", maxIters), ("gradient_accumulation_steps", gradientAccumulationSteps),
-                          ("eval_iters", evalIters), ("log_interval", logInterval), ("keep_checkpoints", keepCheckpoints)] where v <= 0 {
-            out.append("\(name) must be positive, got \(v)")
-        }
-        for (name, v) in [("warmup_iters", warmupIters), ("lr_decay_iters", lrDecayIters), ("eval_interval", evalInterval),
-                          ("checkpoint_interval", checkpointInterval), ("sample_tokens", sampleTokens), ("top_k", topK),
-                          ("threads", threads)] where v < 0 {
-            out.append("\(name) must be 0 or more, got \(v)")
-        }
-        for (name, v) in [("learning_rate", learningRate), ("min_lr", minLR), ("weight_decay", weightDecay), ("grad_clip", gradClip)]
-            where !(v.isFinite && v >= 0) {
-            out.append("\(name) must be a finite number ≥ 0, got \(v)")
-        }
-        if !(adamEps.isFinite && adamEps > 0) { out.append("adam_eps must be a finite number > 0, got \(adamEps)") }
-        for (name, v) in [("beta1", beta1), ("beta2", beta2), ("momentum", momentum)] where !(v >= 0 && v < 1) {
-            out.append("\(name) must be in [0, 1), got \(v)")
-        }
-        if !(labelSmoothing >= 0 && labelSmoothing < 1) { out.append("label_smoothing must be in [0, 1), got \(labelSmoothing)") }
-        if !(emaDecay >= 0 && emaDecay < 1) { out.append("ema_decay must be in [0, 1) (0: no EMA), got \(emaDecay)") }
-        if stabilityInterval < 0 { out.append("stability_interval must be 0 or more, got \(stabilityInterval)") }
-        if stabilityWindow <= 0 { out.append("stability_window must be positive, got \(stabilityWindow)") }
+        out += Self.schema.problems(of: self)   // every number against the range its key declares
         do { _ = try ParameterGroupRule.parse(paramGroups) } catch { out.append("\(error)") }
-        if !(temperature.isFinite && temperature > 0) { out.append("temperature must be a finite number > 0, got \(temperature)") }
         if Device(device) == nil { out.append("device '\(device)': use cpu, cuda or cuda:N") }
-        if !(valFraction >= 0 && valFraction < 1) { out.append("val_fraction must be in [0, 1), got \(valFraction)") }
         if warmupIters > lrDecayIters && decayLR && lrSchedule == .cosine { out.append("warmup_iters (\(warmupIters)) exceeds lr_decay_iters (\(lrDecayIters))") }
         if batchSize > 0 && gradientAccumulationSteps > 0 && blockSize > 0 {
             if let tokens = tokensPerIteration, tokens <= 1 << 40 {} else {
                 out.append("batch_size × block_size × gradient_accumulation_steps (\(batchSize) × \(blockSize) × \(gradientAccumulationSteps)) is too large")
             }
         }
-        if maxIters > 1 << 40 { out.append("max_iters must be at most 2^40, got \(maxIters)") }
-        // Loop lengths and sizes that can only be typos (they would run for ages or exhaust memory, not fail).
-        for (name, v, limit) in [("eval_iters", evalIters, 1_000_000), ("sample_tokens", sampleTokens, 1_000_000),
-                                 ("threads", threads, 4096)] where v > limit {
-            out.append("\(name) must be at most \(limit), got \(v)")
-        }
+        // (loop lengths and sizes that can only be typos — eval_iters, sample_tokens, threads — have upper bounds
+        // in the schema: they would run for ages or exhaust memory, not fail)
         if batchSize > 0, blockSize > 0, batchSize.multipliedReportingOverflow(by: blockSize).overflow || batchSize * blockSize > 1 << 24 {
             out.append("batch_size × block_size (\(batchSize) × \(blockSize)) is over 2^24 tokens per micro-batch; use gradient_accumulation_steps for bigger batches")
         }

@@ -109,3 +109,20 @@ import TorchNN
         try longer.checkResumable(from: saved, run: "runs/r")
     }
 }
+
+@Suite struct SettingRangeTests {
+    @Test func rangesAreDeclaredWithTheirKeysAndCheckedAtOnce() {
+        var c = tinyConfig(data: "x.txt")
+        #expect(c.problems().isEmpty)
+        c.batchSize = 0; c.threads = 5000; c.beta2 = 1; c.adamEps = 0; c.learningRate = .nan; c.emaDecay = -0.5
+        let problems = c.problems()
+        for message in ["batch_size must be positive, got 0", "threads must be at most 4096, got 5000",
+                        "beta2 must be in [0, 1), got 1.0", "adam_eps must be a finite number > 0, got 0.0",
+                        "learning_rate must be a finite number ≥ 0, got nan", "ema_decay must be in [0, 1) (0: no EMA), got -0.5"] {
+            #expect(problems.contains(message), "\(message) in \(problems)")
+        }
+        // every numeric key of the trainer declares a range, except the seeds (any integer)
+        let unchecked = TrainConfig.schema.fields.filter { [.int, .double].contains($0.kind) && $0.range == nil }.map(\.key)
+        #expect(unchecked.sorted() == ["data_seed", "seed"])
+    }
+}
