@@ -129,6 +129,8 @@ public struct SettingField<Config>: @unchecked Sendable {
     public let kind: Kind
     /// The values it may take (numbers only; nil: any).
     public var range: SettingRange? = nil
+    /// A resumed run may not change it: it changes what the run's checkpoint means (its data, loss, seed, …).
+    public var frozenOnResume = false
     let get: (Config) -> SettingValue
     let set: (inout Config, SettingValue) -> Void
 
@@ -161,6 +163,13 @@ public struct SettingField<Config>: @unchecked Sendable {
         SettingField(key: key, kind: .choice(E.allCases.map(\.rawValue)), get: { .string($0[keyPath: path].rawValue) },
                      set: { if case .string(let v) = $1, let e = E(rawValue: v) { $0[keyPath: path] = e } })
     }
+    /// The same field, frozen on resume.
+    public var frozen: SettingField {
+        var field = self
+        field.frozenOnResume = true
+        return field
+    }
+
     public static func strings(_ key: String, _ path: WritableKeyPath<Config, [String]>) -> SettingField {
         SettingField(key: key, kind: .strings, get: { .strings($0[keyPath: path]) }, set: { if case .strings(let v) = $1 { $0[keyPath: path] = v } })
     }

@@ -123,19 +123,19 @@ public struct TrainConfig: Sendable, Equatable {
 
 extension TrainConfig {
     static let schema = SettingsSchema<TrainConfig>([
-        .string("data", \.data), .string("tokenizer", \.tokenizer), .double("val_fraction", \.valFraction, .fraction),
-        .string("init_from", \.initFrom), .choice("data_layout", \.dataLayout), .string("bos_token", \.bosToken),
-        .string("eos_token", \.eosToken), .string("pad_token", \.padToken),
+        .string("data", \.data).frozen, .string("tokenizer", \.tokenizer).frozen, .double("val_fraction", \.valFraction, .fraction).frozen,
+        .string("init_from", \.initFrom).frozen, .choice("data_layout", \.dataLayout).frozen, .string("bos_token", \.bosToken).frozen,
+        .string("eos_token", \.eosToken).frozen, .string("pad_token", \.padToken).frozen,
         .int("batch_size", \.batchSize, .positive), .int("gradient_accumulation_steps", \.gradientAccumulationSteps, .positive),
         .int("max_iters", \.maxIters, .positive.atMost(1 << 40)), .double("learning_rate", \.learningRate, .nonNegative),
         .double("min_lr", \.minLR, .nonNegative), .int("warmup_iters", \.warmupIters, .nonNegative),
         .int("lr_decay_iters", \.lrDecayIters, .nonNegative), .bool("decay_lr", \.decayLR),
-        .choice("lr_schedule", \.lrSchedule), .choice("optimizer", \.optimizer), .double("adam_eps", \.adamEps, .positive),
-        .double("momentum", \.momentum, .fraction), .int("data_seed", \.dataSeed),
+        .choice("lr_schedule", \.lrSchedule), .choice("optimizer", \.optimizer).frozen, .double("adam_eps", \.adamEps, .positive),
+        .double("momentum", \.momentum, .fraction), .int("data_seed", \.dataSeed).frozen,
         .double("beta1", \.beta1, .fraction), .double("beta2", \.beta2, .fraction),
         .double("weight_decay", \.weightDecay, .nonNegative),
-        .double("grad_clip", \.gradClip, .nonNegative), .choice("loss", \.loss), .bool("orthogonal", \.orthogonal),
-        .strings("orthogonal_skip", \.orthogonalSkip), .bool("orthogonal_skip_1d", \.orthogonalSkip1D),
+        .double("grad_clip", \.gradClip, .nonNegative), .choice("loss", \.loss).frozen, .bool("orthogonal", \.orthogonal).frozen,
+        .strings("orthogonal_skip", \.orthogonalSkip).frozen, .bool("orthogonal_skip_1d", \.orthogonalSkip1D).frozen,
         .double("label_smoothing", \.labelSmoothing, .fraction), .string("param_groups", \.paramGroups),
         .double("ema_decay", \.emaDecay, SettingRange.fraction.zero(means: "no EMA")),
         .strings("hooks", \.hooks),
@@ -145,14 +145,13 @@ extension TrainConfig {
         .int("log_interval", \.logInterval, .positive), .int("checkpoint_interval", \.checkpointInterval, .nonNegative),
         .int("keep_checkpoints", \.keepCheckpoints, .positive), .int("sample_tokens", \.sampleTokens, .nonNegative.atMost(1_000_000)),
         .double("temperature", \.temperature, .positive), .int("top_k", \.topK, .nonNegative),
-        .int("seed", \.seed), .choice("dtype", \.dtype), .string("device", \.device),
+        .int("seed", \.seed).frozen, .choice("dtype", \.dtype), .string("device", \.device).frozen,
         .int("threads", \.threads, .nonNegative.atMost(4096)),
     ])
 
-    /// Settings a resumed run may not change (they would change what its checkpoint means), beside the model's keys.
-    public static let frozenOnResume = ["data", "tokenizer", "val_fraction", "data_seed", "optimizer", "data_layout", "bos_token", "eos_token", "pad_token",
-                                        "model", "init_from", "loss", "orthogonal", "orthogonal_skip", "orthogonal_skip_1d",
-                                        "seed", "device"]
+    /// Settings a resumed run may not change (fields marked `.frozen` in the schema, and the model), beside the
+    /// model's own keys.
+    public static var frozenOnResume: [String] { schema.fields.filter(\.frozenOnResume).map(\.key) + ["model"] }
 
     /// Stops when `self` (a resumed run's settings with its overrides) changes a frozen setting of `saved`.
     public func checkResumable(from saved: TrainConfig, run: String) throws {

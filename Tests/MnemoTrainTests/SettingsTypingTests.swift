@@ -107,6 +107,10 @@ import TorchNN
         var longer = saved
         try longer.apply(override: "max_iters=40")
         try longer.checkResumable(from: saved, run: "runs/r")
+        // declared per field in the schema (`.frozen`)
+        #expect(Set(TrainConfig.frozenOnResume) == ["data", "tokenizer", "val_fraction", "data_seed", "data_layout", "bos_token",
+                                                    "eos_token", "pad_token", "model", "init_from", "loss", "optimizer",
+                                                    "orthogonal", "orthogonal_skip", "orthogonal_skip_1d", "seed", "device"])
     }
 }
 
