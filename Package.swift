@@ -121,7 +121,8 @@ let package = Package(
                                                             "TorchOptim"], resources: [.copy("Fixtures")]),
         // No libtorch here: that the reports build and pass without it is the proof of MnemoReport's boundary.
         .testTarget(name: "MnemoReportTests", dependencies: ["MnemoReport", "MnemoSupport"]),
-        .testTarget(name: "MnemoStudiesTests", dependencies: ["MnemoStudies", "MnemoReport", "MnemoData", "MnemoModels", "MnemoTrain", "Torch", "TorchNN"]),
+        .testTarget(name: "MnemoStudiesTests", dependencies: ["MnemoStudies", "MnemoReport", "MnemoData", "MnemoModels", "MnemoTrain", "Torch", "TorchNN",
+                                                              "TorchOptim"]),
     ],
     cxxLanguageStandard: .cxx20
 )

@@ -4,6 +4,8 @@
 // The thresholds, the table and the HTML page are tested with the report (GrokReportTests.swift).
 import Foundation
 import Testing
+import MnemoTrain
+import TorchOptim
 @testable import MnemoData
 @testable import MnemoModels
 import MnemoReport
@@ -100,5 +102,46 @@ import MnemoReport
         let record = result.record
         #expect(record.name == arm.name && record.group == "T" && record.steps == 6 && record.evalEvery == 2)
         #expect(record.stepsPerSecond == result.stepsPerSecond && record.metrics.series("test_acc").count == 4)
+    }
+}
+
+/// The arm as an ordinary run: its settings, an SGD arm's step, and the task refused when it cannot be one.
+@Suite(.serialized) struct GrokRunTests {
+    @Test func anSGDArmTakesTorchSGDsStepThroughTheTrainer() throws {
+        var arm = GrokStudyTests.tinyArm("tiny-sgd")
+        arm.optimizer = .sgd
+        arm.momentum = 0.9
+        arm.weightDecay = 0.5
+        arm.steps = 1
+        let config = try GrokTrainer.config(arm)
+        #expect(config.optimizer == .sgd && config.momentum == 0.9 && config.gradClip == 0 && !config.decayLR)
+        #expect(config.data == "modular:add:7" && config.valFraction == 1 - arm.trainFraction)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("grok-sgd-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let trainer = try Trainer(config: config, runDirectory: root)
+        trainer.progress = false
+        #expect(trainer.optimizer is SGD)
+        let before = trainer.model.parameters().map { $0.detached().clone() }
+        // one full-batch step by hand: the same loss, the gradient, and SGD's first step p ← p − lr·(g + wd·p)
+        let batch = trainer.data.train.randomBatch(size: 1, generator: Generator(seed: 0))
+        trainer.objective.loss(trainer.model, on: batch, training: true).total.backward()
+        let grads = trainer.model.parameters().map { $0.grad!.clone() }
+        trainer.optimizer.zeroGrad()
+        try trainer.run()
+        for ((p, b), g) in zip(zip(trainer.model.parameters(), before), grads) {
+            let expected = b - (g + b * arm.weightDecay) * arm.lr
+            #expect((p.detached() - expected).abs().max().item() < 1e-6)
+        }
+    }
+
+    @Test func aModularTaskNeedsAnOperationAModulusAndATestSet() {
+        #expect(ModularArithmetic.parse(spec: "modular:add:113")! == (.add, 113))
+        #expect(ModularArithmetic.parse(spec: "modular:divide:113") == nil && ModularArithmetic.parse(spec: "modular:add:1") == nil)
+        var c = TrainConfig()
+        c.data = "modular:add:7"
+        c.valFraction = 0
+        #expect { _ = try TokenData.load(config: c) } throws: { "\($0)".contains("needs a test set") }
+        c.data = "modular:pow:7"
+        #expect { _ = try TokenData.load(config: c) } throws: { "\($0)".contains("modular:OP:P") }
     }
 }
