@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "MnemoSupportTests", dependencies: ["MnemoSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MnemoSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "TorchChecks", "CTorchTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "Torch"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "MnemoSupport", "Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels", "Torch", "TorchNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoTrainTests", dependencies: ["MnemoTrain", "MnemoReport", "MnemoModels", "MnemoData", "Torch", "TorchNN",
                                                             "TorchOptim"], resources: [.copy("Fixtures")]),
