@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MnemoSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "TorchChecks", "CTorchTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "MnemoSupport", "Torch"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels", "Torch", "TorchNN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels", "MnemoSupport", "Torch", "TorchNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoTrainTests", dependencies: ["MnemoTrain", "MnemoReport", "MnemoModels", "MnemoData", "Torch", "TorchNN",
                                                             "TorchOptim"], resources: [.copy("Fixtures")]),
         // No libtorch here: that the reports build and pass without it is the proof of MnemoReport's boundary.

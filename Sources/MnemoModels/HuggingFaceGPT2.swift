@@ -16,11 +16,6 @@ public enum HuggingFaceFolder {
         return try object(data, path: path)
     }
 
-    /// config.json as Foundation values, for callers not yet on JSONValue (the CLI's export).
-    public static func config(_ folder: String) throws -> [String: Any] {
-        try configJSON(folder).foundationValue as? [String: Any] ?? [:]
-    }
-
     /// Whether `folder` looks like a Hugging Face model folder (config.json naming a model_type).
     public static func isModelFolder(_ folder: String) -> Bool {
         (try? configJSON(folder))?["model_type"]?.string != nil
