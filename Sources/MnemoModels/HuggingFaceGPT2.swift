@@ -90,9 +90,4 @@ extension GPT {
                          dropout: dropout ?? (json["resid_pdrop"]?.double ?? 0), bias: true,
                          geluApproximate: activation != "gelu")
     }
-
-    /// The same for a config.json held as Foundation values.
-    public static func huggingFaceConfig(_ json: [String: Any], dropout: Double? = nil, source: String = "config.json") throws -> GPTConfig {
-        try huggingFaceConfig(JSONValue(foundationValue: json), dropout: dropout, source: source)
-    }
 }
