@@ -115,8 +115,8 @@ let package = Package(
         .testTarget(name: "MnemoSupportTests", dependencies: ["MnemoSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "MnemoSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "TorchChecks", "CTorchTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "Torch"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels", "Torch", "TorchNN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MnemoDataTests", dependencies: ["MnemoData", "MnemoSupport", "Torch"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MnemoModelsTests", dependencies: ["MnemoModels", "MnemoSupport", "Torch", "TorchNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoTrainTests", dependencies: ["MnemoTrain", "MnemoReport", "MnemoModels", "MnemoData", "Torch", "TorchNN",
                                                             "TorchOptim"], resources: [.copy("Fixtures")]),
         // No libtorch here: that the reports build and pass without it is the proof of MnemoReport's boundary.

@@ -49,20 +49,20 @@ public struct CharTokenizer: Tokenizer {
     /// Loads `{"type": "char", "chars": [...]}`.
     public init(path: String) throws {
         let hint = "write it with `mnemo tokenizer train --char` or CharTokenizer.save(to:)"
-        let json = try TokenizerFiles.readJSONObject(path, what: "a character tokenizer {\"type\": \"char\", \"chars\": [...]}", hint: hint)
+        let json = try TokenizerFiles.readJSON(path, what: "a character tokenizer {\"type\": \"char\", \"chars\": [...]}", hint: hint)
         if json["model"] != nil {
             throw TokenizerError.corrupt(path, "is a Hugging Face tokenizer.json, not a character vocabulary",
                                          hint: "load it as a Hugging Face tokenizer (--hf / TokenizerSpec.huggingFace)")
         }
-        guard json["type"] as? String == "char" else {
-            throw TokenizerError.corrupt(path, "\"type\" is \(json["type"].map { "\($0)" } ?? "missing"), not \"char\"", hint: hint)
+        guard json["type"]?.string == "char" else {
+            throw TokenizerError.corrupt(path, "\"type\" is \(json["type"]?.text() ?? "missing"), not \"char\"", hint: hint)
         }
-        guard let list = json["chars"] as? [Any] else {
+        guard let list = json["chars"]?.array else {
             throw TokenizerError.corrupt(path, "\"chars\" is not a list of one-character strings", hint: hint)
         }
         var characters: [Unicode.Scalar] = []
         for (index, item) in list.enumerated() {
-            guard let text = item as? String, text.unicodeScalars.count == 1 else {
+            guard let text = item.string, text.unicodeScalars.count == 1 else {
                 throw TokenizerError.corrupt(path, "chars[\(index)] is not a string of exactly one character", hint: hint)
             }
             characters.append(text.unicodeScalars.first!)

@@ -34,11 +34,6 @@ public struct HFTokenizer: Tokenizer {
         try self.init(json: json, file: path)
     }
 
-    /// A tokenizer.json held as Foundation values (tests edit one setting of a parsed file).
-    init(json: [String: Any], file: String) throws {
-        try self.init(json: JSONValue(foundationValue: json), file: file)
-    }
-
     init(json: JSONValue, file: String) throws {
         func corrupt(_ message: String) -> TokenizerError {
             TokenizerError.corrupt(file, message, hint: "the file should be written by Hugging Face tokenizers (Tokenizer.save)")

@@ -46,11 +46,6 @@ enum TokenizerFiles {
         return json
     }
 
-    /// The top-level JSON object of `path` as Foundation values, for readers not yet on JSONValue (CharTokenizer).
-    static func readJSONObject(_ path: String, what: String, hint: String) throws -> [String: Any] {
-        try readJSON(path, what: what, hint: hint).foundationValue as? [String: Any] ?? [:]
-    }
-
     /// A JSON object whose values are all integers (`{"token": id, ...}`, GPT-2's encoder.json), parsed directly:
     /// about 20 times faster than JSONSerialization on the 1 MB file. Entries are returned in file order.
     static func readStringIntObject(_ path: String, what: String, hint: String) throws -> [(key: String, value: Int)] {

@@ -16,11 +16,6 @@ public enum HuggingFaceFolder {
         return try object(data, path: path)
     }
 
-    /// config.json as Foundation values, for callers not yet on JSONValue (the CLI's export).
-    public static func config(_ folder: String) throws -> [String: Any] {
-        try configJSON(folder).foundationValue as? [String: Any] ?? [:]
-    }
-
     /// Whether `folder` looks like a Hugging Face model folder (config.json naming a model_type).
     public static func isModelFolder(_ folder: String) -> Bool {
         (try? configJSON(folder))?["model_type"]?.string != nil
@@ -94,10 +89,5 @@ extension GPT {
                          nLayer: try int("n_layer"), nHead: try int("n_head"), nEmbd: try int("n_embd"),
                          dropout: dropout ?? (json["resid_pdrop"]?.double ?? 0), bias: true,
                          geluApproximate: activation != "gelu")
-    }
-
-    /// The same for a config.json held as Foundation values.
-    public static func huggingFaceConfig(_ json: [String: Any], dropout: Double? = nil, source: String = "config.json") throws -> GPTConfig {
-        try huggingFaceConfig(JSONValue(foundationValue: json), dropout: dropout, source: source)
     }
 }

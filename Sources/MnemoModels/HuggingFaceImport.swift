@@ -89,11 +89,6 @@ extension MiniMind {
         return c
     }
 
-    /// The same for a config.json held as Foundation values.
-    public static func huggingFaceConfig(_ json: [String: Any], source: String = "config.json") throws -> MiniMindConfig {
-        try huggingFaceConfig(JSONValue(foundationValue: json), source: source)
-    }
-
     /// Loads a state dict in Hugging Face names or MiniMind2's own (`tok_embeddings`, `layers.N.attention.wq`, …).
     /// A tied head may be saved once (under either the embedding's or the head's name).
     public func loadHuggingFace(_ tensors: [String: Tensor]) throws {

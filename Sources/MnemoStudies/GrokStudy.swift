@@ -232,11 +232,21 @@ public enum GrokTrainer {
     static func writeArm(_ arm: GrokArm, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var object = try JSONSerialization.jsonObject(with: encoder.encode(arm)) as? [String: Any] ?? [:]
-        object["study"] = "grok"
-        object["task"] = "(a \(arm.operation.symbol) b) mod \(arm.modulus)"
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try AtomicFile.write(data, to: path)
+        try AtomicFile.write(encoder.encode(ArmFile(arm: arm)), to: path)
+    }
+}
+
+/// arm.json: the arm's keys and, in the same object, "study": "grok" and "task": "(a + b) mod 113".
+private struct ArmFile: Encodable {
+    let arm: GrokArm
+
+    enum CodingKeys: String, CodingKey { case study, task }
+
+    func encode(to encoder: any Encoder) throws {
+        try arm.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)  // the arm's object again: one level, two key sets
+        try container.encode("grok", forKey: .study)
+        try container.encode("(a \(arm.operation.symbol) b) mod \(arm.modulus)", forKey: .task)
     }
 }
 

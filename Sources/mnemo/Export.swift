@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import MnemoModels
+import MnemoSupport
 import MnemoTrain
 import Torch
 
@@ -29,7 +30,7 @@ struct Export: ParsableCommand {
                 let logits = withNoGrad { loaded.model.forward(idx, targets: nil).logits }
                 try SafeTensorsIO.save(["idx": idx, "logits": logits], to: reference)
             }
-            let type = (try HuggingFaceFolder.config(out)["model_type"] as? String) ?? "?"
+            let type = try HuggingFaceFolder.configJSON(out)["model_type"]?.string ?? "?"
             print("mnemo export: \(runFolder) (step \(loaded.step), \(loaded.config.model.name)) → \(out): model_type \(type), "
                   + "\(loaded.model.parameterCount) parameters; tokenizer: \(tokenizer)")
         } catch {

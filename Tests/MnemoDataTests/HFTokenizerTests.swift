@@ -2,6 +2,7 @@
 // (shared/data/README.md; TokenizerReferences.swift for the tricky strings).
 
 import Foundation
+import MnemoSupport
 import Testing
 @testable import MnemoData
 
@@ -68,11 +69,10 @@ struct HFTokenizerTests {
     }
 
     /// MiniMind2's tokenizer.json with one setting changed (ids from tokenizers 0.23.3 on the same change).
-    static func variant(_ change: (inout [String: Any]) -> Void) throws -> HFTokenizer {
+    static func variant(_ change: (JSONValue) throws -> JSONValue) throws -> HFTokenizer {
         let path = try TokenizerTestData.path("minimind/minimind2/tokenizer.json")
-        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
-        change(&json)
-        return try HFTokenizer(json: json, file: path)
+        let json = try TokenizerFiles.readJSON(path, what: "a Hugging Face tokenizer.json", hint: "")
+        return try HFTokenizer(json: change(json), file: path)
     }
 
     static let variantTexts = ["Hello world", "  Hello   world  \n", "<|im_start|>user\n你好 <|im_end|>  \n ok",
@@ -81,9 +81,7 @@ struct HFTokenizerTests {
     @Test("settings the MiniMind files do not use: add_prefix_space, ignore_merges, Split + ByteLevel, lstrip / rstrip")
     func variants() throws {
         let prefix = try Self.variant { json in
-            var pre = json["pre_tokenizer"] as! [String: Any]
-            pre["add_prefix_space"] = true
-            json["pre_tokenizer"] = pre
+            json.setting("pre_tokenizer", try #require(json["pre_tokenizer"]).setting("add_prefix_space", .bool(true)))
         }
         #expect(Self.variantTexts.map { prefix.encode($0, allowedSpecial: .all) } == [
             [560, 392, 338, 1636], [223, 560, 392, 338, 307, 1636, 307, 201], [1, 2765, 201, 5134, 223, 2, 307, 201, 287, 77],
@@ -91,23 +89,22 @@ struct HFTokenizerTests {
         let plain = [[42, 392, 338, 1636], [223, 560, 392, 338, 307, 1636, 307, 201], [1, 320, 275, 201, 5134, 223, 2, 307, 201, 287, 77],
                      [5125, 338, 2, 1839, 512], [70, 266, 1608, 391, 2014, 4937, 21, 223, 175, 256, 249, 225]]
         let ignoreMerges = try Self.variant { json in
-            var model = json["model"] as! [String: Any]
-            model["ignore_merges"] = true
-            json["model"] = model
+            json.setting("model", try #require(json["model"]).setting("ignore_merges", .bool(true)))
         }
         #expect(Self.variantTexts.map { ignoreMerges.encode($0, allowedSpecial: .all) } == plain)
         let split = try Self.variant { json in
-            json["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [
-                ["type": "Split", "pattern": ["Regex": HFTokenizer.gpt2Pattern], "behavior": "Isolated", "invert": false],
-                ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false]]]
+            json.setting("pre_tokenizer", try JSONParser.parse("""
+                {"type": "Sequence", "pretokenizers": [
+                  {"type": "Split", "pattern": {"Regex": \(jsonQuoted(HFTokenizer.gpt2Pattern))}, "behavior": "Isolated", "invert": false},
+                  {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]}
+                """))
         }
         #expect(Self.variantTexts.map { split.encode($0, allowedSpecial: .all) } == plain)
         let strip = try Self.variant { json in
-            json["added_tokens"] = (json["added_tokens"] as! [[String: Any]]).map { token in
-                var token = token
-                if token["content"] as? String == "<|im_end|>" { token["lstrip"] = true; token["rstrip"] = true }
-                return token
-            }
+            json.setting("added_tokens", .array(try #require(json["added_tokens"]?.array).map { token in
+                guard token["content"]?.string == "<|im_end|>" else { return token }
+                return token.setting("lstrip", .bool(true)).setting("rstrip", .bool(true))
+            }))
         }
         #expect(strip.encode(Self.variantTexts[2], allowedSpecial: .all) == [1, 320, 275, 201, 5134, 2, 1029])
         #expect(strip.encode(Self.variantTexts[3], allowedSpecial: .all) == [5125, 338, 2, 1839, 512])
@@ -144,5 +141,19 @@ struct HFTokenizerTests {
         #expect(load("{\"type\": \"char\", \"chars\": [\"a\"]}")?.message.contains("character vocabulary") == true)
         let missing = try #require(throws: TokenizerError.self) { try HFTokenizer(path: folder + "/nope.json") }
         #expect(missing.kind == .missingFile)
+    }
+}
+
+extension JSONValue {
+    /// This object with `key` set to `value`: the last member of that key replaced (the one readers see), or a member
+    /// appended. Anything but an object is returned unchanged.
+    fileprivate func setting(_ key: String, _ value: JSONValue) -> JSONValue {
+        guard var members = object else { return self }
+        if let last = members.lastIndex(where: { $0.key == key }) {
+            members[last] = JSONMember(key: key, value: value)
+        } else {
+            members.append(JSONMember(key: key, value: value))
+        }
+        return .object(members)
     }
 }

@@ -5,6 +5,7 @@
 import Foundation
 import Testing
 @testable import MnemoModels
+import MnemoSupport
 
 @Suite struct HuggingFaceConfigJSONTests {
     func withFolder(_ body: (String) throws -> Void) throws {
@@ -42,7 +43,7 @@ import Testing
             #expect(HuggingFaceFolder.isModelFolder(folder))
             let spec = try HuggingFaceImport.spec(folder)
             #expect(spec.name == "gpt")
-            #expect(try HuggingFaceFolder.config(folder)["n_embd"] as? Double == 32)
+            #expect(try HuggingFaceFolder.configJSON(folder)["n_embd"]?.int == 32)
 
             try write(Self.gpt2.replacingOccurrences(of: "1e-05", with: "NaN"), "config.json", in: folder)
             let nan = try #require(throws: ConfigError.self) { try HuggingFaceImport.spec(folder) }

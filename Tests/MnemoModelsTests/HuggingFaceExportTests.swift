@@ -5,6 +5,7 @@
 import Foundation
 import Testing
 @testable import MnemoModels
+import MnemoSupport
 @testable import Torch
 import TorchNN
 
@@ -15,7 +16,7 @@ import TorchNN
         // non-trivial weights everywhere (norm gains and biases too), so a dropped or misplaced tensor shows
         for p in model.parameters() { withNoGrad { p.copy_(p + Tensor.randn(p.shape, generator: Generator(seed: UInt64(p.count))) * 0.1) } }
         try HuggingFaceExport.write(model, to: folder)
-        #expect(try HuggingFaceFolder.config(folder)["model_type"] as? String == expectType)
+        #expect(try HuggingFaceFolder.configJSON(folder)["model_type"]?.string == expectType)
         let back = try HuggingFaceImport.model(folder)
         model.eval(); back.eval()
         let idx = Tensor.randint(0, vocab, [2, 9], generator: Generator(seed: 7))

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import MnemoModels
+import MnemoSupport
 @testable import Torch
 import TorchNN
 
@@ -64,7 +65,7 @@ func writeHuggingFaceFolder(_ folder: String, fixturePath: String, sharded: Bool
         try writeHuggingFaceFolder(folder, fixturePath: Self.fixturePath, modelType: "bert")
         #expect(throws: ConfigError.self) { try HuggingFaceImport.model(folder) }
         do { _ = try HuggingFaceImport.model(folder) } catch { #expect("\(error)".contains("model_type 'bert' is not supported")) }
-        #expect(throws: ConfigError.self) { try GPT.huggingFaceConfig(["model_type": "llama"]) }
+        #expect(throws: ConfigError.self) { try GPT.huggingFaceConfig(JSONParser.parse(#"{"model_type": "llama"}"#)) }
 
         try FileManager.default.removeItem(atPath: folder)
         try writeHuggingFaceFolder(folder, fixturePath: Self.fixturePath, drop: "transformer.h.1.mlp.c_fc.weight")

@@ -6,27 +6,32 @@
 import Foundation
 import Testing
 @testable import MnemoModels
+import MnemoSupport
 @testable import Torch
 import TorchNN
 
 @Suite struct MiniMindFixtureTests {
-    static func configJSON(_ meta: [String: String]) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(try #require(meta["config"]).utf8)) as! [String: Any]
+    /// The fixture's config: its metadata's "config", Python's json.dumps of a dict.
+    static func configJSON(_ meta: [String: String]) throws -> JSONValue {
+        try JSONParser.parse(try #require(meta["config"]), options: .python)
     }
 
     /// MiniMind's LMConfig fields (the restatement's metadata) → MiniMindConfig.
-    static func miniMindConfig(_ json: [String: Any]) -> MiniMindConfig {
+    static func miniMindConfig(_ json: JSONValue) throws -> MiniMindConfig {
+        func value<T>(_ key: String, _ read: KeyPath<JSONValue, T?>) throws -> T {
+            try #require(json[key]?[keyPath: read], "the fixture's config has no \(T.self) \(key)")
+        }
         var c = MiniMindConfig()
-        c.dim = json["dim"] as! Int; c.nLayers = json["n_layers"] as! Int; c.nHeads = json["n_heads"] as! Int
-        c.nKVHeads = json["n_kv_heads"] as! Int; c.vocabSize = json["vocab_size"] as! Int
-        c.hiddenDim = json["hidden_dim"] as! Int; c.maxSeqLen = json["max_seq_len"] as! Int
-        c.normEps = json["norm_eps"] as! Double; c.ropeTheta = json["rope_theta"] as! Double
-        c.ropeLayout = RopeLayout(rawValue: json["rope_layout"] as! String)!; c.useMoE = json["use_moe"] as! Bool
+        c.dim = try value("dim", \.int); c.nLayers = try value("n_layers", \.int); c.nHeads = try value("n_heads", \.int)
+        c.nKVHeads = try value("n_kv_heads", \.int); c.vocabSize = try value("vocab_size", \.int)
+        c.hiddenDim = try value("hidden_dim", \.int); c.maxSeqLen = try value("max_seq_len", \.int)
+        c.normEps = try value("norm_eps", \.double); c.ropeTheta = try value("rope_theta", \.double)
+        c.ropeLayout = try #require(RopeLayout(rawValue: value("rope_layout", \.string))); c.useMoE = try value("use_moe", \.bool)
         if c.useMoE {
-            c.nRoutedExperts = json["n_routed_experts"] as! Int; c.numExpertsPerTok = json["num_experts_per_tok"] as! Int
-            c.nSharedExperts = (json["n_shared_experts"] as? Bool).map { $0 ? 1 : 0 } ?? (json["n_shared_experts"] as! Int)
-            c.auxLossAlpha = json["aux_loss_alpha"] as! Double; c.seqAux = json["seq_aux"] as! Bool
-            c.normTopkProb = json["norm_topk_prob"] as! Bool
+            c.nRoutedExperts = try value("n_routed_experts", \.int); c.numExpertsPerTok = try value("num_experts_per_tok", \.int)
+            c.nSharedExperts = try json["n_shared_experts"]?.bool.map { $0 ? 1 : 0 } ?? value("n_shared_experts", \.int)
+            c.auxLossAlpha = try value("aux_loss_alpha", \.double); c.seqAux = try value("seq_aux", \.bool)
+            c.normTopkProb = try value("norm_topk_prob", \.bool)
         }
         return c
     }
@@ -78,7 +83,7 @@ import TorchNN
     @Test(arguments: ["minimind_dense", "minimind_moe"])
     func miniMind2Matches(file: String) throws {
         let (f, meta) = try fixture(file)
-        let model = MiniMind(Self.miniMindConfig(try Self.configJSON(meta)))
+        let model = MiniMind(try Self.miniMindConfig(Self.configJSON(meta)))
         try Self.check(model, f, file: file)
         if let last = f["logits_last"] {
             model.eval()
@@ -91,7 +96,7 @@ import TorchNN
     @Test func rotateHalfLayoutMatches() throws {
         let (dense, meta) = try fixture("minimind_dense")
         let (rotated, _) = try fixture("minimind_dense_rotate_half")
-        var config = Self.miniMindConfig(try Self.configJSON(meta))
+        var config = try Self.miniMindConfig(Self.configJSON(meta))
         config.ropeLayout = .rotateHalf
         let model = MiniMind(config)
         try model.loadHuggingFace(Self.params(dense))
@@ -116,7 +121,7 @@ import TorchNN
             renamed[n] = t
         }
         #expect(renamed["layers.1.feed_forward.experts.2.w1.weight"] != nil && renamed["tok_embeddings.weight"] != nil)
-        let model = MiniMind(Self.miniMindConfig(try Self.configJSON(meta)))
+        let model = MiniMind(try Self.miniMindConfig(Self.configJSON(meta)))
         try model.loadHuggingFace(renamed)
         let logits = model.forward(f["idx"]!, targets: f["targets"]!).logits
         #expect(close(logits, f["logits"]!))

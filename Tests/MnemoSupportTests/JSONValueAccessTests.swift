@@ -1,6 +1,5 @@
-// JSONValueAccessTests.swift — the typed accessors readers use (`json["model"]?["vocab"]?.object`, `.int`, …),
-// whole files (byte-order mark, UTF-8, empty, line and column of a syntax error) and the Foundation bridges.
-import Foundation
+// JSONValueAccessTests.swift — the typed accessors readers use (`json["model"]?["vocab"]?.object`, `.int`, …)
+// and whole files (byte-order mark, UTF-8, empty, line and column of a syntax error).
 import Testing
 @testable import MnemoSupport
 
@@ -74,23 +73,5 @@ struct JSONValueAccessTests {
         }
         #expect(duplicate.message == "is not valid JSON at line 2, column 2: duplicate key \"a\"")
         #expect(try JSONParser.parseFile(Array("{\"a\": 1,\n \"a\": NaN}".utf8), options: .python)["a"]?.double?.isNaN == true)
-    }
-
-    @Test("Foundation bridges: JSONSerialization's booleans stay booleans and its numbers numbers, both ways")
-    func foundation() throws {
-        let text = #"{"flag": true, "one": 1, "zero": 0, "half": 0.5, "name": "x", "list": [false, null], "nested": {"k": 2}}"#
-        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8))
-        let json = try JSONValue(foundationValue: parsed)
-        #expect(json["flag"]?.bool == true && json["one"]?.int == 1 && json["one"]?.bool == nil)
-        #expect(json["zero"]?.int == 0 && json["zero"]?.bool == nil && json["half"]?.double == 0.5)
-        #expect(json["list"]?.array?.first?.bool == false && json["list"]?.array?.last?.isNull == true)
-        #expect(json["nested"]?["k"]?.int == 2 && json["name"]?.string == "x")
-        #expect(throws: (any Error).self) { try JSONValue(foundationValue: Date()) }
-
-        let back = try #require(try parse(text).foundationValue as? [String: Any])
-        #expect(back["flag"] as? Bool == true && back["one"] as? Int == 1 && back["half"] as? Double == 0.5)
-        #expect(back["name"] as? String == "x" && (back["nested"] as? [String: Any])?["k"] as? Int == 2)
-        #expect((back["list"] as? [Any])?.last is NSNull)
-        #expect((try parse("NaN").foundationValue as? Double)?.isNaN == true)
     }
 }
