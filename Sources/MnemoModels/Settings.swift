@@ -124,7 +124,11 @@ public struct SettingRange: Sendable {
 
 /// One key of a schema: its kind and how it reads and writes the typed configuration.
 public struct SettingField<Config>: @unchecked Sendable {
-    public enum Kind: Sendable, Equatable { case int, double, bool, string, choice([String]), strings, ints }
+    public enum Kind: Sendable, Equatable {
+        case int, double, bool, string, choice([String]), strings, ints
+        /// A value parsed from its text (a device: "cpu", "cuda:1"); the string says what the text may be.
+        case parsed(String)
+    }
     public let key: String
     public let kind: Kind
     /// The values it may take (numbers only; nil: any).
@@ -133,14 +137,26 @@ public struct SettingField<Config>: @unchecked Sendable {
     public var frozenOnResume = false
     let get: (Config) -> SettingValue
     let set: (inout Config, SettingValue) -> Void
+    /// For a parsed kind: whether a text parses.
+    let accepts: (String) -> Bool
 
     init(key: String, kind: Kind, range: SettingRange? = nil, get: @escaping (Config) -> SettingValue,
-         set: @escaping (inout Config, SettingValue) -> Void) {
+         set: @escaping (inout Config, SettingValue) -> Void, accepts: @escaping (String) -> Bool = { _ in true }) {
         self.key = key
         self.kind = kind
         self.range = range
         self.get = get
         self.set = set
+        self.accepts = accepts
+    }
+
+    /// A value parsed once, when the setting is read (`parse` nil: refused, with `expected` in the message), written
+    /// back as `text`.
+    public static func parsed<T>(_ key: String, _ path: WritableKeyPath<Config, T>, expected: String,
+                                 parse: @escaping @Sendable (String) -> T?, text: @escaping @Sendable (T) -> String) -> SettingField {
+        SettingField(key: key, kind: .parsed(expected), get: { .string(text($0[keyPath: path])) },
+                     set: { if case .string(let v) = $1, let value = parse(v) { $0[keyPath: path] = value } },
+                     accepts: { parse($0) != nil })
     }
 
     public static func int(_ key: String, _ path: WritableKeyPath<Config, Int>, _ range: SettingRange? = nil) -> SettingField {
@@ -186,6 +202,7 @@ public struct SettingField<Config>: @unchecked Sendable {
         case .choice(let choices): "one of " + choices.joined(separator: ", ")
         case .strings: "a list of strings (an array, or \"a,b\")"
         case .ints: "a list of integers (an array, or \"0,2\")"
+        case .parsed(let expected): expected
         }
     }
 
@@ -213,6 +230,9 @@ public struct SettingField<Config>: @unchecked Sendable {
         switch kind {
         case .choice(let choices):
             guard let v = value as? String, choices.contains(v) else { return nil }
+            return .string(v)
+        case .parsed:
+            guard let v = value as? String, accepts(v) else { return nil }
             return .string(v)
         case .strings:
             if let text = value as? String { return .strings(CommandLineText(text).items) }

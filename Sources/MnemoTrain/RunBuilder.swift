@@ -36,9 +36,8 @@ public enum RunBuilder {
 
     /// The run's device, refused when it is CUDA and the loaded libtorch has none.
     public static func device(_ config: TrainConfig) throws -> Device {
-        guard let device = Device(config.device) else { throw ConfigError("device '\(config.device)': use cpu, cuda or cuda:N") }
-        try checkAvailable(device)
-        return device
+        try checkAvailable(config.device)
+        return config.device
     }
 
     public static func checkAvailable(_ device: Device) throws {

@@ -40,7 +40,7 @@ public struct LoadedRun {
         }
         usesAveragedWeights = try Checkpoint.loadWeights(folder: folder, into: model, averaged: true)
         step = try Checkpoint.state(folder: folder).step
-        let runDevice = Device(config.device) ?? .cpu
+        let runDevice = config.device
         self.device = try Self.place(model, on: device ?? ((runDevice == .cpu || Runtime.cudaIsAvailable) ? runDevice : .cpu))
     }
 

@@ -94,7 +94,7 @@ public struct TrainConfig: Sendable, Equatable {
     // runtime
     public var seed = 1337                  // any integer (negative ones wrap to 64 bits, as torch.manual_seed)
     public var dtype = ComputeDType.float32 // float32 | bfloat16 (autocast)
-    public var device = "cpu"
+    public var device = Device.cpu          // cpu | cuda | cuda:N
     public var threads = 0                  // 0: libtorch's default
 
     public init() {}
@@ -145,7 +145,7 @@ extension TrainConfig {
         .int("log_interval", \.logInterval, .positive), .int("checkpoint_interval", \.checkpointInterval, .nonNegative),
         .int("keep_checkpoints", \.keepCheckpoints, .positive), .int("sample_tokens", \.sampleTokens, .nonNegative.atMost(1_000_000)),
         .double("temperature", \.temperature, .positive), .int("top_k", \.topK, .nonNegative),
-        .int("seed", \.seed).frozen, .choice("dtype", \.dtype), .string("device", \.device).frozen,
+        .int("seed", \.seed).frozen, .choice("dtype", \.dtype), .parsed("device", \.device, expected: "cpu, cuda or cuda:N", parse: { Device($0) }, text: \.description).frozen,
         .int("threads", \.threads, .nonNegative.atMost(4096)),
     ])
 
@@ -307,7 +307,6 @@ extension TrainConfig {
         if data.isEmpty { out.append("no training data: set data = \"path/to/text.txt\" (or --set data=...)") }
         out += Self.schema.problems(of: self)   // every number against the range its key declares
         do { _ = try ParameterGroupRule.parse(paramGroups) } catch { out.append("\(error)") }
-        if Device(device) == nil { out.append("device '\(device)': use cpu, cuda or cuda:N") }
         if warmupIters > lrDecayIters && decayLR && lrSchedule == .cosine { out.append("warmup_iters (\(warmupIters)) exceeds lr_decay_iters (\(lrDecayIters))") }
         if batchSize > 0 && gradientAccumulationSteps > 0 && blockSize > 0 {
             if let tokens = tokensPerIteration, tokens <= 1 << 40 {} else {

@@ -27,6 +27,9 @@ import TorchNN
         try c.apply(override: "hooks=grad_norm:wte,weight_norm:lm_head")
         #expect(c.hooks == ["grad_norm:wte", "weight_norm:lm_head"])
         #expect { try c.apply(override: "dtype=float16") } throws: { "\($0)".contains("must be one of float32, bfloat16, got float16") }
+        try c.apply(override: "device=cuda")                // parsed once, when read
+        #expect(c.device == .cuda(0) && "\(c.dictionary["device"]!)" == "cuda:0")
+        #expect { try c.apply(override: "device=gpu") } throws: { "\($0)".contains("'device' must be cpu, cuda or cuda:N, got gpu") }
         #expect { try c.apply(override: "loss=\"sparsemax\"") } throws: { "\($0)".contains("one of softmax, stablemax, log_stablemax") }
     }
 
