@@ -95,24 +95,32 @@ extension LanguageModel {
          ModelParameterGroup(name: "no_decay", parameters: named.filter { $0.tensor.ndim < 2 }, weightDecay: 0)]
     }
 
-    /// Samples `maxNewTokens` continuations of idx (B, T), feeding predictions back in, without gradients.
-    /// The context is cropped to `contextLength`; `topK` keeps the k most likely tokens; `probabilities` turns
-    /// the scaled last-position logits into the sampling distribution (softmax; StableMax for models trained
-    /// with it). `generator` must live on idx's device. Models that decode incrementally use their KV cache
-    /// (`useCache`) while the sequence fits the context, and recompute cropped windows beyond it.
+    /// Samples `maxNewTokens` continuations of idx (B, T) with temperature and top-k (nanoGPT's sample.py); see
+    /// `generate(_:maxNewTokens:sampling:…)` for the rest.
     public func generate(_ idx: Tensor, maxNewTokens: Int, temperature: Double = 1, topK: Int? = nil,
                          generator: Generator? = nil, useCache: Bool = true,
                          probabilities: (Tensor) -> Tensor = { $0.softmax(dim: -1) }) -> Tensor {
+        generate(idx, maxNewTokens: maxNewTokens, sampling: SamplingOptions(temperature: temperature, topK: topK),
+                 generator: generator, useCache: useCache, probabilities: probabilities)
+    }
+
+    /// Samples up to `maxNewTokens` continuations of idx (B, T), feeding predictions back in, without gradients, and
+    /// returns the whole sequences (B, T + n). The last position's logits go through `sampling`'s filters
+    /// (Sampling.swift: repetition penalty, temperature, top-k, top-p) and `probabilities` turns them into the
+    /// distribution a token is drawn from (softmax; StableMax for models trained with it). A row stops when its new
+    /// tokens end with one of `sampling.stopSequences`; generation ends when every row has stopped. `onToken`
+    /// receives each step's new tokens (B, 1) as they come (streaming). The context is cropped to `contextLength`;
+    /// models that decode incrementally use their KV cache (`useCache`) while the sequence fits the context, and
+    /// recompute cropped windows beyond it. `generator` must live on idx's device.
+    public func generate(_ idx: Tensor, maxNewTokens: Int, sampling: SamplingOptions, generator: Generator? = nil,
+                         useCache: Bool = true, probabilities: (Tensor) -> Tensor = { $0.softmax(dim: -1) },
+                         onToken: ((Tensor) -> Void)? = nil) -> Tensor {
         var idx = idx
-        func pick(_ lastLogits: Tensor) -> Tensor {                                           // (B, V) → (B, 1)
-            var logits = lastLogits / temperature
-            if let k = topK, k > 0 {   // 0 or less: no filtering (top_k = 0 in a config)
-                let kk = Swift.min(k, logits.size(-1))
-                let kth = logits.topk(kk).values.narrow(dim: 1, start: kk - 1, length: 1)        // (B, 1)
-                logits = logits.maskedFill(logits .< kth, -Double.infinity)
-            }
-            return probabilities(logits).multinomial(1, generator: generator)
-        }
+        let rows = idx.size(0)
+        let stops = sampling.stopSequences
+        var generated = Array(repeating: [Int](), count: rows)
+        var stopped = Array(repeating: false, count: rows)
+        var pads = Array(repeating: Int64(0), count: rows)
         withNoGrad {
             let cached = useCache ? (self as? any IncrementalDecoding).flatMap { $0.decodesIncrementally ? $0 : nil } : nil
             let cache = cached?.makeCache()
@@ -126,7 +134,23 @@ extension LanguageModel {
                     let context = t <= contextLength ? idx : idx.narrow(dim: 1, start: t - contextLength, length: contextLength)
                     logits = lastLogits(context)                                                 // (B, V)
                 }
-                idx = cat([idx, pick(logits)], dim: 1)
+                let filtered = LogitsFilters.apply(sampling, to: logits, sequence: idx)
+                var next = probabilities(filtered).multinomial(1, generator: generator)          // (B, 1)
+                if !stops.isEmpty {
+                    var values = next.toArray(Int64.self)
+                    for r in 0..<rows {
+                        if stopped[r] { values[r] = pads[r]; continue }
+                        generated[r].append(Int(values[r]))
+                        if let stop = stops.first(where: { generated[r].suffix($0.count).elementsEqual($0) }) {
+                            stopped[r] = true
+                            pads[r] = Int64(stop[stop.count - 1])
+                        }
+                    }
+                    next = Tensor(values, shape: [rows, 1], device: idx.device)
+                }
+                idx = cat([idx, next], dim: 1)
+                onToken?(next)
+                if !stops.isEmpty && stopped.allSatisfy({ $0 }) { break }
             }
         }
         return idx

@@ -16,6 +16,9 @@ public struct LoadedRun {
     /// Ids to put before a prompt: what the folder's tokenizer.json adds to a single text (Llama's `<s>`), as
     /// transformers' `tokenizer(prompt)` does; none for a Mnemo run (it trains on text as it is).
     public private(set) var promptPrefix: [Int] = []
+    /// The ids that end a sequence, where generation stops by default (transformers' `generate` stops at the config's
+    /// eos_token_id): a Hugging Face folder's eos_token_id (one or a list), else the tokenizer's end-of-text, else none.
+    public private(set) var endOfSequence: [Int] = []
     /// The weights are the run's parameter EMA (a run trained with ema_decay samples and evaluates on its average).
     public private(set) var usesAveragedWeights = false
     /// How the run turns logits into probabilities (softmax, or StableMax for StableMax-trained runs).
@@ -39,6 +42,7 @@ public struct LoadedRun {
             throw ConfigError("\(runDirectory) has no checkpoint yet")
         }
         usesAveragedWeights = try Checkpoint.loadWeights(folder: folder, into: model, averaged: true)
+        endOfSequence = tokenizer.endOfText.map { [$0] } ?? []
         step = try Checkpoint.state(folder: folder).step
         let runDevice = config.device
         self.device = try Self.place(model, on: device ?? ((runDevice == .cpu || Runtime.cudaIsAvailable) ? runDevice : .cpu))
@@ -72,6 +76,8 @@ public struct LoadedRun {
         } else {
             throw ConfigError("\(folder) has no tokenizer: expected tokenizer.json, or vocab.json + merges.txt (encoder.json + vocab.bpe)")
         }
+        let eos = (try? HuggingFaceFolder.configJSON(folder))?["eos_token_id"]
+        endOfSequence = eos?.int.map { [$0] } ?? eos?.array?.compactMap(\.int) ?? tokenizer.endOfText.map { [$0] } ?? []
         step = 0
         model = built
         self.device = try Self.place(built, on: device ?? .cpu)

@@ -1,6 +1,8 @@
-// Sample.swift — `mnemo sample RUN`: text from a trained run (temperature and top-k, as nanoGPT's sample.py).
+// Sample.swift — `mnemo sample RUN`: text from a trained run or a Hugging Face folder (nanoGPT's sample.py, with
+// transformers' sampling: temperature, top-k, top-p, repetition penalty, stop at the end of sequence), streamed.
 import ArgumentParser
 import Foundation
+import MnemoModels
 import MnemoTrain
 import Torch
 import TorchNN
@@ -14,6 +16,13 @@ struct Sample: ParsableCommand {
     @Option(help: "Tokens per sample.") var tokens = 500
     @Option(help: "1.0 = no change, < 1.0 = less random.") var temperature = 0.8
     @Option(help: "Keep only the k most likely tokens (0 = all).") var topK = 200
+    @Option(help: "Keep the smallest set of most likely tokens whose probability reaches p (1 = all).") var topP = 1.0
+    @Option(help: "Repetition penalty θ on tokens already in the text (1 = none; transformers' repetition_penalty).")
+    var repetitionPenalty = 1.0
+    @Option(help: "Stop when the text generated ends with this (repeatable; special tokens such as <|im_end|> allowed).")
+    var stop: [String] = []
+    @Flag(help: "Do not stop at the model's end-of-sequence token (by default generation stops there, as transformers').")
+    var ignoreEos = false
     @Option(help: "Random seed.") var seed: UInt64 = 1337
     @Option(help: "cpu, cuda or cuda:N (default: the run's device when available, else cpu).") var device: String?
     @Flag(help: "Benchmark: greedy generation of --tokens tokens with and without the KV cache, alternated 5 times; prints ms per token of each, the median speed-up with its range, and checks both give the same tokens.")
@@ -29,13 +38,31 @@ struct Sample: ParsableCommand {
                 try Self.compareCache(loaded, prompt: ids, tokens: tokens)
                 return
             }
+            var options = SamplingOptions(temperature: temperature, topK: topK > 0 ? topK : nil, topP: topP,
+                                          repetitionPenalty: repetitionPenalty)
+            options.stopSequences = stop.map { loaded.tokenizer.encode($0, allowedSpecial: .all) }
+            if !ignoreEos { options.stopSequences += loaded.endOfSequence.map { [$0] } }
+            let problems = options.problems()
+            guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
             let generator = Generator(seed: seed, device: loaded.device)
             for i in 0..<samples {
+                // the prompt, then each token as it comes (text is printed once its bytes decode)
+                let prompt = loaded.tokenizer.decode(ids)
+                FileHandle.standardOutput.write(Data(prompt.utf8))
+                var generated: [Int] = [], printed = ""
                 // probabilities from the run's loss kind: a StableMax-trained run samples from StableMax
-                let out = loaded.model.generate(Tensor(ids.map(Int64.init), shape: [1, ids.count], device: loaded.device),
-                                                maxNewTokens: tokens, temperature: temperature, topK: topK > 0 ? topK : nil,
-                                                generator: generator, probabilities: probabilities(loaded.lossKind))
-                print(loaded.tokenizer.decode(out.toArray(Int64.self).map { Int($0) }))
+                _ = loaded.model.generate(Tensor(ids.map(Int64.init), shape: [1, ids.count], device: loaded.device),
+                                          maxNewTokens: tokens, sampling: options, generator: generator,
+                                          probabilities: probabilities(loaded.lossKind)) { next in
+                    generated.append(Int(next.toArray(Int64.self)[0]))
+                    let text = loaded.tokenizer.decode(generated)
+                    guard !text.hasSuffix("\u{FFFD}"), text.hasPrefix(printed) else { return }   // a character still incomplete
+                    FileHandle.standardOutput.write(Data(text.dropFirst(printed.count).utf8))
+                    printed = text
+                }
+                let rest = loaded.tokenizer.decode(generated)
+                if rest.hasPrefix(printed) { FileHandle.standardOutput.write(Data(rest.dropFirst(printed.count).utf8)) }
+                print("")
                 if i < samples - 1 { print("---------------") }
             }
         } catch let error as ValidationError {
