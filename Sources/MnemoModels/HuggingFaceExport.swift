@@ -76,7 +76,7 @@ public enum HuggingFaceExport {
             "vocab_size": c.vocabSize, "hidden_size": c.dim, "intermediate_size": c.feedForwardDim,
             "num_hidden_layers": c.nLayers, "num_attention_heads": c.nHeads, "num_key_value_heads": c.nKVHeads,
             "head_dim": c.headDim, "max_position_embeddings": c.maxSeqLen, "rms_norm_eps": c.normEps,
-            "rope_theta": c.ropeTheta, "rope_parameters": ["rope_type": "default", "rope_theta": c.ropeTheta],
+            "rope_theta": c.ropeTheta, "rope_parameters": ropeParameters(c),
             "hidden_act": "silu", "tie_word_embeddings": c.tieEmbeddings, "torch_dtype": "float32",
             "attention_dropout": c.dropout,
         ]
@@ -97,5 +97,17 @@ public enum HuggingFaceExport {
             else { out[name] = t.contiguous() }
         }
         return (config, out)
+    }
+
+    /// transformers' rope_parameters of a MiniMind configuration (its RoPE scaling, when it has one).
+    static func ropeParameters(_ c: MiniMindConfig) -> [String: Any] {
+        switch c.ropeScaling {
+        case .none: return ["rope_type": "default", "rope_theta": c.ropeTheta]
+        case .linear: return ["rope_type": "linear", "rope_theta": c.ropeTheta, "factor": c.ropeScalingFactor]
+        case .llama3:
+            return ["rope_type": "llama3", "rope_theta": c.ropeTheta, "factor": c.ropeScalingFactor,
+                    "low_freq_factor": c.ropeLowFreqFactor, "high_freq_factor": c.ropeHighFreqFactor,
+                    "original_max_position_embeddings": c.ropeOriginalContext]
+        }
     }
 }

@@ -70,8 +70,26 @@ extension MiniMind {
         let type = json["model_type"]?.string ?? ""
         c.qkvBias = type == "qwen2" || (json["attention_bias"]?.bool ?? false)
         let rope = [json["rope_parameters"], json["rope_scaling"]].lazy.compactMap { $0 }.first { $0.object != nil }
-        if let kind = (rope?["rope_type"] ?? rope?["type"])?.string, kind != "default" {
-            throw ConfigError("\(source): rope_type '\(kind)' (scaled RoPE) is not supported; only the default RoPE is")
+        switch (rope?["rope_type"] ?? rope?["type"])?.string ?? "default" {
+        case "default": break
+        case "linear":
+            c.ropeScaling = .linear
+            c.ropeScalingFactor = try scalingNumber(rope, "factor")
+        case "llama3":
+            c.ropeScaling = .llama3
+            c.ropeScalingFactor = try scalingNumber(rope, "factor")
+            c.ropeLowFreqFactor = try scalingNumber(rope, "low_freq_factor")
+            c.ropeHighFreqFactor = try scalingNumber(rope, "high_freq_factor")
+            guard let original = rope?["original_max_position_embeddings"]?.int else {
+                throw ConfigError("\(source): rope type llama3 needs original_max_position_embeddings")
+            }
+            c.ropeOriginalContext = original
+        case let kind:
+            throw ConfigError("\(source): rope_type '\(kind)' is not supported (default, linear and llama3 are)")
+        }
+        func scalingNumber(_ rope: JSONValue?, _ key: String) throws -> Double {
+            guard let v = rope?[key]?.double else { throw ConfigError("\(source): the rope scaling has no number \(key)") }
+            return v
         }
         guard let theta = rope?["rope_theta"]?.double ?? json["rope_theta"]?.double else {
             throw ConfigError("\(source): no rope_theta (nor rope_parameters.rope_theta)")

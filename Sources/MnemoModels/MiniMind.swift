@@ -20,6 +20,13 @@ public enum RopeLayout: String, CaseIterable, Codable, Sendable {
     case rotateHalf = "rotate_half"
 }
 
+/// How RoPE's frequencies are stretched for contexts beyond the trained one (transformers' rope_type): none, every
+/// frequency divided by the factor ("linear"), or Llama 3's rule ("llama3": long wavelengths divided by the factor,
+/// short ones kept, the band between smoothly blended).
+public enum RopeScaling: String, CaseIterable, Codable, Sendable {
+    case none, linear, llama3
+}
+
 /// How the working memory layer mixes its candidate rows: a softmax mix, or the best one (straight-through).
 public enum MemorySelection: String, CaseIterable, Codable, Sendable {
     case soft, top1
@@ -43,6 +50,11 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var normEps = 1e-5
     public var ropeTheta = 1e6
     public var ropeLayout = RopeLayout.interleaved   // interleaved (MiniMind2, Feb–Apr 2025) | rotate_half (HF Llama, Qwen2)
+    public var ropeScaling = RopeScaling.none        // none | linear | llama3 (Llama 3.1+ folders)
+    public var ropeScalingFactor = 1.0               // linear, llama3: the stretch (Llama 3.2: 32)
+    public var ropeLowFreqFactor = 1.0               // llama3: wavelengths above original / this are divided by the factor
+    public var ropeHighFreqFactor = 4.0              // llama3: wavelengths below original / this are kept
+    public var ropeOriginalContext = 8192            // llama3: original_max_position_embeddings
     public var maxSeqLen = 512           // the longest context (the trainer's window)
     public var dropout = 0.0
     public var tieEmbeddings = true
@@ -99,6 +111,12 @@ public struct MiniMindConfig: Sendable, Equatable {
         if nHeads > 0 && dim % nHeads == 0 && headDim % 2 != 0 { out.append("the head size dim / n_heads (\(headDim)) must be even for RoPE") }
         if !(normEps > 0 && normEps.isFinite) { out.append("norm_eps must be a finite number > 0, got \(normEps)") }
         if !(ropeTheta > 1 && ropeTheta.isFinite) { out.append("rope_theta must be a finite number > 1, got \(ropeTheta)") }
+        if ropeScaling != .none && !(ropeScalingFactor.isFinite && ropeScalingFactor >= 1) {
+            out.append("rope_scaling_factor must be a finite number ≥ 1, got \(ropeScalingFactor)")
+        }
+        if ropeScaling == .llama3 && !(ropeLowFreqFactor > 0 && ropeHighFreqFactor > ropeLowFreqFactor && ropeOriginalContext > 0) {
+            out.append("llama3 rope scaling needs 0 < rope_low_freq_factor < rope_high_freq_factor and rope_original_max_position > 0")
+        }
         if !(dropout >= 0 && dropout < 1) { out.append("dropout must be in [0, 1), got \(dropout)") }
         if useMemory {
             let root = Int(Double(memoryRows).squareRoot().rounded())
@@ -146,6 +164,9 @@ extension MiniMindConfig: ModelConfiguration {
         .int("dim", \.dim), .int("n_layers", \.nLayers), .int("n_heads", \.nHeads), .int("n_kv_heads", \.nKVHeads),
         .int("vocab_size", \.vocabSize), .int("hidden_dim", \.hiddenDim), .int("multiple_of", \.multipleOf),
         .double("norm_eps", \.normEps), .double("rope_theta", \.ropeTheta), .choice("rope_layout", \.ropeLayout),
+        .choice("rope_scaling", \.ropeScaling), .double("rope_scaling_factor", \.ropeScalingFactor),
+        .double("rope_low_freq_factor", \.ropeLowFreqFactor), .double("rope_high_freq_factor", \.ropeHighFreqFactor),
+        .int("rope_original_max_position", \.ropeOriginalContext),
         .int("max_seq_len", \.maxSeqLen), .double("dropout", \.dropout), .bool("tie_embeddings", \.tieEmbeddings),
         .bool("qkv_bias", \.qkvBias), .bool("use_moe", \.useMoE), .int("n_routed_experts", \.nRoutedExperts),
         .int("num_experts_per_tok", \.numExpertsPerTok), .int("n_shared_experts", \.nSharedExperts),
@@ -179,10 +200,24 @@ final class RotaryEmbedding: Module {
     @Buffer(persistent: false) var sin = Tensor.zeros([0])     // (maxSeqLen, D/2)
     let interleaved: Bool
 
-    init(headDim: Int, maxSeqLen: Int, theta: Double, interleaved: Bool) {
+    init(headDim: Int, maxSeqLen: Int, theta: Double, interleaved: Bool, scaling: (kind: RopeScaling, factor: Double,
+         low: Double, high: Double, original: Int) = (.none, 1, 1, 4, 8192)) {
         // freq_i = θ^(−2i/D), angle(t, i) = t · freq_i
         let exponents = Tensor.arange(0, Double(headDim), step: 2, dtype: .float64) / Double(headDim)   // (D/2)
-        let frequencies = 1.0 / (theta ** exponents)
+        var frequencies = 1.0 / (theta ** exponents)
+        switch scaling.kind {
+        case .none: break
+        case .linear: frequencies = frequencies / scaling.factor
+        case .llama3:
+            // wavelength λ = 2π/freq: λ > original/low → freq/factor; λ < original/high → freq; between, a blend
+            // with s = (original/λ − low)/(high − low): (1 − s)·freq/factor + s·freq (transformers' llama3 rule)
+            let original = Double(scaling.original)
+            let wavelength = (2 * Double.pi) / frequencies
+            let long = wavelength .> (original / scaling.low), short = wavelength .< (original / scaling.high)
+            let smooth = (original / wavelength - scaling.low) / (scaling.high - scaling.low)
+            let blended = (1 - smooth) * frequencies / scaling.factor + smooth * frequencies
+            frequencies = `where`(long, frequencies / scaling.factor, `where`(short, frequencies, blended))
+        }
         let angles = Tensor.arange(0, Double(maxSeqLen), dtype: .float64).unsqueeze(1) * frequencies.unsqueeze(0)
         cos = angles.cos().float()
         sin = angles.sin().float()
@@ -401,7 +436,9 @@ final class MiniMindBody: Module {
         for layer in cortex { layer.initializeWeights() }   // the memory layer's own init (gate bias, scales, decay)
         norm = RMSNorm(config.dim, eps: config.normEps, upcast: true)
         rotary = RotaryEmbedding(headDim: config.headDim, maxSeqLen: config.maxSeqLen, theta: config.ropeTheta,
-                                 interleaved: config.ropeLayout == .interleaved)
+                                 interleaved: config.ropeLayout == .interleaved,
+                                 scaling: (config.ropeScaling, config.ropeScalingFactor, config.ropeLowFreqFactor,
+                                           config.ropeHighFreqFactor, config.ropeOriginalContext))
         dropout = Dropout(config.dropout)
         super.init()
     }
