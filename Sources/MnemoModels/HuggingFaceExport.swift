@@ -3,9 +3,9 @@
 //
 //   gpt       → model_type "gpt2" (GPT2LMHeadModel): Linear weights transposed to Conv1D's (in, out); a run trained
 //               without biases gets zero biases (GPT-2 has them everywhere), which computes the same function.
-//   minimind  → model_type "llama" (LlamaForCausalLM), or "qwen2" when it has q/k/v biases. The interleaved RoPE
-//               layout of MiniMind2 is converted to Llama's rotate-half by permuting the rows of every q/k
-//               projection within each head (pair (2i, 2i+1) → rows i and D/2 + i). The mixture of experts has no
+//   minimind  → model_type "llama" (LlamaForCausalLM), "qwen2" when it has q/k/v biases, "qwen3" with qk_norm. The
+//               interleaved RoPE layout of MiniMind2 is converted to Llama's rotate-half by permuting the rows of
+//               every q/k projection within each head (pair (2i, 2i+1) → rows i and D/2 + i), and q_norm/k_norm alike. The mixture of experts has no
 //               transformers counterpart and is refused.
 import Foundation
 import MnemoSupport
@@ -70,9 +70,13 @@ public enum HuggingFaceExport {
         guard !c.useMoE else {
             throw ConfigError("a MiniMind with a mixture of experts has no transformers model to export to (dense MiniMind exports as Llama/Qwen2)")
         }
-        let type = c.qkvBias ? "qwen2" : "llama"
+        guard !(c.qkNorm && c.qkvBias) else {
+            throw ConfigError("a MiniMind with both qk_norm and qkv_bias has no transformers model to export to (Qwen3 has no q/k/v biases)")
+        }
+        let type = c.qkNorm ? "qwen3" : c.qkvBias ? "qwen2" : "llama"
+        let architecture = c.qkNorm ? "Qwen3ForCausalLM" : c.qkvBias ? "Qwen2ForCausalLM" : "LlamaForCausalLM"
         var config: [String: Any] = [
-            "model_type": type, "architectures": [c.qkvBias ? "Qwen2ForCausalLM" : "LlamaForCausalLM"],
+            "model_type": type, "architectures": [architecture],
             "vocab_size": c.vocabSize, "hidden_size": c.dim, "intermediate_size": c.feedForwardDim,
             "num_hidden_layers": c.nLayers, "num_attention_heads": c.nHeads, "num_key_value_heads": c.nKVHeads,
             "head_dim": c.headDim, "max_position_embeddings": c.maxSeqLen, "rms_norm_eps": c.normEps,
@@ -92,7 +96,9 @@ public enum HuggingFaceExport {
         var out: [String: Tensor] = [:]
         for (name, t) in mini.stateDict() {
             if c.tieEmbeddings && name == "lm_head.weight" { continue }     // saved once, as transformers does
-            if name.contains(".self_attn.q_proj.") { out[name] = toRotateHalf(t, heads: c.nHeads).contiguous() }
+            if name.contains(".self_attn.q_norm.") || name.contains(".self_attn.k_norm.") {
+                out[name] = c.ropeLayout == .interleaved ? t.indexSelect(dim: 0, index: order).contiguous() : t.contiguous()
+            } else if name.contains(".self_attn.q_proj.") { out[name] = toRotateHalf(t, heads: c.nHeads).contiguous() }
             else if name.contains(".self_attn.k_proj.") { out[name] = toRotateHalf(t, heads: c.nKVHeads).contiguous() }
             else { out[name] = t.contiguous() }
         }

@@ -1,6 +1,6 @@
 // HuggingFaceImport.swift — which Mnemo model a Hugging Face folder is, and its weights loaded into it:
-// model_type "gpt2" → `gpt`; "llama", "qwen2" and "minimind" → `minimind` (rotate-half RoPE, Hugging Face names,
-// q/k/v biases for Qwen2). Used by `mnemo train --init-from DIR` and `mnemo sample DIR`.
+// model_type "gpt2" → `gpt`; "llama", "qwen2", "qwen3" and "minimind" → `minimind` (rotate-half RoPE, Hugging Face
+// names, q/k/v biases for Qwen2, per-head q/k norms and an explicit head_dim for Qwen3, Llama 3's scaled RoPE). Used by `mnemo train --init-from DIR` and `mnemo sample DIR`.
 import Foundation
 import MnemoSupport
 import Torch
@@ -15,12 +15,12 @@ public enum HuggingFaceImport {
         switch type {
         case "gpt2":
             return ModelSpec(name: "gpt", try GPT.huggingFaceConfig(json, dropout: dropout, source: source))
-        case "llama", "qwen2", "minimind":
+        case "llama", "qwen2", "qwen3", "minimind":
             var config = try MiniMind.huggingFaceConfig(json, source: source)
             if let dropout { config.dropout = dropout }
             return ModelSpec(name: "minimind", config)
         default:
-            throw ConfigError("\(source): model_type '\(type)' is not supported; Mnemo reads gpt2 (as `gpt`) and llama, qwen2, minimind (as `minimind`)")
+            throw ConfigError("\(source): model_type '\(type)' is not supported; Mnemo reads gpt2 (as `gpt`) and llama, qwen2, qwen3, minimind (as `minimind`)")
         }
     }
 
@@ -69,6 +69,8 @@ extension MiniMind {
         c.ropeLayout = .rotateHalf
         let type = json["model_type"]?.string ?? ""
         c.qkvBias = type == "qwen2" || (json["attention_bias"]?.bool ?? false)
+        c.qkNorm = type == "qwen3"
+        if json["use_sliding_window"]?.bool == true { throw ConfigError("\(source): sliding-window attention is not supported") }
         let rope = [json["rope_parameters"], json["rope_scaling"]].lazy.compactMap { $0 }.first { $0.object != nil }
         switch (rope?["rope_type"] ?? rope?["type"])?.string ?? "default" {
         case "default": break
@@ -95,9 +97,7 @@ extension MiniMind {
             throw ConfigError("\(source): no rope_theta (nor rope_parameters.rope_theta)")
         }
         c.ropeTheta = theta
-        if let head = json["head_dim"]?.int, head != c.dim / Swift.max(c.nHeads, 1) {
-            throw ConfigError("\(source): head_dim \(head) differs from hidden_size / num_attention_heads; not supported")
-        }
+        if let head = json["head_dim"]?.int, head != c.dim / Swift.max(c.nHeads, 1) { c.headDimSetting = head }
         if let activation = json["hidden_act"]?.string, activation != "silu" {
             throw ConfigError("\(source): hidden_act '\(activation)' is not supported (silu)")
         }

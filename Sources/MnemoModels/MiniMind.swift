@@ -59,6 +59,8 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var dropout = 0.0
     public var tieEmbeddings = true
     public var qkvBias = false           // Qwen2 has biases on q, k and v
+    public var qkNorm = false            // Qwen3: RMSNorm over each head of q and k before RoPE (q_norm, k_norm)
+    public var headDimSetting = 0        // head_dim: 0 = dim / n_heads; Qwen3 folders state it (it may differ)
     // mixture of experts (MiniMind2-MoE: 4 routed, top-2, 1 shared)
     public var useMoE = false
     public var nRoutedExperts = 4
@@ -97,7 +99,7 @@ public struct MiniMindConfig: Sendable, Equatable {
         let raw = 4 * dim * 2 / 3
         return multipleOf * ((raw + multipleOf - 1) / multipleOf)
     }
-    public var headDim: Int { dim / Swift.max(nHeads, 1) }
+    public var headDim: Int { headDimSetting > 0 ? headDimSetting : dim / Swift.max(nHeads, 1) }
 
     public func problems() -> [String] {
         var out: [String] = []
@@ -106,9 +108,10 @@ public struct MiniMindConfig: Sendable, Equatable {
             out.append("\(name) must be positive, got \(v)")
         }
         if hiddenDim < 0 { out.append("hidden_dim must be 0 (MiniMind's rule) or positive, got \(hiddenDim)") }
-        if nHeads > 0 && dim % nHeads != 0 { out.append("dim (\(dim)) must be divisible by n_heads (\(nHeads))") }
+        if headDimSetting < 0 { out.append("head_dim must be 0 (dim / n_heads) or positive, got \(headDimSetting)") }
+        if headDimSetting == 0 && nHeads > 0 && dim % nHeads != 0 { out.append("dim (\(dim)) must be divisible by n_heads (\(nHeads)), or set head_dim") }
         if nHeads > 0 && nKVHeads > 0 && nHeads % nKVHeads != 0 { out.append("n_heads (\(nHeads)) must be a multiple of n_kv_heads (\(nKVHeads))") }
-        if nHeads > 0 && dim % nHeads == 0 && headDim % 2 != 0 { out.append("the head size dim / n_heads (\(headDim)) must be even for RoPE") }
+        if nHeads > 0 && headDim > 0 && headDim % 2 != 0 { out.append("the head size (\(headDim)) must be even for RoPE") }
         if !(normEps > 0 && normEps.isFinite) { out.append("norm_eps must be a finite number > 0, got \(normEps)") }
         if !(ropeTheta > 1 && ropeTheta.isFinite) { out.append("rope_theta must be a finite number > 1, got \(ropeTheta)") }
         if ropeScaling != .none && !(ropeScalingFactor.isFinite && ropeScalingFactor >= 1) {
@@ -167,7 +170,7 @@ extension MiniMindConfig: ModelConfiguration {
         .choice("rope_scaling", \.ropeScaling), .double("rope_scaling_factor", \.ropeScalingFactor),
         .double("rope_low_freq_factor", \.ropeLowFreqFactor), .double("rope_high_freq_factor", \.ropeHighFreqFactor),
         .int("rope_original_max_position", \.ropeOriginalContext),
-        .int("max_seq_len", \.maxSeqLen), .double("dropout", \.dropout), .bool("tie_embeddings", \.tieEmbeddings),
+        .int("max_seq_len", \.maxSeqLen), .double("dropout", \.dropout), .bool("tie_embeddings", \.tieEmbeddings), .bool("qk_norm", \.qkNorm), .int("head_dim", \.headDimSetting),
         .bool("qkv_bias", \.qkvBias), .bool("use_moe", \.useMoE), .int("n_routed_experts", \.nRoutedExperts),
         .int("num_experts_per_tok", \.numExpertsPerTok), .int("n_shared_experts", \.nSharedExperts),
         .double("aux_loss_alpha", \.auxLossAlpha), .bool("seq_aux", \.seqAux), .bool("norm_topk_prob", \.normTopkProb),
@@ -247,6 +250,8 @@ final class MiniMindAttention: Module {
     let k_proj: Linear    // C → K·D
     let v_proj: Linear    // C → K·D
     let o_proj: Linear    // H·D → C
+    let q_norm: RMSNorm?  // (D) Qwen3: each head of q normalised before RoPE
+    let k_norm: RMSNorm?  // (D) and each head of k
     let resid_dropout: Dropout
     let nHeads: Int, nKVHeads: Int, headDim: Int, dropout: Double
 
@@ -256,6 +261,8 @@ final class MiniMindAttention: Module {
         k_proj = Linear(c, config.nKVHeads * d, bias: config.qkvBias)
         v_proj = Linear(c, config.nKVHeads * d, bias: config.qkvBias)
         o_proj = Linear(config.nHeads * d, c, bias: false)
+        q_norm = config.qkNorm ? RMSNorm(d, eps: config.normEps, upcast: true) : nil
+        k_norm = config.qkNorm ? RMSNorm(d, eps: config.normEps, upcast: true) : nil
         resid_dropout = Dropout(config.dropout)
         (nHeads, nKVHeads, headDim, dropout) = (config.nHeads, config.nKVHeads, d, config.dropout)
         super.init()
@@ -265,8 +272,10 @@ final class MiniMindAttention: Module {
     func callAsFunction(_ x: Tensor, rope: RotaryEmbedding, cache: KVCache? = nil, layer: Int = 0) -> Tensor {
         let (b, t) = (x.size(0), x.size(1))
         let start = cache?.length ?? 0
-        let q = rope(q_proj(x).view(b, t, nHeads, headDim).transpose(1, 2), start: start)     // (B, H, T, D)
-        var k = rope(k_proj(x).view(b, t, nKVHeads, headDim).transpose(1, 2), start: start)   // (B, K, T, D)
+        var q = q_proj(x).view(b, t, nHeads, headDim), k = k_proj(x).view(b, t, nKVHeads, headDim)   // (B, T, H|K, D)
+        if let q_norm, let k_norm { (q, k) = (q_norm(q), k_norm(k)) }                           // Qwen3
+        q = rope(q.transpose(1, 2), start: start)                                              // (B, H, T, D)
+        k = rope(k.transpose(1, 2), start: start)                                              // (B, K, T, D)
         var v = v_proj(x).view(b, t, nKVHeads, headDim).transpose(1, 2)                       // (B, K, T, D)
         if let cache { (k, v) = cache.append(layer: layer, k: k, v: v) }                      // (B, K, cached + T, D)
         // each key/value head serves H / K query heads (MiniMind's repeat_kv), inside SDPA; one new token attends

@@ -1,5 +1,5 @@
 // RopeScalingTests.swift — Hugging Face Llama folders with scaled RoPE (Llama 3.x's "llama3" rule, "linear") against
-// transformers' logits (scripts/make_rope_scaling_fixtures.py), the hub's older config form, the way back through
+// transformers' logits (scripts/make_hf_folder_fixtures.py), the hub's older config form, the way back through
 // export, and rope types that are refused by name.
 import Foundation
 import Testing
