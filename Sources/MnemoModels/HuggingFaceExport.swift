@@ -49,7 +49,7 @@ public enum HuggingFaceExport {
         ]
         let conv1D = ["attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight"]
         var out: [String: Tensor] = [:]
-        for (name, t) in gpt.stateDict() where name != "lm_head.weight" {
+        for (name, t) in gpt.stateDict() where name != "lm_head.weight" && !name.contains(".lora_") {   // adapters: PEFTAdapter
             out[name] = conv1D.contains { name.hasSuffix($0) } ? t.T.contiguous() : t.contiguous()
         }
         if !c.bias {   // GPT-2 has biases in every Linear and LayerNorm: zeros compute the bias-free model
@@ -96,6 +96,7 @@ public enum HuggingFaceExport {
         var out: [String: Tensor] = [:]
         for (name, t) in mini.stateDict() {
             if c.tieEmbeddings && name == "lm_head.weight" { continue }     // saved once, as transformers does
+            if name.contains(".lora_A.") || name.contains(".lora_B.") { continue }   // adapters: PEFTAdapter
             if name.contains(".self_attn.q_norm.") || name.contains(".self_attn.k_norm.") {
                 out[name] = c.ropeLayout == .interleaved ? t.indexSelect(dim: 0, index: order).contiguous() : t.contiguous()
             } else if name.contains(".self_attn.q_proj.") { out[name] = toRotateHalf(t, heads: c.nHeads).contiguous() }

@@ -81,6 +81,28 @@ public enum RunBuilder {
         }
     }
 
+    /// LoRA (lora_rank > 0): an adapter on every Linear whose last path component is in lora_targets, and every
+    /// other parameter frozen (requires_grad false: the optimizer never sees it). Called on every build of the run's
+    /// model — new, resumed, loaded — before weights are loaded, so checkpoints hold the adapter.
+    public static func adapt(_ model: any LanguageModel, config: TrainConfig) throws {
+        guard config.loraRank > 0 else { return }
+        let linears = model.namedModules().compactMap { entry in (entry.module as? Linear).map { (entry.name, $0) } }
+        let targets = linears.filter { config.loraTargets.contains(String($0.0.split(separator: ".").last ?? "")) }
+        guard !targets.isEmpty else {
+            let names = Set(linears.map { String($0.0.split(separator: ".").last ?? "") }).sorted()
+            throw ConfigError("lora_targets \(config.loraTargets) name no Linear of this model; its Linears are \(names.joined(separator: ", "))")
+        }
+        for (path, layer) in targets {
+            guard config.loraRank <= Swift.min(layer.inFeatures, layer.outFeatures) else {
+                throw ConfigError("lora_rank \(config.loraRank) exceeds \(path)'s smaller side (\(layer.inFeatures) → \(layer.outFeatures)); a LoRA rank is below both")
+            }
+            layer.attachLoRA(rank: config.loraRank, alpha: config.loraAlpha, dropout: config.loraDropout)
+        }
+        for (name, p) in model.namedParameters() where !name.contains(".lora_A.") && !name.contains(".lora_B.") {
+            p.requiresGrad = false
+        }
+    }
+
     /// Data parallel's limits: CPU (Gloo) only, and no model whose state each rank writes from its own batches.
     public static func checkDataParallel(_ group: ProcessGroup?, model: any LanguageModel, device: Device) throws {
         guard let group else { return }
@@ -96,7 +118,12 @@ public enum RunBuilder {
     /// the run's betas and ε and its own decay and lr scale; and the clipping groups.
     public static func optimizer(_ config: TrainConfig, model: any LanguageModel) throws -> OptimizerSetup {
         let rules = try ParameterGroupRule.parse(config.paramGroups)
-        let groups = ParameterGroupRule.apply(rules, to: model.parameterGroups()).filter { !$0.parameters.isEmpty }
+        let trainable = model.parameterGroups().map { group in
+            var g = group
+            g.parameters = group.parameters.filter { $0.tensor.requiresGrad }     // frozen parameters (LoRA's base) stay out
+            return g
+        }
+        let groups = ParameterGroupRule.apply(rules, to: trainable).filter { !$0.parameters.isEmpty }
         for rule in rules where !groups.contains(where: { $0.name.hasPrefix(rule.match + "/") }) {
             throw ConfigError("param_groups: no parameter name contains \"\(rule.match)\"; names look like \(model.namedParameters().prefix(3).map(\.name).joined(separator: ", "))")
         }

@@ -38,6 +38,7 @@ public struct LoadedRun {
         config = try TrainConfig.load(run.config)
         tokenizer = try RunTokenizer.load(run: runDirectory, configTokenizer: config.tokenizer)
         model = try RunBuilder.model(config.model, tokenizer: tokenizer)
+        try RunBuilder.adapt(model, config: config)
         guard let folder = run.latestCheckpoint else {
             throw ConfigError("\(runDirectory) has no checkpoint yet")
         }

@@ -78,6 +78,12 @@ public struct TrainConfig: Sendable, Equatable {
     public var paramGroups = ""             // "NAME:lr=…,wd=…,clip=…; …" (ParameterGroupRules.swift): own lr, decay, clipping
     public var emaDecay = 0.0               // > 0: parameter EMA (0.999), evaluation and samples on the averaged weights
     public var hooks: [String] = []         // hooks by name (HookRegistry): ["grad_norm:wte", "weight_norm:lm_head"]
+    // LoRA (peft's LoraConfig): 0 trains every parameter; > 0 freezes them and trains a rank-r adapter on each
+    // Linear whose name (the last part of its path) is in lora_targets
+    public var loraRank = 0
+    public var loraAlpha = 16.0             // scale = lora_alpha / lora_rank
+    public var loraDropout = 0.0            // on the adapter's input, in training
+    public var loraTargets = ["q_proj", "v_proj", "c_attn"]   // MiniMind/Llama's q and v, GPT's fused qkv
     // stability metrics (StabilityTracker.swift), on every run
     public var stabilityInterval = 10       // a fixed held-out batch's loss every N steps (0: none)
     public var stabilityWindow = 100        // W of the windowed oscillation ratio, in optimizer steps
@@ -139,6 +145,8 @@ extension TrainConfig {
         .double("label_smoothing", \.labelSmoothing, .fraction), .string("param_groups", \.paramGroups),
         .double("ema_decay", \.emaDecay, SettingRange.fraction.zero(means: "no EMA")),
         .strings("hooks", \.hooks),
+        .int("lora_rank", \.loraRank, SettingRange.nonNegative.atMost(65_536)).frozen, .double("lora_alpha", \.loraAlpha, .positive).frozen,
+        .double("lora_dropout", \.loraDropout, .fraction), .strings("lora_targets", \.loraTargets).frozen,
         .int("stability_interval", \.stabilityInterval, .nonNegative), .int("stability_window", \.stabilityWindow, .positive),
         .int("eval_interval", \.evalInterval, .nonNegative), .int("eval_iters", \.evalIters, .positive.atMost(1_000_000)),
         .bool("eval_full", \.evalFull),

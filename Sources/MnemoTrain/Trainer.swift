@@ -84,6 +84,7 @@ public final class Trainer {
         device = try RunBuilder.device(config)
         model = try RunBuilder.model(config.model, tokenizer: data.tokenizer)
         if !resuming { try RunBuilder.prepare(model, config: config, tokenizer: data.tokenizer) }
+        try RunBuilder.adapt(model, config: config)
         if device != .cpu { model.to(device) }
         try RunBuilder.checkDataParallel(group, model: model, device: device)
         let setup = try RunBuilder.optimizer(config, model: model)
@@ -307,7 +308,9 @@ public final class Trainer {
     public func run(stoppingAt stop: Int? = nil) throws -> Double? {
         let accumulation = config.gradientAccumulationSteps
         let tokensPerIter = (config.tokensPerIteration ?? 0) * ranks
+        let trainable = optimizer.allParameters.reduce(0) { $0 + $1.count }, all = model.parameterCount
         say("mnemo train: \(groupedThousands(model.parameterCount(nonEmbedding: true))) parameters (non-embedding), "
+            + (trainable < all ? "\(groupedThousands(trainable)) of \(groupedThousands(all)) trained (LoRA), " : "")
             + "\(groupedThousands(data.train.tokenCount)) train / \(groupedThousands(data.val.tokenCount)) val tokens, vocab \(data.tokenizer.vocabularySize), "
             + "\(tokensPerIter) tokens per iteration, libtorch \(Runtime.loadedVersion), \(Runtime.threads) threads")
         let evalEvery = config.evalInterval > 0 ? config.evalInterval : config.maxIters

@@ -113,7 +113,8 @@ import TorchNN
         // declared per field in the schema (`.frozen`)
         #expect(Set(TrainConfig.frozenOnResume) == ["data", "tokenizer", "val_fraction", "data_seed", "data_layout", "bos_token",
                                                     "eos_token", "pad_token", "model", "init_from", "loss", "optimizer",
-                                                    "orthogonal", "orthogonal_skip", "orthogonal_skip_1d", "seed", "device"])
+                                                    "orthogonal", "orthogonal_skip", "orthogonal_skip_1d", "seed", "device",
+                                                    "lora_rank", "lora_alpha", "lora_targets"])
     }
 }
 
