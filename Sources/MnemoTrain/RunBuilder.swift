@@ -4,6 +4,7 @@
 import Foundation
 import MnemoData
 import MnemoModels
+import MnemoSupport
 import Torch
 import TorchNN
 import TorchOptim
@@ -154,9 +155,29 @@ public enum RunBuilder {
                                     decaySteps: config.lrDecayIters)
     }
 
-    /// Next-token cross-entropy under the run's loss kind and label smoothing.
-    public static func objective(_ config: TrainConfig) -> any Objective {
-        NextTokenObjective(lossKind: config.lossKind, labelSmoothing: config.labelSmoothing)
+    /// Next-token cross-entropy under the run's loss kind and label smoothing, or DPO against the weights the run starts
+    /// from: a new run copies them from `model` and keeps them in RUN/reference.safetensors, a resumed or loaded run
+    /// reads them back from there.
+    public static func objective(_ config: TrainConfig, model: any LanguageModel, tokenizer: any Tokenizer, folder: RunFolder,
+                                 resuming: Bool, primary: Bool = true) throws -> any Objective {
+        switch config.objective {
+        case .nextToken:
+            return NextTokenObjective(lossKind: config.lossKind, labelSmoothing: config.labelSmoothing)
+        case .dpo:
+            let reference = try self.model(config.model, tokenizer: tokenizer)
+            try adapt(reference, config: config)
+            let path = "\(folder.path)/reference.safetensors"
+            if resuming {
+                guard FileManager.default.fileExists(atPath: path) else { throw ConfigError("\(folder.path) has no reference.safetensors (DPO's reference weights)") }
+                try reference.load(stateDict: try SafeTensorsIO.load(path))
+            } else {
+                let start = model.stateDict()
+                try reference.load(stateDict: start)
+                if primary { try SafeTensorsIO.save(start.mapValues { $0.to(.cpu) }, to: path) }
+            }
+            if let device = model.parameters().first?.device, device != .cpu { reference.to(device) }
+            return DPOObjective(reference: reference, beta: config.dpoBeta, lossKind: config.lossKind)
+        }
     }
 
     /// The hooks every run has, then those its settings ask for: ⊥Grad (orthogonal), data parallel's all-reduce, the

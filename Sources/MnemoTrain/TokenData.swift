@@ -31,6 +31,7 @@ public struct TokenData {
             return try loadPrepared(folder: path, config: config)
         }
         if config.dataLayout == .packed && path.lowercased().hasSuffix(".jsonl") { return try loadPackedDocuments(config: config) }
+        if config.dataLayout == .preference { return try loadPreferencePairs(config: config) }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError("data: \(path) is not UTF-8 text")
         }
@@ -92,6 +93,24 @@ public struct TokenData {
                                      seed: UInt64(bitPattern: Int64(config.dataSeed)))
         let tokenizer = NumberTokenizer(count: p)
         return TokenData(train: task.trainBatch, val: task.testBatch, tokenizer: tokenizer, tokenizerSpec: tokenizer.spec)
+    }
+
+    /// Preference pairs (PreferencePairs: a .jsonl of {"prompt", "chosen", "rejected"}), split by pairs.
+    static func loadPreferencePairs(config: TrainConfig) throws -> TokenData {
+        guard let raw = FileManager.default.contents(atPath: config.data) else { throw ConfigError("data: cannot read \(config.data)") }
+        let tokenizer = try makeTokenizer(spec: config.tokenizer, corpus: String(decoding: raw, as: UTF8.self))
+        let pairs: [(prompt: [Int], chosen: [Int], rejected: [Int])]
+        do { pairs = try PreferencePairs.read(config.data) { tokenizer.encode($0) } } catch { throw ConfigError("data: \(error)") }
+        let valCount = TrainValSplit.valCount(of: pairs.count, valFraction: config.valFraction)
+        guard valCount >= 1 && valCount < pairs.count else {
+            throw ConfigError("data: \(config.data) has \(pairs.count) pair(s); with val_fraction \(config.valFraction) DPO needs at least one to train on and one to validate")
+        }
+        let end = tokenizer.endOfText ?? tokenizer.specialTokens[config.eosToken]
+        let pad = tokenizer.specialTokens[config.padToken] ?? 0
+        let length = config.blockSize + 1
+        return TokenData(train: PreferencePairs(Array(pairs.dropLast(valCount)), rowLength: length, endOfText: end, pad: pad),
+                         val: PreferencePairs(Array(pairs.suffix(valCount)), rowLength: length, endOfText: end, pad: pad),
+                         tokenizer: tokenizer, tokenizerSpec: config.tokenizer)
     }
 
     /// The config's `tokenizer` for a text file: `char` builds the vocabulary from `corpus`; anything else is a spec.

@@ -19,6 +19,13 @@ public typealias ConfigError = MnemoModels.ConfigError
 public enum DataLayout: String, CaseIterable, Sendable {
     case packed     // nanoGPT: documents run together, windows cut anywhere
     case padded     // MiniMind: one row per document, padded, the loss masked on padding
+    case preference // DPO: {"prompt", "chosen", "rejected"} per line, a chosen and a rejected row per pair
+}
+
+/// What a step minimises.
+public enum ObjectiveKind: String, CaseIterable, Sendable {
+    case nextToken = "next_token"   // cross-entropy on the next token (pretraining, SFT)
+    case dpo                        // Direct Preference Optimization against the frozen starting weights
 }
 
 /// The learning-rate schedule when decay_lr is on.
@@ -77,6 +84,8 @@ public struct TrainConfig: Sendable, Equatable {
                                             // gradients); evaluation and the logged train_loss stay plain cross-entropy
     public var paramGroups = ""             // "NAME:lr=…,wd=…,clip=…; …" (ParameterGroupRules.swift): own lr, decay, clipping
     public var emaDecay = 0.0               // > 0: parameter EMA (0.999), evaluation and samples on the averaged weights
+    public var objective = ObjectiveKind.nextToken  // next_token | dpo (with data_layout = "preference")
+    public var dpoBeta = 0.1                // DPO's β: how far from the reference the policy may move
     public var hooks: [String] = []         // hooks by name (HookRegistry): ["grad_norm:wte", "weight_norm:lm_head"]
     // LoRA (peft's LoraConfig): 0 trains every parameter; > 0 freezes them and trains a rank-r adapter on each
     // Linear whose name (the last part of its path) is in lora_targets
@@ -144,7 +153,7 @@ extension TrainConfig {
         .strings("orthogonal_skip", \.orthogonalSkip).frozen, .bool("orthogonal_skip_1d", \.orthogonalSkip1D).frozen,
         .double("label_smoothing", \.labelSmoothing, .fraction), .string("param_groups", \.paramGroups),
         .double("ema_decay", \.emaDecay, SettingRange.fraction.zero(means: "no EMA")),
-        .strings("hooks", \.hooks),
+        .strings("hooks", \.hooks), .choice("objective", \.objective).frozen, .double("dpo_beta", \.dpoBeta, .positive),
         .int("lora_rank", \.loraRank, SettingRange.nonNegative.atMost(65_536)).frozen, .double("lora_alpha", \.loraAlpha, .positive).frozen,
         .double("lora_dropout", \.loraDropout, .fraction), .strings("lora_targets", \.loraTargets).frozen,
         .int("stability_interval", \.stabilityInterval, .nonNegative), .int("stability_window", \.stabilityWindow, .positive),
@@ -314,6 +323,9 @@ extension TrainConfig {
         var out: [String] = []
         if data.isEmpty { out.append("no training data: set data = \"path/to/text.txt\" (or --set data=...)") }
         out += Self.schema.problems(of: self)   // every number against the range its key declares
+        if (objective == .dpo) != (dataLayout == .preference) {
+            out.append("objective = \"dpo\" and data_layout = \"preference\" go together (DPO trains on preference pairs)")
+        }
         do { _ = try ParameterGroupRule.parse(paramGroups) } catch { out.append("\(error)") }
         if warmupIters > lrDecayIters && decayLR && lrSchedule == .cosine { out.append("warmup_iters (\(warmupIters)) exceeds lr_decay_iters (\(lrDecayIters))") }
         if batchSize > 0 && gradientAccumulationSteps > 0 && blockSize > 0 {

@@ -90,7 +90,8 @@ public final class Trainer {
         let setup = try RunBuilder.optimizer(config, model: model)
         (optimizer, lrScales, clipGroups) = (setup.optimizer, setup.lrScales, setup.clipGroups)
         schedule = RunBuilder.schedule(config)
-        objective = RunBuilder.objective(config)
+        objective = try RunBuilder.objective(config, model: model, tokenizer: data.tokenizer, folder: folder, resuming: resuming,
+                                             primary: primary)
         dataGenerator = Generator(seed: config.seedBits)
         evalGenerator = Generator(seed: config.seedBits &+ 1)
         // Batches are drawn on the CPU (the same windows on every device); sampling draws on the model's device,

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import MnemoData
+import MnemoSupport
 import MnemoTrain
 import Torch
 
@@ -18,7 +19,8 @@ struct Eval: ParsableCommand {
             let loaded = try LoadedRun(runDirectory: runFolder, device: try parseDevice(device))
             let data = try TokenData.load(config: loaded.config)
             // the run's own objective's task loss (softmax or StableMax cross-entropy, masked targets left out)
-            let objective = RunBuilder.objective(loaded.config)
+            let objective = try RunBuilder.objective(loaded.config, model: loaded.model, tokenizer: loaded.tokenizer,
+                                                     folder: RunFolder(runFolder), resuming: true)
             func loss(_ split: any BatchSource) -> Double {
                 split.fullPassLoss(batchSize: loaded.config.batchSize, device: loaded.device) { batch in
                     objective.loss(loaded.model, on: batch, training: false).task

@@ -1,0 +1,120 @@
+// PreferencePairs.swift — preference pairs for DPO (trl's "prompt / chosen / rejected" format) as a batch source:
+//
+//   {"prompt": "2 + 3 =", "chosen": " 5", "rejected": " 6"}        one pair per line of a .jsonl file
+//
+// Each pair becomes two rows of T + 1 tokens, prompt + response (+ the tokenizer's end-of-text when it has one), cut at
+// T + 1 (the response loses its tail; counted in `truncated`) and padded; inputs = row[:-1], targets = row[1:] with -1
+// on the prompt and the padding, so only response tokens count — the log-probability DPO compares. A batch of B pairs
+// is 2B rows: the B chosen rows, then the B rejected rows (trl's concatenated forward). A malformed line stops with
+// its file and line number.
+import Foundation
+import MnemoSupport
+import Torch
+
+public struct PreferencePairs: BatchSource, Sendable {
+    /// Per pair: the chosen row and the rejected row (T + 1 ids each) and where the response starts in each.
+    let chosen: [[Int32]], rejected: [[Int32]]
+    let chosenStart: [Int], rejectedStart: [Int]
+    public let rowLength: Int
+    public let pad: Int
+    /// Responses cut to fit T + 1 tokens.
+    public let truncated: Int
+
+    /// Reads `path` (jsonl, one pair per line) with `encode`; `endOfText` is appended to each response when given.
+    public static func read(_ path: String, encode: (String) -> [Int]) throws -> [(prompt: [Int], chosen: [Int], rejected: [Int])] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TokenDataError(.missingFile, file: path, "cannot read the preference pairs", hint: "give a .jsonl file")
+        }
+        var pairs: [(prompt: [Int], chosen: [Int], rejected: [Int])] = []
+        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            func fail(_ message: String) -> TokenDataError {
+                TokenDataError(.invalidOption, file: path, "line \(number + 1): \(message)",
+                               hint: "each line is {\"prompt\": \"…\", \"chosen\": \"…\", \"rejected\": \"…\"}")
+            }
+            let value: JSONValue
+            do { value = try JSONParser.parse(text, options: .python) } catch { throw fail("not JSON: \(error)") }
+            guard value.object != nil else { throw fail("not a JSON object") }
+            var fields: [String] = []
+            for key in ["prompt", "chosen", "rejected"] {
+                guard let s = value[key]?.string else {
+                    if value[key]?.array != nil { throw fail("\"\(key)\" is a list of messages; that format needs a chat template, which is not built yet — give text") }
+                    throw fail("\"\(key)\" must be a string")
+                }
+                fields.append(s)
+            }
+            pairs.append((encode(fields[0]), encode(fields[1]), encode(fields[2])))
+        }
+        return pairs
+    }
+
+    /// Rows of `pairs` cut and padded to `rowLength` (T + 1) tokens.
+    public init(_ pairs: [(prompt: [Int], chosen: [Int], rejected: [Int])], rowLength: Int, endOfText: Int?, pad: Int) {
+        var chosen: [[Int32]] = [], rejected: [[Int32]] = [], cStart: [Int] = [], rStart: [Int] = []
+        var truncated = 0
+        func row(_ prompt: [Int], _ response: [Int]) -> ([Int32], Int) {
+            let full = prompt + response + (endOfText.map { [$0] } ?? [])
+            if full.count > rowLength { truncated += 1 }
+            let kept = full.prefix(rowLength).map(Int32.init)
+            return (kept + Array(repeating: Int32(pad), count: rowLength - kept.count), Swift.min(prompt.count, rowLength))
+        }
+        for p in pairs {
+            let (c, cs) = row(p.prompt, p.chosen), (r, rs) = row(p.prompt, p.rejected)
+            chosen.append(c); rejected.append(r); cStart.append(cs); rStart.append(rs)
+        }
+        self.chosen = chosen
+        self.rejected = rejected
+        chosenStart = cStart
+        rejectedStart = rStart
+        self.rowLength = rowLength
+        self.pad = pad
+        self.truncated = truncated
+        lengths = zip(pairs, zip(chosen, rejected)).map { p, _ in
+            (Swift.min(p.prompt.count + p.chosen.count + (endOfText == nil ? 0 : 1), rowLength),
+             Swift.min(p.prompt.count + p.rejected.count + (endOfText == nil ? 0 : 1), rowLength))
+        }
+    }
+
+    /// Tokens of each row before its padding.
+    let lengths: [(chosen: Int, rejected: Int)]
+
+    public var tokenCount: Int { 2 * chosen.count * rowLength }
+    public var exampleCount: Int { chosen.count }
+
+    /// Pairs `indices` as 2B rows: chosen rows, then rejected rows; targets -1 on prompts and padding.
+    public func batch(_ indices: [Int], device: Device) -> Batch {
+        let t = rowLength - 1
+        var x: [Int64] = [], y: [Int64] = []
+        var counted = 0
+        func append(_ row: [Int32], start: Int, length: Int) {
+            for i in 0..<t {
+                x.append(Int64(row[i]))
+                // target i is token i + 1: a response token when i + 1 ≥ start and before the padding
+                let isResponse = i + 1 >= start && i + 1 < length
+                y.append(isResponse ? Int64(row[i + 1]) : -1)
+                if isResponse { counted += 1 }
+            }
+        }
+        for i in indices { append(chosen[i], start: chosenStart[i], length: lengths[i].chosen) }
+        for i in indices { append(rejected[i], start: rejectedStart[i], length: lengths[i].rejected) }
+        let rows = 2 * indices.count
+        return Batch(inputs: Tensor(x, shape: [rows, t], device: device), targets: Tensor(y, shape: [rows, t], device: device),
+                     knownTargetCount: counted)
+    }
+
+    public func randomBatch(size: Int, generator: Generator, device: Device, rank: Int, ranks: Int) -> Batch {
+        let picks = Tensor.randint(0, chosen.count, [size * ranks], generator: generator).toArray(Int64.self)
+            .map { Int($0) }[(rank * size)..<((rank + 1) * size)]
+        return batch(Array(picks), device: device)
+    }
+
+    public func evaluationBatches(size: Int, device: Device, rank: Int, ranks: Int) -> AnySequence<Batch> {
+        let starts = stride(from: 0, to: chosen.count, by: size).enumerated().filter { $0.offset % ranks == rank }.map(\.element)
+        return AnySequence(starts.lazy.map { batch(Array($0..<Swift.min($0 + size, chosen.count)), device: device) })
+    }
+
+    public func problem(split: String) -> String? {
+        chosen.isEmpty ? "the \(split) split has no preference pairs; use more pairs or a smaller val_fraction" : nil
+    }
+}
