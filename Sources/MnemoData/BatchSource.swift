@@ -21,9 +21,13 @@ public protocol BatchSource {
     func evaluationBatches(size: Int, device: Device, rank: Int, ranks: Int) -> AnySequence<Batch>
     /// Why this split cannot feed a run (too short for one example), naming it as `split`; nil when it can.
     func problem(split: String) -> String?
+    /// What the run's first lines should say about the split (rows cut to fit, …); nil: nothing.
+    var note: String? { get }
 }
 
 extension BatchSource {
+    public var note: String? { nil }
+
     public func randomBatch(size: Int, generator: Generator, device: Device = .cpu) -> Batch {
         randomBatch(size: size, generator: generator, device: device, rank: 0, ranks: 1)
     }

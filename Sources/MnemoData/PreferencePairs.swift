@@ -80,6 +80,7 @@ public struct PreferencePairs: BatchSource, Sendable {
     let lengths: [(chosen: Int, rejected: Int)]
 
     public var tokenCount: Int { 2 * chosen.count * rowLength }
+    public var note: String? { "\(chosen.count) pairs, \(truncated) with a response cut at \(rowLength) tokens" }
     public var exampleCount: Int { chosen.count }
 
     /// Pairs `indices` as 2B rows: chosen rows, then rejected rows; targets -1 on prompts and padding.

@@ -32,6 +32,7 @@ public struct TokenData {
         }
         if config.dataLayout == .packed && path.lowercased().hasSuffix(".jsonl") { return try loadPackedDocuments(config: config) }
         if config.dataLayout == .preference { return try loadPreferencePairs(config: config) }
+        if config.dataLayout == .chat { return try loadChat(config: config) }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError("data: \(path) is not UTF-8 text")
         }
@@ -110,6 +111,26 @@ public struct TokenData {
         let length = config.blockSize + 1
         return TokenData(train: PreferencePairs(Array(pairs.dropLast(valCount)), rowLength: length, endOfText: end, pad: pad),
                          val: PreferencePairs(Array(pairs.suffix(valCount)), rowLength: length, endOfText: end, pad: pad),
+                         tokenizer: tokenizer, tokenizerSpec: config.tokenizer)
+    }
+
+    /// Chat or instruction data (ChatRows) in ChatML; the tokenizer must have <|im_start|> and <|im_end|>.
+    static func loadChat(config: TrainConfig) throws -> TokenData {
+        let tokenizer = try tokenizer(spec: config.tokenizer)
+        guard let start = tokenizer.specialTokens["<|im_start|>"], let end = tokenizer.specialTokens["<|im_end|>"] else {
+            throw ConfigError("data_layout = \"chat\" renders ChatML: the tokenizer needs the special tokens <|im_start|> and <|im_end|> (MiniMind's has them, e.g. tokenizer = \"hf:…/tokenizer.json\")")
+        }
+        let conversations: [[ChatMessage]]
+        do { conversations = try ChatRows.read(config.data) } catch { throw ConfigError("data: \(error)") }
+        let valCount = TrainValSplit.valCount(of: conversations.count, valFraction: config.valFraction)
+        guard valCount >= 1 && valCount < conversations.count else {
+            throw ConfigError("data: \(config.data) has \(conversations.count) conversation(s); with val_fraction \(config.valFraction) SFT needs at least one to train on and one to validate")
+        }
+        let pad = tokenizer.specialTokens[config.padToken] ?? 0, length = config.blockSize + 1
+        func rows(_ part: [[ChatMessage]]) -> ChatRows {
+            ChatRows(part, rowLength: length, start: start, end: end, pad: pad) { tokenizer.encode($0) }
+        }
+        return TokenData(train: rows(Array(conversations.dropLast(valCount))), val: rows(Array(conversations.suffix(valCount))),
                          tokenizer: tokenizer, tokenizerSpec: config.tokenizer)
     }
 

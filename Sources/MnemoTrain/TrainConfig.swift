@@ -20,6 +20,7 @@ public enum DataLayout: String, CaseIterable, Sendable {
     case packed     // nanoGPT: documents run together, windows cut anywhere
     case padded     // MiniMind: one row per document, padded, the loss masked on padding
     case preference // DPO: {"prompt", "chosen", "rejected"} per line, a chosen and a rejected row per pair
+    case chat       // SFT: conversations or Alpaca instructions in ChatML, the loss on the assistant turns only
 }
 
 /// What a step minimises.

@@ -314,6 +314,7 @@ public final class Trainer {
             + (trainable < all ? "\(groupedThousands(trainable)) of \(groupedThousands(all)) trained (LoRA), " : "")
             + "\(groupedThousands(data.train.tokenCount)) train / \(groupedThousands(data.val.tokenCount)) val tokens, vocab \(data.tokenizer.vocabularySize), "
             + "\(tokensPerIter) tokens per iteration, libtorch \(Runtime.loadedVersion), \(Runtime.threads) threads")
+        for (name, split) in [("train", data.train), ("val", data.val)] { if let note = split.note { say("\(name): \(note)") } }
         let evalEvery = config.evalInterval > 0 ? config.evalInterval : config.maxIters
         let checkpointEvery = config.checkpointInterval > 0 ? config.checkpointInterval : evalEvery
         let resumedAt = state.step
