@@ -12,6 +12,7 @@ struct Mnemo: ParsableCommand {
             Inspect.self,
             Check.self,
             Export.self,
+            Chat.self,
             TokenizerCommand.self,
             DataCommand.self,
             Demo.self,

@@ -78,5 +78,13 @@ import Testing
         #expect(val < 1.0 && val < first / 5, "the answers are learned: val \(val) from \(first)")
         let log = try String(contentsOfFile: "\(dir)/run/log.txt", encoding: .utf8)
         #expect(log.contains("train: 36 conversations, 0 cut at 25 tokens"))
+        // the trained model answers in a chat, greedily, and stops at its <|im_end|>
+        let session = try ChatSession(model: trainer.model, tokenizer: trainer.data.tokenizer, sampling: .greedy)
+        var streamed = ""
+        let answer = session.reply(to: "color 2?", maxTokens: 8) { streamed += $0 }
+        #expect(answer == "blue" && streamed == "blue", "answer \(answer)")
+        #expect(session.reply(to: "color 3?", maxTokens: 8) == "gold" && session.history.count == 4)
+        session.reset()
+        #expect(session.history.isEmpty)
     }
 }

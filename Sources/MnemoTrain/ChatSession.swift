@@ -1,0 +1,71 @@
+// ChatSession.swift — a multi-turn conversation with a model in ChatML (the format `data_layout = "chat"` trains on):
+// the history is rendered as <|im_start|>role\ncontent<|im_end|>\n turns plus "<|im_start|>assistant\n", the reply is
+// sampled until the model writes <|im_end|> (or the token budget ends) and streamed, and it joins the history.
+// `mnemo chat` drives it from the terminal.
+import MnemoData
+import MnemoModels
+import Torch
+
+public final class ChatSession {
+    public let model: any LanguageModel
+    public let tokenizer: any Tokenizer
+    public var sampling: SamplingOptions
+    public let system: String?
+    public private(set) var history: [ChatMessage] = []
+    let end: Int
+    let device: Device
+    let generator: Generator?
+    let probabilities: (Tensor) -> Tensor
+
+    /// Refused when the tokenizer has no <|im_start|> / <|im_end|>.
+    public init(model: any LanguageModel, tokenizer: any Tokenizer, system: String? = nil, sampling: SamplingOptions,
+                device: Device = .cpu, generator: Generator? = nil,
+                probabilities: @escaping (Tensor) -> Tensor = { $0.softmax(dim: -1) }) throws {
+        guard tokenizer.specialTokens["<|im_start|>"] != nil, let end = tokenizer.specialTokens["<|im_end|>"] else {
+            throw ConfigError("chat renders ChatML: the tokenizer needs the special tokens <|im_start|> and <|im_end|> (MiniMind's has them)")
+        }
+        self.model = model
+        self.tokenizer = tokenizer
+        self.system = system
+        self.end = end
+        self.device = device
+        self.generator = generator
+        self.probabilities = probabilities
+        var options = sampling
+        options.stopSequences.append([end])
+        self.sampling = options
+    }
+
+    /// Starts over (the system prompt stays).
+    public func reset() { history = [] }
+
+    /// The prompt for the next reply: the system prompt, the history, `user`, and the assistant's opening.
+    func prompt(_ user: String) -> [Int] {
+        let turns = (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + history + [ChatMessage(role: "user", content: user)]
+        let text = turns.map { "<|im_start|>\($0.role)\n\($0.content)<|im_end|>\n" }.joined() + "<|im_start|>assistant\n"
+        return tokenizer.encode(text, allowedSpecial: .all)
+    }
+
+    /// The model's reply to `user` (at most `maxTokens` tokens), each piece of text passed to `stream` as it is decoded.
+    @discardableResult
+    public func reply(to user: String, maxTokens: Int, stream: @escaping (String) -> Void = { _ in }) -> String {
+        let ids = prompt(user)
+        let end = self.end, tokenizer = self.tokenizer
+        var generated: [Int] = [], printed = ""
+        model.eval()
+        _ = model.generate(Tensor(ids.map(Int64.init), shape: [1, ids.count], device: device), maxNewTokens: maxTokens,
+                           sampling: sampling, generator: generator, probabilities: probabilities, onToken: { next in
+            let id = Int(next.toArray(Int64.self)[0])
+            guard id != end else { return }
+            generated.append(id)
+            let text = tokenizer.decode(generated)
+            guard !text.hasSuffix("\u{FFFD}"), text.hasPrefix(printed) else { return }   // a character still incomplete
+            stream(String(text.dropFirst(printed.count)))
+            printed = text
+        })
+        let answer = tokenizer.decode(generated)
+        if answer.hasPrefix(printed) && answer.count > printed.count { stream(String(answer.dropFirst(printed.count))) }
+        history += [ChatMessage(role: "user", content: user), ChatMessage(role: "assistant", content: answer)]
+        return answer
+    }
+}

@@ -1,0 +1,53 @@
+// Chat.swift — `mnemo chat RUN|DIR`: a conversation in the terminal with a run or a Hugging Face folder whose tokenizer
+// speaks ChatML (MiniMind's): each line you type is a user turn, the reply streams as it is sampled and stops at the
+// model's <|im_end|>. /reset starts over, /quit (or end of input) leaves.
+import ArgumentParser
+import Foundation
+import MnemoModels
+import MnemoTrain
+import Torch
+import TorchNN
+
+struct Chat: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Talk to a model in ChatML: multi-turn, a system prompt, /reset, /quit.")
+
+    @Argument(help: "Run folder, or a Hugging Face model folder with a ChatML tokenizer.") var runFolder: String
+    @Option(help: "System prompt.") var system: String?
+    @Option(help: "Tokens per reply at most.") var tokens = 256
+    @Option(help: "1.0 = no change, < 1.0 = less random.") var temperature = 0.7
+    @Option(help: "Keep only the k most likely tokens (0 = all).") var topK = 0
+    @Option(help: "Nucleus: keep the most likely tokens up to this probability (1 = all).") var topP = 0.9
+    @Option(help: "Repetition penalty (1 = none).") var repetitionPenalty = 1.0
+    @Option(help: "Random seed.") var seed: UInt64 = 1337
+    @Option(help: "cpu, cuda or cuda:N.") var device: String?
+
+    func run() throws {
+        Runtime.checkVersion()
+        do {
+            let loaded = try LoadedRun(runDirectory: runFolder, device: try parseDevice(device))
+            let options = SamplingOptions(temperature: temperature, topK: topK > 0 ? topK : nil, topP: topP,
+                                          repetitionPenalty: repetitionPenalty)
+            let problems = options.problems()
+            guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+            let session = try ChatSession(model: loaded.model, tokenizer: loaded.tokenizer, system: system, sampling: options,
+                                          device: loaded.device, generator: Generator(seed: seed, device: loaded.device),
+                                          probabilities: probabilities(loaded.lossKind))
+            print("mnemo chat: \(runFolder) — type a message; /reset starts over, /quit leaves")
+            while true {
+                FileHandle.standardOutput.write(Data("> ".utf8))
+                guard let line = readLine() else { break }
+                let text = line.trimmingCharacters(in: .whitespaces)
+                if text.isEmpty { continue }
+                if text == "/quit" { break }
+                if text == "/reset" { session.reset(); print("(history cleared)"); continue }
+                session.reply(to: text, maxTokens: tokens) { FileHandle.standardOutput.write(Data($0.utf8)) }
+                print("")
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
