@@ -1,12 +1,10 @@
-// ChatRows.swift — instruction and chat data for supervised fine-tuning as a batch source, rendered in ChatML (the
-// format of MiniMind's SFT data and tokenizer):
-//
-//   <|im_start|>system\n{content}<|im_end|>\n<|im_start|>user\n{content}<|im_end|>\n<|im_start|>assistant\n{content}<|im_end|>\n
+// ChatRows.swift — instruction and chat data for supervised fine-tuning as a batch source, rendered by a ChatFormat:
+// the built-in ChatML (MiniMind's SFT format) or the tokenizer's own Jinja chat template.
 //
 // Input lines (jsonl): MiniMind's {"conversations": [{"role": "system" | "user" | "assistant", "content": "…"}, …]}
 // (any number of turns), or Alpaca's {"instruction", "input", "output"} (user = instruction, plus a blank line and the
 // input when there is one; assistant = output); a .json file may hold an array of Alpaca objects. The loss falls on the
-// assistant turns only — their content and their <|im_end|> — every other target is -1. Each conversation is one row
+// assistant replies only — their content and their end of turn, as the format renders them — every other target is -1. Each conversation is one row
 // of T + 1 tokens, cut at T + 1 (counted in `truncated`) and padded. A malformed line stops with its file and line.
 import Foundation
 import MnemoSupport
@@ -75,19 +73,17 @@ public struct ChatRows: BatchSource, Sendable {
         return out
     }
 
-    /// ChatML rows of `conversations`: `start` and `end` are the tokenizer's <|im_start|> and <|im_end|> ids, `encode`
-    /// its ordinary text encoder, `pad` the padding id.
-    public init(_ conversations: [[ChatMessage]], rowLength: Int, start: Int, end: Int, pad: Int, encode: (String) -> [Int]) {
-        let newline = encode("\n")
+    /// Rows of `conversations` in `format`, each piece encoded with `encode` (special-token strings become their ids),
+    /// learned where the format says an assistant replies; `pad` fills the rows.
+    public init(_ conversations: [[ChatMessage]], format: ChatFormat, rowLength: Int, pad: Int,
+                encode: (String) -> [Int]) throws {
         var rows: [[Int32]] = [], trained: [[Bool]] = [], truncated = 0
         for messages in conversations {
             var ids: [Int] = [], learn: [Bool] = []
-            for m in messages {
-                let head = [start] + encode(m.role) + newline
-                ids += head; learn += Array(repeating: false, count: head.count)
-                let body = encode(m.content) + [end]
-                ids += body; learn += Array(repeating: m.role == "assistant", count: body.count)
-                ids += newline; learn += Array(repeating: false, count: newline.count)
+            for piece in try format.segments(messages) {
+                let pieceIds = encode(piece.text)
+                ids += pieceIds
+                learn += Array(repeating: piece.learn, count: pieceIds.count)
             }
             if ids.count > rowLength { truncated += 1 }
             let kept = Array(ids.prefix(rowLength)), keptLearn = Array(learn.prefix(rowLength))

@@ -1,6 +1,7 @@
-// ChatSession.swift — a multi-turn conversation with a model in ChatML (the format `data_layout = "chat"` trains on):
-// the history is rendered as <|im_start|>role\ncontent<|im_end|>\n turns plus "<|im_start|>assistant\n", the reply is
-// sampled until the model writes <|im_end|> (or the token budget ends) and streamed, and it joins the history.
+// ChatSession.swift — a multi-turn conversation with a model in a ChatFormat (the built-in ChatML, or the tokenizer's
+// Jinja chat template; what `data_layout = "chat"` trains on): the history is rendered with the generation prompt, the
+// reply is sampled until the model writes the format's end of turn (or the token budget ends) and streamed, and it
+// joins the history.
 // `mnemo chat` drives it from the terminal.
 import MnemoData
 import MnemoModels
@@ -13,17 +14,20 @@ public final class ChatSession {
     public let system: String?
     public private(set) var history: [ChatMessage] = []
     let end: Int
+    let format: ChatFormat
     let device: Device
     let generator: Generator?
     let probabilities: (Tensor) -> Tensor
 
-    /// Refused when the tokenizer has no <|im_start|> / <|im_end|>.
-    public init(model: any LanguageModel, tokenizer: any Tokenizer, system: String? = nil, sampling: SamplingOptions,
-                device: Device = .cpu, generator: Generator? = nil,
+    /// Refused when the format's end of turn is not one token of the tokenizer.
+    public init(model: any LanguageModel, tokenizer: any Tokenizer, format: ChatFormat = .chatML, system: String? = nil,
+                sampling: SamplingOptions, device: Device = .cpu, generator: Generator? = nil,
                 probabilities: @escaping (Tensor) -> Tensor = { $0.softmax(dim: -1) }) throws {
-        guard tokenizer.specialTokens["<|im_start|>"] != nil, let end = tokenizer.specialTokens["<|im_end|>"] else {
-            throw ConfigError("chat renders ChatML: the tokenizer needs the special tokens <|im_start|> and <|im_end|> (MiniMind's has them)")
+        let endIds = tokenizer.encode(format.endOfTurn, allowedSpecial: .all)
+        guard endIds.count == 1, let end = endIds.first else {
+            throw ConfigError("the chat format's end of turn \(format.endOfTurn) is not one token of this tokenizer")
         }
+        self.format = format
         self.model = model
         self.tokenizer = tokenizer
         self.system = system
@@ -40,16 +44,15 @@ public final class ChatSession {
     public func reset() { history = [] }
 
     /// The prompt for the next reply: the system prompt, the history, `user`, and the assistant's opening.
-    func prompt(_ user: String) -> [Int] {
+    func prompt(_ user: String) throws -> [Int] {
         let turns = (system.map { [ChatMessage(role: "system", content: $0)] } ?? []) + history + [ChatMessage(role: "user", content: user)]
-        let text = turns.map { "<|im_start|>\($0.role)\n\($0.content)<|im_end|>\n" }.joined() + "<|im_start|>assistant\n"
-        return tokenizer.encode(text, allowedSpecial: .all)
+        return tokenizer.encode(try format.render(turns, generationPrompt: true), allowedSpecial: .all)
     }
 
     /// The model's reply to `user` (at most `maxTokens` tokens), each piece of text passed to `stream` as it is decoded.
     @discardableResult
-    public func reply(to user: String, maxTokens: Int, stream: @escaping (String) -> Void = { _ in }) -> String {
-        let ids = prompt(user)
+    public func reply(to user: String, maxTokens: Int, stream: @escaping (String) -> Void = { _ in }) throws -> String {
+        let ids = try prompt(user)
         let end = self.end, tokenizer = self.tokenizer
         var generated: [Int] = [], printed = ""
         model.eval()

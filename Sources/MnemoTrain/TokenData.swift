@@ -114,12 +114,30 @@ public struct TokenData {
                          tokenizer: tokenizer, tokenizerSpec: config.tokenizer)
     }
 
-    /// Chat or instruction data (ChatRows) in ChatML; the tokenizer must have <|im_start|> and <|im_end|>.
+    /// The chat format a run names: the built-in ChatML (the tokenizer must have <|im_start|> and <|im_end|>), the
+    /// tokenizer folder's tokenizer_config.json ("tokenizer"), or a tokenizer_config.json by path.
+    public static func chatFormat(_ name: String, tokenizerSpec: String, tokenizer: any Tokenizer) throws -> ChatFormat {
+        switch name {
+        case "chatml":
+            guard tokenizer.specialTokens["<|im_start|>"] != nil, tokenizer.specialTokens["<|im_end|>"] != nil else {
+                throw ConfigError("chat_template = \"chatml\" needs a tokenizer with the special tokens <|im_start|> and <|im_end|> (MiniMind's has them); or name the tokenizer's own template: chat_template = \"tokenizer\"")
+            }
+            return .chatML
+        case "tokenizer":
+            let spec = try? TokenizerSpec(parsing: tokenizerSpec)
+            guard case .huggingFace(let path)? = spec else {
+                throw ConfigError("chat_template = \"tokenizer\" reads the tokenizer_config.json beside an hf:…/tokenizer.json tokenizer; this run's tokenizer is \(tokenizerSpec)")
+            }
+            return try chatFormat((path as NSString).deletingLastPathComponent + "/tokenizer_config.json", tokenizerSpec: tokenizerSpec, tokenizer: tokenizer)
+        default:
+            do { return try ChatFormat.tokenizerConfig(name) } catch { throw ConfigError("chat_template: \(error)") }
+        }
+    }
+
+    /// Chat or instruction data (ChatRows) rendered by the run's chat format.
     static func loadChat(config: TrainConfig) throws -> TokenData {
         let tokenizer = try tokenizer(spec: config.tokenizer)
-        guard let start = tokenizer.specialTokens["<|im_start|>"], let end = tokenizer.specialTokens["<|im_end|>"] else {
-            throw ConfigError("data_layout = \"chat\" renders ChatML: the tokenizer needs the special tokens <|im_start|> and <|im_end|> (MiniMind's has them, e.g. tokenizer = \"hf:…/tokenizer.json\")")
-        }
+        let format = try chatFormat(config.chatTemplate, tokenizerSpec: config.tokenizer, tokenizer: tokenizer)
         let conversations: [[ChatMessage]]
         do { conversations = try ChatRows.read(config.data) } catch { throw ConfigError("data: \(error)") }
         let valCount = TrainValSplit.valCount(of: conversations.count, valFraction: config.valFraction)
@@ -127,10 +145,11 @@ public struct TokenData {
             throw ConfigError("data: \(config.data) has \(conversations.count) conversation(s); with val_fraction \(config.valFraction) SFT needs at least one to train on and one to validate")
         }
         let pad = tokenizer.specialTokens[config.padToken] ?? 0, length = config.blockSize + 1
-        func rows(_ part: [[ChatMessage]]) -> ChatRows {
-            ChatRows(part, rowLength: length, start: start, end: end, pad: pad) { tokenizer.encode($0) }
+        func rows(_ part: [[ChatMessage]]) throws -> ChatRows {
+            do { return try ChatRows(part, format: format, rowLength: length, pad: pad) { tokenizer.encode($0, allowedSpecial: .all) } }
+            catch { throw ConfigError("data: \(config.data): \(error)") }
         }
-        return TokenData(train: rows(Array(conversations.dropLast(valCount))), val: rows(Array(conversations.suffix(valCount))),
+        return TokenData(train: try rows(Array(conversations.dropLast(valCount))), val: try rows(Array(conversations.suffix(valCount))),
                          tokenizer: tokenizer, tokenizerSpec: config.tokenizer)
     }
 

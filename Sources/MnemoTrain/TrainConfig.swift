@@ -85,6 +85,8 @@ public struct TrainConfig: Sendable, Equatable {
                                             // gradients); evaluation and the logged train_loss stay plain cross-entropy
     public var paramGroups = ""             // "NAME:lr=…,wd=…,clip=…; …" (ParameterGroupRules.swift): own lr, decay, clipping
     public var emaDecay = 0.0               // > 0: parameter EMA (0.999), evaluation and samples on the averaged weights
+    public var chatTemplate = "chatml"      // data_layout = chat: chatml (built in) | tokenizer (the tokenizer folder's
+                                            // tokenizer_config.json) | a path to a tokenizer_config.json
     public var objective = ObjectiveKind.nextToken  // next_token | dpo (with data_layout = "preference")
     public var dpoBeta = 0.1                // DPO's β: how far from the reference the policy may move
     public var hooks: [String] = []         // hooks by name (HookRegistry): ["grad_norm:wte", "weight_norm:lm_head"]
@@ -154,7 +156,7 @@ extension TrainConfig {
         .strings("orthogonal_skip", \.orthogonalSkip).frozen, .bool("orthogonal_skip_1d", \.orthogonalSkip1D).frozen,
         .double("label_smoothing", \.labelSmoothing, .fraction), .string("param_groups", \.paramGroups),
         .double("ema_decay", \.emaDecay, SettingRange.fraction.zero(means: "no EMA")),
-        .strings("hooks", \.hooks), .choice("objective", \.objective).frozen, .double("dpo_beta", \.dpoBeta, .positive),
+        .strings("hooks", \.hooks), .choice("objective", \.objective).frozen, .string("chat_template", \.chatTemplate).frozen, .double("dpo_beta", \.dpoBeta, .positive),
         .int("lora_rank", \.loraRank, SettingRange.nonNegative.atMost(65_536)).frozen, .double("lora_alpha", \.loraAlpha, .positive).frozen,
         .double("lora_dropout", \.loraDropout, .fraction), .strings("lora_targets", \.loraTargets).frozen,
         .int("stability_interval", \.stabilityInterval, .nonNegative), .int("stability_window", \.stabilityWindow, .positive),

@@ -13,6 +13,8 @@ struct Chat: ParsableCommand {
 
     @Argument(help: "Run folder, or a Hugging Face model folder with a ChatML tokenizer.") var runFolder: String
     @Option(help: "System prompt.") var system: String?
+    @Option(help: "chatml (built in), tokenizer (the tokenizer_config.json beside the folder's tokenizer.json), or a path to a tokenizer_config.json (default: the run's chat_template; a Hugging Face folder's own template when it has one).")
+    var template: String?
     @Option(help: "Tokens per reply at most.") var tokens = 256
     @Option(help: "1.0 = no change, < 1.0 = less random.") var temperature = 0.7
     @Option(help: "Keep only the k most likely tokens (0 = all).") var topK = 0
@@ -29,7 +31,10 @@ struct Chat: ParsableCommand {
                                           repetitionPenalty: repetitionPenalty)
             let problems = options.problems()
             guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
-            let session = try ChatSession(model: loaded.model, tokenizer: loaded.tokenizer, system: system, sampling: options,
+            let folderConfig = "\(runFolder)/tokenizer_config.json"
+            let name = template ?? (FileManager.default.fileExists(atPath: folderConfig) ? folderConfig : loaded.config.chatTemplate)
+            let format = try TokenData.chatFormat(name, tokenizerSpec: loaded.config.tokenizer, tokenizer: loaded.tokenizer)
+            let session = try ChatSession(model: loaded.model, tokenizer: loaded.tokenizer, format: format, system: system, sampling: options,
                                           device: loaded.device, generator: Generator(seed: seed, device: loaded.device),
                                           probabilities: probabilities(loaded.lossKind))
             print("mnemo chat: \(runFolder) — type a message; /reset starts over, /quit leaves")
@@ -40,7 +45,7 @@ struct Chat: ParsableCommand {
                 if text.isEmpty { continue }
                 if text == "/quit" { break }
                 if text == "/reset" { session.reset(); print("(history cleared)"); continue }
-                session.reply(to: text, maxTokens: tokens) { FileHandle.standardOutput.write(Data($0.utf8)) }
+                try session.reply(to: text, maxTokens: tokens) { FileHandle.standardOutput.write(Data($0.utf8)) }
                 print("")
             }
         } catch let error as ValidationError {

@@ -13,22 +13,40 @@ import Testing
 
     @Test func rowsAreChatMLAndOnlyAssistantTurnsAreLearned() throws {
         let tokenizer = try TokenData.tokenizer(spec: "hf:\(tokenizerPath)")
-        let start = tokenizer.specialTokens["<|im_start|>"]!, end = tokenizer.specialTokens["<|im_end|>"]!
+        let end = tokenizer.specialTokens["<|im_end|>"]!
         let messages = [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "2+3?"),
                         ChatMessage(role: "assistant", content: "5"), ChatMessage(role: "user", content: "and 4+4?"),
                         ChatMessage(role: "assistant", content: "8")]
         let text = messages.map { "<|im_start|>\($0.role)\n\($0.content)<|im_end|>\n" }.joined()
         let expected = tokenizer.encode(text, allowedSpecial: .all)
-        let rows = ChatRows([messages], rowLength: expected.count + 4, start: start, end: end, pad: 0) { tokenizer.encode($0) }
+        let rows = try ChatRows([messages], format: .chatML, rowLength: expected.count + 4, pad: 0) { tokenizer.encode($0, allowedSpecial: .all) }
         let batch = rows.batch([0], device: .cpu)
         let x = batch.inputs.toArray(Int64.self).map(Int.init), y = batch.targets.toArray(Int64.self).map(Int.init)
         #expect(Array(x.prefix(expected.count)) == expected, "the row is the ChatML text's ids")
         // the learned targets, in order: each assistant answer's ids and its <|im_end|>
         let learned = y.filter { $0 != -1 }
-        #expect(learned == tokenizer.encode("5") + [end] + tokenizer.encode("8") + [end])
+        let newline = tokenizer.encode("\n")
+        #expect(learned == tokenizer.encode("5") + [end] + newline + tokenizer.encode("8") + [end] + newline)
         #expect(batch.targetCount == learned.count && rows.truncated == 0)
-        let cut = ChatRows([messages], rowLength: 10, start: start, end: end, pad: 0) { tokenizer.encode($0) }
+        let cut = try ChatRows([messages], format: .chatML, rowLength: 10, pad: 0) { tokenizer.encode($0, allowedSpecial: .all) }
         #expect(cut.truncated == 1 && cut.note!.contains("1 cut at 10 tokens"))
+    }
+
+    @Test func theTokenizersOwnTemplateDecidesTheRowsAndTheLearnedReplies() throws {
+        let tokenizer = try TokenData.tokenizer(spec: "hf:\(tokenizerPath)")
+        let format = try TokenData.chatFormat("tokenizer", tokenizerSpec: "hf:\(tokenizerPath)", tokenizer: tokenizer)
+        let messages = [ChatMessage(role: "user", content: "2+3?"), ChatMessage(role: "assistant", content: "5"),
+                        ChatMessage(role: "user", content: "and 4+4?"), ChatMessage(role: "assistant", content: "8")]
+        let text = try format.render(messages, generationPrompt: false)
+        #expect(text.contains("<think>\n\n</think>\n\n5<|im_end|>"), "MiniMind's template: \(text)")
+        let expected = tokenizer.encode(text, allowedSpecial: .all)
+        let rows = try ChatRows([messages], format: format, rowLength: expected.count + 1, pad: 0) { tokenizer.encode($0, allowedSpecial: .all) }
+        let batch = rows.batch([0], device: .cpu)
+        #expect(batch.inputs.toArray(Int64.self).map(Int.init) == expected, "the row is the template's text")
+        let learned = batch.targets.toArray(Int64.self).filter { $0 != -1 }.map(Int.init)
+        #expect(tokenizer.decode(learned) == "5<|im_end|>\n8<|im_end|>\n")
+        // a chat with the same template stops at its eos (<|im_end|>)
+        #expect(format.endOfTurn == "<|im_end|>")
     }
 
     @Test func alpacaAndConversationLinesAreReadAndBadLinesNamed() throws {
@@ -81,9 +99,9 @@ import Testing
         // the trained model answers in a chat, greedily, and stops at its <|im_end|>
         let session = try ChatSession(model: trainer.model, tokenizer: trainer.data.tokenizer, sampling: .greedy)
         var streamed = ""
-        let answer = session.reply(to: "color 2?", maxTokens: 8) { streamed += $0 }
+        let answer = try session.reply(to: "color 2?", maxTokens: 8) { streamed += $0 }
         #expect(answer == "blue" && streamed == "blue", "answer \(answer)")
-        #expect(session.reply(to: "color 3?", maxTokens: 8) == "gold" && session.history.count == 4)
+        #expect(try session.reply(to: "color 3?", maxTokens: 8) == "gold" && session.history.count == 4)
         session.reset()
         #expect(session.history.isEmpty)
     }

@@ -114,7 +114,7 @@ import TorchNN
         #expect(Set(TrainConfig.frozenOnResume) == ["data", "tokenizer", "val_fraction", "data_seed", "data_layout", "bos_token",
                                                     "eos_token", "pad_token", "model", "init_from", "loss", "optimizer",
                                                     "orthogonal", "orthogonal_skip", "orthogonal_skip_1d", "seed", "device",
-                                                    "lora_rank", "lora_alpha", "lora_targets", "objective"])
+                                                    "lora_rank", "lora_alpha", "lora_targets", "objective", "chat_template"])
     }
 }
 
