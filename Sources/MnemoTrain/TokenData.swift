@@ -100,17 +100,22 @@ public struct TokenData {
     static func loadPreferencePairs(config: TrainConfig) throws -> TokenData {
         guard let raw = FileManager.default.contents(atPath: config.data) else { throw ConfigError("data: cannot read \(config.data)") }
         let tokenizer = try makeTokenizer(spec: config.tokenizer, corpus: String(decoding: raw, as: UTF8.self))
+        // messages pairs are rendered by the run's chat format (when the tokenizer can take it)
+        let format = try? chatFormat(config.chatTemplate, tokenizerSpec: config.tokenizer, tokenizer: tokenizer)
+        let end = tokenizer.endOfText ?? tokenizer.specialTokens[config.eosToken]
         let pairs: [(prompt: [Int], chosen: [Int], rejected: [Int])]
-        do { pairs = try PreferencePairs.read(config.data) { tokenizer.encode($0) } } catch { throw ConfigError("data: \(error)") }
+        do {
+            pairs = try PreferencePairs.read(config.data, format: format, endOfText: end, encode: { tokenizer.encode($0) },
+                                             encodeRendered: { tokenizer.encode($0, allowedSpecial: .all) })
+        } catch { throw ConfigError("data: \(error)") }
         let valCount = TrainValSplit.valCount(of: pairs.count, valFraction: config.valFraction)
         guard valCount >= 1 && valCount < pairs.count else {
             throw ConfigError("data: \(config.data) has \(pairs.count) pair(s); with val_fraction \(config.valFraction) DPO needs at least one to train on and one to validate")
         }
-        let end = tokenizer.endOfText ?? tokenizer.specialTokens[config.eosToken]
         let pad = tokenizer.specialTokens[config.padToken] ?? 0
         let length = config.blockSize + 1
-        return TokenData(train: PreferencePairs(Array(pairs.dropLast(valCount)), rowLength: length, endOfText: end, pad: pad),
-                         val: PreferencePairs(Array(pairs.suffix(valCount)), rowLength: length, endOfText: end, pad: pad),
+        return TokenData(train: PreferencePairs(Array(pairs.dropLast(valCount)), rowLength: length, pad: pad),
+                         val: PreferencePairs(Array(pairs.suffix(valCount)), rowLength: length, pad: pad),
                          tokenizer: tokenizer, tokenizerSpec: config.tokenizer)
     }
 

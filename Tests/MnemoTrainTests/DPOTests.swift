@@ -18,6 +18,25 @@ final class FixedLogits: Module, LanguageModel {
 }
 
 @Suite(.serialized) struct DPOTests {
+    @Test func messagesPairsAreRenderedByTheChatFormat() throws {
+        let dir = try temporaryFolder("dpo-messages")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tokenizer = try TokenData.tokenizer(spec: "hf:\(sharedDataPath("minimind/tokenizer.json"))")
+        try """
+            {"chosen": [{"role": "user", "content": "1+1="}, {"role": "assistant", "content": "2"}], "rejected": [{"role": "user", "content": "1+1="}, {"role": "assistant", "content": "3"}]}
+            {"prompt": [{"role": "user", "content": "2+2="}], "chosen": [{"role": "assistant", "content": "4"}], "rejected": [{"role": "assistant", "content": "5"}]}
+            """.write(toFile: "\(dir)/pairs.jsonl", atomically: true, encoding: .utf8)
+        let pairs = try PreferencePairs.read("\(dir)/pairs.jsonl", format: .chatML, endOfText: nil, encode: { tokenizer.encode($0) },
+                                             encodeRendered: { tokenizer.encode($0, allowedSpecial: .all) })
+        #expect(pairs.count == 2)
+        #expect(tokenizer.decode(pairs[0].prompt) == "<|im_start|>user\n1+1=<|im_end|>\n<|im_start|>assistant\n")
+        #expect(tokenizer.decode(pairs[0].chosen) == "2<|im_end|>\n" && tokenizer.decode(pairs[1].rejected) == "5<|im_end|>\n")
+        try "{\"chosen\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", \"content\": \"b\"}], \"rejected\": [{\"role\": \"user\", \"content\": \"other\"}, {\"role\": \"assistant\", \"content\": \"c\"}]}"
+            .write(toFile: "\(dir)/bad.jsonl", atomically: true, encoding: .utf8)
+        #expect { _ = try PreferencePairs.read("\(dir)/bad.jsonl", format: .chatML, endOfText: nil, encode: { tokenizer.encode($0) },
+                                               encodeRendered: { tokenizer.encode($0) }) } throws: { "\($0)".contains("line 1: chosen and rejected must be the same conversation") }
+    }
+
     @Test func theLossRewardsAndGradientsEqualTrls() throws {
         let url = try #require(Bundle.module.url(forResource: "dpo", withExtension: "safetensors", subdirectory: "Fixtures"))
         let f = try SafeTensorsIO.load(url.path)
@@ -61,12 +80,12 @@ final class FixedLogits: Module, LanguageModel {
         let late = training.suffix(10).compactMap { $0["rewards/accuracies"] as? Double }
         #expect(late.reduce(0, +) / Double(late.count) > 0.8, "the chosen answers are preferred: \(late)")
         #expect(runs.val! < log(2.0), "the val pairs too")
-        // a chat-format line is refused with its line number, before training
-        try "{\"prompt\": \"1+1=\", \"chosen\": [{\"role\": \"assistant\", \"content\": \"2\"}], \"rejected\": \"3\"}"
+        // a messages pair needs a chat format this character tokenizer cannot give: refused with its line, before training
+        try "{\"chosen\": [{\"role\": \"user\", \"content\": \"1+1=\"}, {\"role\": \"assistant\", \"content\": \"2\"}], \"rejected\": [{\"role\": \"user\", \"content\": \"1+1=\"}, {\"role\": \"assistant\", \"content\": \"3\"}]}"
             .write(toFile: "\(dir)/bad.jsonl", atomically: true, encoding: .utf8)
         var bad = c
         bad.data = "\(dir)/bad.jsonl"
-        #expect { _ = try Trainer(config: bad, runDirectory: "\(dir)/bad") } throws: { "\($0)".contains("line 1") && "\($0)".contains("chat template") }
+        #expect { _ = try Trainer(config: bad, runDirectory: "\(dir)/bad") } throws: { "\($0)".contains("line 1") && "\($0)".contains("chat format") }
         var mismatched = tinyConfig(data: "\(dir)/pairs.jsonl")
         try mismatched.apply(override: "objective=dpo")
         #expect(mismatched.problems().contains { $0.contains("go together") })
