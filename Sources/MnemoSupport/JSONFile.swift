@@ -33,15 +33,7 @@ extension JSONParser {
     public static func parseFile(_ raw: UnsafeRawBufferPointer, options: Options) throws(JSONFileError) -> JSONValue {
         let start = raw.count >= 3 && raw[0] == 0xEF && raw[1] == 0xBB && raw[2] == 0xBF ? 3 : 0
         let body = UnsafeRawBufferPointer(rebasing: raw[start...])
-        func located(_ offset: Int) -> (line: Int, column: Int) {
-            var line = 1
-            var lineStart = 0
-            for i in 0..<min(offset, raw.count) where raw[i] == UInt8(ascii: "\n") {
-                line += 1
-                lineStart = i + 1
-            }
-            return (line, offset - lineStart + 1)
-        }
+        func located(_ offset: Int) -> (line: Int, column: Int) { lineAndColumn(of: offset, in: raw) }
         if let bad = firstInvalidUTF8(body) {
             let (line, column) = located(start + bad)
             throw JSONFileError(message: "is not UTF-8 text (byte 0x\(String(body[bad], radix: 16)) at line \(line), column \(column))",
@@ -58,36 +50,5 @@ extension JSONParser {
             throw JSONFileError(message: "is not valid JSON at line \(line), column \(column): \(error.message)\(cut)",
                                 syntax: error, line: line, column: column)
         }
-    }
-
-    /// Offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
-    /// surrogates, nothing above U+10FFFF), or nil.
-    private static func firstInvalidUTF8(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        var i = 0
-        let count = bytes.count
-        while i < count {
-            let lead = bytes[i]
-            if lead < 0x80 {
-                i += 1
-                continue
-            }
-            let length: Int
-            var low: UInt8 = 0x80  // the allowed range of the second byte
-            var high: UInt8 = 0xBF
-            switch lead {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; low = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; high = 0x9F
-            case 0xF0: length = 4; low = 0x90
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; high = 0x8F
-            default: return i
-            }
-            guard i + length <= count, bytes[i + 1] >= low, bytes[i + 1] <= high else { return i }
-            for k in 2..<length where bytes[i + k] & 0xC0 != 0x80 { return i }
-            i += length
-        }
-        return nil
     }
 }

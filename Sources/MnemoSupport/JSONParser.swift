@@ -114,14 +114,19 @@ public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
 
     /// 1-based line and column (in bytes) of `offset` within `bytes`.
     public func location(in bytes: [UInt8]) -> (line: Int, column: Int) {
-        var line = 1
-        var lineStart = 0
-        for i in 0..<min(offset, bytes.count) where bytes[i] == UInt8(ascii: "\n") {
-            line += 1
-            lineStart = i + 1
-        }
-        return (line, offset - lineStart + 1)
+        bytes.withUnsafeBytes { lineAndColumn(of: offset, in: $0) }
     }
+}
+
+/// 1-based line and column (in bytes) of `offset` within `bytes`.
+public func lineAndColumn(of offset: Int, in bytes: UnsafeRawBufferPointer) -> (line: Int, column: Int) {
+    var line = 1
+    var lineStart = 0
+    for i in 0..<min(offset, bytes.count) where bytes[i] == UInt8(ascii: "\n") {
+        line += 1
+        lineStart = i + 1
+    }
+    return (line, offset - lineStart + 1)
 }
 
 /// Parses one JSON document from UTF-8 bytes. Surrounding whitespace is allowed; anything else after the value

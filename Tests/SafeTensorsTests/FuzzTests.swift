@@ -2,6 +2,7 @@
 // hand-written UTF-8 check agrees with the standard library's on random byte strings.
 
 import Foundation
+import MnemoSupport
 import Testing
 @testable import SafeTensors
 
