@@ -268,7 +268,8 @@ struct JinjaRenderer {
         }
     }
 
-    /// jinja2's tojson as transformers sets it up: json.dumps(ensure_ascii=False), keys in their order.
+    /// jinja2's tojson as transformers sets it up: json.dumps(ensure_ascii=False), keys in their order (strings by
+    /// MnemoSupport's jsonQuoted, which writes what json.dumps writes).
     func tojson(_ value: JinjaValue) -> String {
         switch value {
         case .undefined, .none: return "null"
@@ -280,22 +281,6 @@ struct JinjaRenderer {
         case .dict(let d): return "{" + d.map { jsonQuoted($0.key) + ": " + tojson($0.value) }.joined(separator: ", ") + "}"
         case .namespace: return "null"
         }
-    }
-
-    func jsonQuoted(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if c.value < 0x20 { out += String(format: "\\u%04x", c.value) } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out + "\""
     }
 
     func test(_ value: JinjaValue, _ name: String, _ offset: Int) throws -> Bool {
