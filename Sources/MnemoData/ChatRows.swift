@@ -16,7 +16,7 @@ public struct ChatMessage: Sendable, Equatable {
     public init(role: String, content: String) { self.role = role; self.content = content }
 }
 
-public struct ChatRows: BatchSource, Sendable {
+public struct ChatRows: RowBatchSource, Sendable {
     let rows: [[Int32]]
     let trained: [[Bool]]      // per row: whether token i + 1 is a target (an assistant token)
     public let rowLength: Int
@@ -116,17 +116,6 @@ public struct ChatRows: BatchSource, Sendable {
         }
         return Batch(inputs: Tensor(x, shape: [indices.count, t], device: device),
                      targets: Tensor(y, shape: [indices.count, t], device: device), knownTargetCount: counted)
-    }
-
-    public func randomBatch(size: Int, generator: Generator, device: Device, rank: Int, ranks: Int) -> Batch {
-        let picks = Tensor.randint(0, rows.count, [size * ranks], generator: generator).toArray(Int64.self)
-            .map { Int($0) }[(rank * size)..<((rank + 1) * size)]
-        return batch(Array(picks), device: device)
-    }
-
-    public func evaluationBatches(size: Int, device: Device, rank: Int, ranks: Int) -> AnySequence<Batch> {
-        let starts = stride(from: 0, to: rows.count, by: size).enumerated().filter { $0.offset % ranks == rank }.map(\.element)
-        return AnySequence(starts.lazy.map { batch(Array($0..<Swift.min($0 + size, rows.count)), device: device) })
     }
 
     public func problem(split: String) -> String? {

@@ -4,7 +4,7 @@
 import Torch
 
 /// Fixed-length rows of token ids (rows × (T + 1)), padding marked by `pad`.
-public struct PaddedDocumentRows: BatchSource, Sendable {
+public struct PaddedDocumentRows: RowBatchSource, Sendable {
     public let ids: [Int32]
     public let rowLength: Int      // T + 1
     public let pad: Int
@@ -40,18 +40,6 @@ public struct PaddedDocumentRows: BatchSource, Sendable {
         return Batch(inputs: Tensor(x, shape: [indices.count, t], device: device),
                      targets: Tensor(y, shape: [indices.count, t], device: device),
                      knownTargetCount: y.lazy.filter { $0 != -1 }.count)
-    }
-
-    /// B random rows (one randint draw over all ranks' rows).
-    public func randomBatch(size: Int, generator: Generator, device: Device, rank: Int, ranks: Int) -> Batch {
-        let picks = Tensor.randint(0, rows, [size * ranks], generator: generator).toArray(Int64.self)
-            .map { Int($0) }[(rank * size)..<((rank + 1) * size)]
-        return batch(Array(picks), device: device)
-    }
-
-    public func evaluationBatches(size: Int, device: Device, rank: Int, ranks: Int) -> AnySequence<Batch> {
-        let starts = stride(from: 0, to: rows, by: size).enumerated().filter { $0.offset % ranks == rank }.map(\.element)
-        return AnySequence(starts.lazy.map { batch(Array($0..<Swift.min($0 + size, rows)), device: device) })
     }
 
     public func problem(split: String) -> String? {

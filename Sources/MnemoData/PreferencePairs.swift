@@ -14,7 +14,7 @@ import Foundation
 import MnemoSupport
 import Torch
 
-public struct PreferencePairs: BatchSource, Sendable {
+public struct PreferencePairs: RowBatchSource, Sendable {
     /// Per pair: the chosen row and the rejected row (T + 1 ids each) and where the response starts in each.
     let chosen: [[Int32]], rejected: [[Int32]]
     let chosenStart: [Int], rejectedStart: [Int]
@@ -137,17 +137,6 @@ public struct PreferencePairs: BatchSource, Sendable {
         let rows = 2 * indices.count
         return Batch(inputs: Tensor(x, shape: [rows, t], device: device), targets: Tensor(y, shape: [rows, t], device: device),
                      knownTargetCount: counted)
-    }
-
-    public func randomBatch(size: Int, generator: Generator, device: Device, rank: Int, ranks: Int) -> Batch {
-        let picks = Tensor.randint(0, chosen.count, [size * ranks], generator: generator).toArray(Int64.self)
-            .map { Int($0) }[(rank * size)..<((rank + 1) * size)]
-        return batch(Array(picks), device: device)
-    }
-
-    public func evaluationBatches(size: Int, device: Device, rank: Int, ranks: Int) -> AnySequence<Batch> {
-        let starts = stride(from: 0, to: chosen.count, by: size).enumerated().filter { $0.offset % ranks == rank }.map(\.element)
-        return AnySequence(starts.lazy.map { batch(Array($0..<Swift.min($0 + size, chosen.count)), device: device) })
     }
 
     public func problem(split: String) -> String? {
