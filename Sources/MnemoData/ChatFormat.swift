@@ -11,7 +11,7 @@ import MnemoSupport
 public struct ChatFormat: Sendable {
     enum Kind: Sendable {
         case chatML
-        case template(String)   // the Jinja source (re-parsed where it is rendered: values are not Sendable)
+        case template(JinjaTemplate)   // parsed once
     }
     let kind: Kind
     /// The template's bos_token and eos_token strings (ChatML: <|im_start|> and <|im_end|>).
@@ -37,8 +37,9 @@ public struct ChatFormat: Sendable {
         guard let eos = token("eos_token") else {
             throw TokenDataError(.invalidOption, file: path, "has no eos_token: generation would not know where a turn ends", hint: nil)
         }
-        do { _ = try JinjaTemplate(source) } catch { throw TokenDataError(.invalidOption, file: path, "\(error)", hint: nil) }
-        return ChatFormat(kind: .template(source), bos: token("bos_token") ?? "", eos: eos)
+        let template: JinjaTemplate
+        do { template = try JinjaTemplate(source) } catch { throw TokenDataError(.invalidOption, file: path, "\(error)", hint: nil) }
+        return ChatFormat(kind: .template(template), bos: token("bos_token") ?? "", eos: eos)
     }
 
     /// The text of `messages`, with the assistant's opening when `generationPrompt`.
@@ -47,9 +48,9 @@ public struct ChatFormat: Sendable {
         case .chatML:
             return messages.map { "<|im_start|>\($0.role)\n\($0.content)<|im_end|>\n" }.joined()
                 + (generationPrompt ? "<|im_start|>assistant\n" : "")
-        case .template(let source):
+        case .template(let template):
             let messagesValue = JinjaValue.list(messages.map { .dict([("role", .string($0.role)), ("content", .string($0.content))]) })
-            return try JinjaTemplate(source).render(["messages": messagesValue, "add_generation_prompt": .bool(generationPrompt),
+            return try template.render(["messages": messagesValue, "add_generation_prompt": .bool(generationPrompt),
                                                      "bos_token": .string(bos), "eos_token": .string(eos), "tools": .none])
         }
     }

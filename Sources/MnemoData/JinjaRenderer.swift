@@ -4,7 +4,8 @@
 import Foundation
 import MnemoSupport
 
-public struct JinjaTemplate {
+/// Immutable once parsed (its literals are plain values; namespaces exist only while rendering), so it may be shared.
+public struct JinjaTemplate: @unchecked Sendable {
     let source: String
     let nodes: [JinjaNode]
 
