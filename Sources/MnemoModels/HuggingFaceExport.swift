@@ -86,8 +86,7 @@ public enum HuggingFaceExport {
         ]
         if !c.qkvBias { config["attention_bias"] = false; config["mlp_bias"] = false }
         let d = c.headDim
-        // rotate-half row order of one head's interleaved rows: new row i ← old 2i, new row D/2 + i ← old 2i + 1
-        let order = Tensor((0..<d).map { Int64($0 < d / 2 ? 2 * $0 : 2 * ($0 - d / 2) + 1) })
+        let order = rotateHalfOrder(headDim: d)
         func toRotateHalf(_ t: Tensor, heads: Int) -> Tensor {
             guard c.ropeLayout == .interleaved else { return t }
             let rest = Array(t.shape.dropFirst())
@@ -104,6 +103,11 @@ public enum HuggingFaceExport {
             else { out[name] = t.contiguous() }
         }
         return (config, out)
+    }
+
+    /// The rotate-half row order of one head's interleaved rows: new row i ← old 2i, new row D/2 + i ← old 2i + 1.
+    public static func rotateHalfOrder(headDim d: Int) -> Tensor {
+        Tensor((0..<d).map { Int64($0 < d / 2 ? 2 * $0 : 2 * ($0 - d / 2) + 1) })
     }
 
     /// transformers' rope_parameters of a MiniMind configuration (its RoPE scaling, when it has one).

@@ -29,8 +29,7 @@ public enum PEFTAdapter {
     /// Row order that turns one head's interleaved q/k rows into rotate-half rows (nil when the model needs none).
     static func rotateHalfOrder(_ model: Module) -> (order: Tensor, headDim: Int)? {
         guard let mini = model as? MiniMind, mini.config.ropeLayout == .interleaved else { return nil }
-        let d = mini.config.headDim
-        return (Tensor((0..<d).map { Int64($0 < d / 2 ? 2 * $0 : 2 * ($0 - d / 2) + 1) }), d)
+        return (HuggingFaceExport.rotateHalfOrder(headDim: mini.config.headDim), mini.config.headDim)
     }
 
     /// Writes the model's adapters into `folder` (created). `baseModel` names the base for peft (its folder or hub id).
