@@ -53,21 +53,19 @@ public final class ChatSession {
     @discardableResult
     public func reply(to user: String, maxTokens: Int, stream: @escaping (String) -> Void = { _ in }) throws -> String {
         let ids = try prompt(user)
-        let end = self.end, tokenizer = self.tokenizer
-        var generated: [Int] = [], printed = ""
+        let end = self.end
+        var decoder = StreamingDecoder(tokenizer)
         model.eval()
         _ = model.generate(Tensor(ids.map(Int64.init), shape: [1, ids.count], device: device), maxNewTokens: maxTokens,
                            sampling: sampling, generator: generator, probabilities: probabilities, onToken: { next in
             let id = Int(next.toArray(Int64.self)[0])
             guard id != end else { return }
-            generated.append(id)
-            let text = tokenizer.decode(generated)
-            guard !text.hasSuffix("\u{FFFD}"), text.hasPrefix(printed) else { return }   // a character still incomplete
-            stream(String(text.dropFirst(printed.count)))
-            printed = text
+            let piece = decoder.add(id)
+            if !piece.isEmpty { stream(piece) }
         })
-        let answer = tokenizer.decode(generated)
-        if answer.hasPrefix(printed) && answer.count > printed.count { stream(String(answer.dropFirst(printed.count))) }
+        let rest = decoder.finish()
+        if !rest.isEmpty { stream(rest) }
+        let answer = decoder.text
         history += [ChatMessage(role: "user", content: user), ChatMessage(role: "assistant", content: answer)]
         return answer
     }

@@ -2,6 +2,7 @@
 // transformers' sampling: temperature, top-k, top-p, repetition penalty, stop at the end of sequence), streamed.
 import ArgumentParser
 import Foundation
+import MnemoData
 import MnemoModels
 import MnemoTrain
 import Torch
@@ -49,19 +50,14 @@ struct Sample: ParsableCommand {
                 // the prompt, then each token as it comes (text is printed once its bytes decode)
                 let prompt = loaded.tokenizer.decode(ids)
                 FileHandle.standardOutput.write(Data(prompt.utf8))
-                var generated: [Int] = [], printed = ""
+                var decoder = StreamingDecoder(loaded.tokenizer)
                 // probabilities from the run's loss kind: a StableMax-trained run samples from StableMax
                 _ = loaded.model.generate(Tensor(ids.map(Int64.init), shape: [1, ids.count], device: loaded.device),
                                           maxNewTokens: tokens, sampling: options, generator: generator,
                                           probabilities: probabilities(loaded.lossKind)) { next in
-                    generated.append(Int(next.toArray(Int64.self)[0]))
-                    let text = loaded.tokenizer.decode(generated)
-                    guard !text.hasSuffix("\u{FFFD}"), text.hasPrefix(printed) else { return }   // a character still incomplete
-                    FileHandle.standardOutput.write(Data(text.dropFirst(printed.count).utf8))
-                    printed = text
+                    FileHandle.standardOutput.write(Data(decoder.add(Int(next.toArray(Int64.self)[0])).utf8))
                 }
-                let rest = loaded.tokenizer.decode(generated)
-                if rest.hasPrefix(printed) { FileHandle.standardOutput.write(Data(rest.dropFirst(printed.count).utf8)) }
+                FileHandle.standardOutput.write(Data(decoder.finish().utf8))
                 print("")
                 if i < samples - 1 { print("---------------") }
             }
