@@ -162,7 +162,7 @@ public enum RunBuilder {
                                  resuming: Bool, primary: Bool = true) throws -> any Objective {
         switch config.objective {
         case .nextToken:
-            return NextTokenObjective(lossKind: config.lossKind, labelSmoothing: config.labelSmoothing)
+            return NextTokenObjective(lossKind: config.loss, labelSmoothing: config.labelSmoothing)
         case .dpo:
             let reference = try self.model(config.model, tokenizer: tokenizer)
             try adapt(reference, config: config)
@@ -176,7 +176,7 @@ public enum RunBuilder {
                 if primary { try SafeTensorsIO.save(start.mapValues { $0.to(.cpu) }, to: path) }
             }
             if let device = model.parameters().first?.device, device != .cpu { reference.to(device) }
-            return DPOObjective(reference: reference, beta: config.dpoBeta, lossKind: config.lossKind)
+            return DPOObjective(reference: reference, beta: config.dpoBeta, lossKind: config.loss)
         }
     }
 
@@ -187,10 +187,10 @@ public enum RunBuilder {
                              group: ProcessGroup?) throws -> [any TrainingHook] {
         var hooks: [any TrainingHook] = []
         if config.orthogonal {
-            hooks.append(OrthogonalGradientHook(skipSubstrings: config.orthogonalSkipList, skipOneDimensional: config.orthogonalSkip1D))
+            hooks.append(OrthogonalGradientHook(skipSubstrings: config.orthogonalSkip, skipOneDimensional: config.orthogonalSkip1D))
         }
         if let group { hooks.append(GradientSynchronizationHook(group: group)) }
-        hooks.append(SoftmaxCollapseHook(lossKind: config.lossKind))
+        hooks.append(SoftmaxCollapseHook(lossKind: config.loss))
         if let observer = model as? any OptimizerStepObserver { hooks.append(ModelUpdateHook(observer)) }
         if config.emaDecay > 0 { hooks.append(ParameterEMA(model: model, decay: config.emaDecay)) }
         hooks.append(StabilityHook(window: config.stabilityWindow, warmup: config.decayLR ? config.warmupIters : 0,

@@ -313,13 +313,6 @@ extension TrainConfig {
         return out
     }
 
-    /// The loss kind (softmax, StableMax, LogStableMax).
-    public var lossKind: LossKind { loss }
-    /// The forward's dtype.
-    public var computeDType: ComputeDType { dtype }
-    /// ⊥Grad's skip list.
-    public var orthogonalSkipList: [String] { orthogonalSkip }
-
     /// Problems that make the run impossible, as messages that say what to fix. Every number is range-checked
     /// here, so a bad setting stops before any work (and never reaches libtorch as a NaN or an overflow).
     public func problems() -> [String] {

@@ -183,7 +183,7 @@ public final class Trainer {
 
     /// The objective's losses on one batch, under bf16 autocast when dtype = bfloat16.
     func loss(_ batch: Batch, training: Bool = false) -> ObjectiveLoss {
-        config.computeDType == .bfloat16
+        config.dtype == .bfloat16
             ? withAutocast(device: device, dtype: .bfloat16) { objective.loss(model, on: batch, training: training) }
             : objective.loss(model, on: batch, training: training)
     }
@@ -254,7 +254,7 @@ public final class Trainer {
     /// What hooks see at `step`.
     func context(step: Int) -> StepContext {
         var context = StepContext(step: step, model: model, optimizer: optimizer, device: device)
-        context.dtype = config.computeDType
+        context.dtype = config.dtype
         context.rank = rank
         context.ranks = ranks
         context.evaluate = { [unowned self] in try self.evaluationLoss($0) }
