@@ -20,15 +20,15 @@ public struct OptimizerSetup {
 }
 
 public enum RunBuilder {
-    /// The settings as the run uses them: starting from a Hugging Face folder (GPT-2, Llama, Qwen2, MiniMind), its
-    /// config.json gives the model and its shape (the run's dropout kept), so the saved config.json describes the
-    /// model as it is; then every problem at once.
+    /// The settings as the run uses them: starting from a Hugging Face folder (GPT-2, Llama, Qwen2, MiniMind) or a
+    /// Mnemo run (InitFrom), that model and its shape replace the settings' (the run's dropout kept), so the saved
+    /// config.json describes the model as it is; then every problem at once.
     public static func settings(_ given: TrainConfig, resuming: Bool) throws -> TrainConfig {
         var config = given
         if !config.initFrom.isEmpty && !resuming {
             var dropout: Double? = nil
             if case .double(let d) = config.model.value("dropout") ?? .double(0) { dropout = d }
-            config.model = try HuggingFaceImport.spec(config.initFrom, dropout: dropout)
+            config.model = try InitFrom.spec(config.initFrom, dropout: dropout)
         }
         let problems = config.problems()
         guard problems.isEmpty else { throw ConfigError(problems.joined(separator: "\n")) }
@@ -70,10 +70,10 @@ public enum RunBuilder {
         }
     }
 
-    /// What a new run does to its model before the first step: a Hugging Face init_from's weights, and the documents a
+    /// What a new run does to its model before the first step: init_from's weights (InitFrom), and the documents a
     /// model asks for (DocumentFilledModel: the memory bank's rows), tokenized like the training text.
     public static func prepare(_ model: any LanguageModel, config: TrainConfig, tokenizer: any Tokenizer) throws {
-        if !config.initFrom.isEmpty { try HuggingFaceImport.loadWeights(config.initFrom, into: model) }
+        if !config.initFrom.isEmpty { try InitFrom.loadWeights(config.initFrom, into: model, tokenizer: tokenizer) }
         if let filled = model as? any DocumentFilledModel, let (setting, path) = filled.documentFile {
             let corpus: DataPrepare.Corpus
             do { corpus = try DataPrepare.readCorpus([path]) } catch { throw ConfigError("\(setting): \(error)") }

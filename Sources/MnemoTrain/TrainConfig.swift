@@ -59,7 +59,7 @@ public struct TrainConfig: Sendable, Equatable {
     public var padToken = "<|endoftext|>"
     // the model: its registry name and its own settings (GPT: n_layer, n_head, n_embd, block_size, vocab_size, …)
     public var model: ModelSpec = try! ModelSpec("gpt")
-    public var initFrom = ""                // a Hugging Face GPT-2 folder to start from (nanoGPT's init_from); "": scratch
+    public var initFrom = ""                // a Hugging Face folder or a Mnemo run to start from (InitFrom); "": scratch
     // optimisation
     public var batchSize = 12
     public var gradientAccumulationSteps = 1

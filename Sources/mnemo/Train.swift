@@ -16,7 +16,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a setting: --set key=value (repeatable; with --resume: settings that do not change the model, data or loss, e.g. max_iters).") var overrides: [String] = []
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "Continue the run in this folder from its latest checkpoint.") var resume: String?
-    @Option(help: "Start from a Hugging Face GPT-2 folder (config.json + model.safetensors or its shards), as nanoGPT's init_from; same as --set init_from=DIR.")
+    @Option(help: "Start from a Hugging Face folder (GPT-2, Llama, Qwen2/3, MiniMind) or a Mnemo run folder (its latest weights), as nanoGPT's init_from; same as --set init_from=DIR.")
     var initFrom: String?
     @Flag(help: "Benchmark mode: log every step and finish with one `mnemo ms_per_step=… tok_per_s=… peak_rss_mb=… final_loss=…` line (on CUDA also peak_alloc_mb=… peak_reserved_mb=…).")
     var bench = false
