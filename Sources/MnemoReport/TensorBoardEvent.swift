@@ -8,8 +8,8 @@
 //                torch.utils.tensorboard's add_scalar writes
 //   a text       tensor { 1 dtype = DT_STRING (7), 2 tensor_shape { 2 dim { 1 size = 1 } }, 8 string_val },
 //                metadata { 1 plugin_data { 1 plugin_name = "text" } } — as torch's add_text writes it
-//   session_log  { 1 status = START (1) }: TensorBoard drops every event at this step or later read before it (a
-//                restarted job's orphaned steps)
+//   session_log  { 1 status = START (1) }: TensorBoard's Python loaders drop every event at this step or later read
+//                before it (a restarted job's orphaned steps; torch's SummaryWriter(purge_step:) writes the same)
 //
 // Fields are written in field-number order with proto3 defaults left out (step 0, wall time 0), so that the bytes equal
 // those of Python protobuf for the same message (Tests/MnemoReportTests checks them against torch's writer). Decoding

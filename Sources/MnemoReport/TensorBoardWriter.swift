@@ -1,6 +1,6 @@
 // TensorBoardWriter.swift — writes one TensorBoard event file for one process of a run: the file-version event
-// first, then scalars (one Event per logged line, every value a `simple_value`), texts (the "text" plugin) and the
-// restart marker a resumed run writes. Every event is written straight to the file, as metrics.jsonl's lines are, so
+// first, then scalars (one Event per logged line, every value a `simple_value`), texts (the "text" plugin) and session
+// starts (the trainer writes one first in every file, at the step it trains from). Every event is written straight to the file, as metrics.jsonl's lines are, so
 // that TensorBoard sees it at once and a killed run loses at most the record being written.
 //
 // Values are float32 on disk (simple_value is a float): a Double that does not fit becomes ±infinity, NaN stays NaN.
@@ -47,7 +47,9 @@ public final class TensorBoardWriter {
         try write(TensorBoardEvent(wallTime: wallTime, step: Int64(step), content: .summary([.text(tag, text)])))
     }
 
-    /// Marks a restart at `step`: TensorBoard drops every event read before this one whose step is `step` or later.
+    /// Marks a session start at `step`: TensorBoard drops every event read before this one whose step is `step` or
+    /// later (its Python loaders do; the server's ignores the first session start of a run, and its Rust data server
+    /// instead lets a point at step s replace the same series' points at s and later).
     public func writeSessionStart(step: Int, wallTime: Double = Date().timeIntervalSince1970) throws {
         try write(TensorBoardEvent(wallTime: wallTime, step: Int64(step), content: .sessionStart))
     }

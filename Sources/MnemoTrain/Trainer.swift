@@ -159,14 +159,19 @@ public final class Trainer {
         try writeAtomically(Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: path)
     }
 
-    /// A new event file for this process. A resumed run first marks the restart at `step`, so that TensorBoard drops
-    /// what the earlier process logged from there on (as metrics.jsonl's lines were dropped), then writes again what
-    /// metrics.jsonl kept at that step (its evaluation) and its sample. A run that had no event files before (written
-    /// with `tensorboard = false`, or before Mnemo wrote them) gets all of metrics.jsonl and its samples.
+    /// A new event file for this process, which starts with a session start (SessionLog START) at the step it trains
+    /// from: TensorBoard then drops what an earlier process logged from that step on, as metrics.jsonl's lines were
+    /// dropped (TensorBoard's server ignores a run's first session start, so a fresh run writes one at step 0 for a
+    /// resume's to count). A resumed run then writes again what metrics.jsonl kept at its step (the evaluation that
+    /// preceded the checkpoint) and that step's sample. A run that had no event files before (written with
+    /// `tensorboard = false`, or before Mnemo wrote them) gets all of metrics.jsonl and its samples.
     static func openEvents(_ folder: RunFolder, resumingAt step: Int?) throws -> TensorBoardWriter {
         let earlier = TensorBoardEventFile.paths(in: folder.path)
         let writer = try TensorBoardWriter(folder: folder.path)
-        guard let step else { return writer }
+        guard let step else {
+            try writer.writeSessionStart(step: 0)
+            return writer
+        }
         let from = earlier.isEmpty ? 0 : step
         try writer.writeSessionStart(step: from)
         let log = try MetricsLog(contentsOf: folder.metrics)

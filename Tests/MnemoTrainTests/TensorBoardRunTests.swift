@@ -1,6 +1,6 @@
 // TensorBoardRunTests.swift — every run writes TensorBoard event files beside metrics.jsonl: read back with the rules
 // TensorBoard's EventAccumulator applies (files in name order; a SessionLog START at step s drops what was read before
-// it at step s or later), they hold every scalar of metrics.jsonl at its step (as float32) and every sample; a killed
+// it at step s or later; every file starts with one), they hold every scalar of metrics.jsonl at its step (as float32) and every sample; a killed
 // and resumed run still does; `tensorboard = false` writes none, and turning it on when resuming fills in the past.
 import Foundation
 import MnemoReport
@@ -103,6 +103,8 @@ private struct TensorBoardView {
         // the new file starts with the restart marker at the checkpoint's step
         let second = try TensorBoardEventFile(contentsOf: TensorBoardEventFile.paths(in: run)[1]).events
         #expect(second[1].content == .sessionStart && second[1].step == 10)
+        let firstFile = try TensorBoardEventFile(contentsOf: TensorBoardEventFile.paths(in: run)[0]).events
+        #expect(firstFile[1].content == .sessionStart && firstFile[1].step == 0)
     }
 
     @Test func turnedOffWritesNoneAndTurnedOnWhenResumingFillsInThePast() throws {
