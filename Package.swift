@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "MnemoTrainTests", dependencies: ["MnemoTrain", "MnemoReport", "MnemoModels", "MnemoData", "Torch", "TorchNN",
                                                             "TorchOptim"], resources: [.copy("Fixtures")]),
         // No libtorch here: that the reports build and pass without it is the proof of MnemoReport's boundary.
-        .testTarget(name: "MnemoReportTests", dependencies: ["MnemoReport", "MnemoSupport"]),
+        .testTarget(name: "MnemoReportTests", dependencies: ["MnemoReport", "MnemoSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MnemoStudiesTests", dependencies: ["MnemoStudies", "MnemoReport", "MnemoData", "MnemoModels", "MnemoTrain", "Torch", "TorchNN",
                                                               "TorchOptim"]),
     ],

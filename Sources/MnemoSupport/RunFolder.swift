@@ -3,6 +3,8 @@
 //
 //   RUN/config.json        the resolved settings (flat: the trainer's keys, "model", the model's keys)
 //   RUN/metrics.jsonl      one JSON object per logged step and per evaluation
+//   RUN/events.out.tfevents.*  the same scalars and the samples for TensorBoard, a new file per process that trained
+//                          the run (MnemoReport's TensorBoardWriter; `tensorboard = false` turns them off)
 //   RUN/log.txt            the lines the run printed
 //   RUN/tokenizer.*        what rebuilds the tokenizer (RunTokenizer)
 //   RUN/samples/           step_000250.txt, … samples at each evaluation

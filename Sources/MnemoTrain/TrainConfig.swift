@@ -109,6 +109,7 @@ public struct TrainConfig: Sendable, Equatable {
     public var sampleTokens = 200           // tokens sampled at each evaluation (0: none)
     public var temperature = 0.8
     public var topK = 200
+    public var tensorboard = true           // also write TensorBoard event files (scalars, samples) beside metrics.jsonl
     // runtime
     public var seed = 1337                  // any integer (negative ones wrap to 64 bits, as torch.manual_seed)
     public var dtype = ComputeDType.float32 // float32 | bfloat16 (autocast)
@@ -164,7 +165,7 @@ extension TrainConfig {
         .bool("eval_full", \.evalFull),
         .int("log_interval", \.logInterval, .positive), .int("checkpoint_interval", \.checkpointInterval, .nonNegative),
         .int("keep_checkpoints", \.keepCheckpoints, .positive), .int("sample_tokens", \.sampleTokens, .nonNegative.atMost(1_000_000)),
-        .double("temperature", \.temperature, .positive), .int("top_k", \.topK, .nonNegative),
+        .double("temperature", \.temperature, .positive), .int("top_k", \.topK, .nonNegative), .bool("tensorboard", \.tensorboard),
         .int("seed", \.seed).frozen, .choice("dtype", \.dtype), .parsed("device", \.device, expected: "cpu, cuda or cuda:N", parse: { Device($0) }, text: \.description).frozen,
         .int("threads", \.threads, .nonNegative.atMost(4096)),
     ])

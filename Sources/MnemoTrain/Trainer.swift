@@ -36,6 +36,8 @@ public final class Trainer {
     var state = CheckpointState(step: 0, bestValLoss: nil, elapsedSeconds: 0, tokensSeen: 0)
     /// metrics.jsonl and log.txt: written by rank 0 only (nil on the other ranks of a data-parallel run).
     var metrics: MetricsWriter?
+    /// This process's TensorBoard event file (rank 0, unless `tensorboard = false`): every metrics line, and the samples.
+    var events: TensorBoardWriter?
     var log: FileHandle?
     /// Data parallel: the process group (torchrun / Slurm / by hand, ProcessGroup.fromEnvironment); nil alone.
     public let group: ProcessGroup?
@@ -114,6 +116,7 @@ public final class Trainer {
         state.worldSize = group?.worldSize ?? 1
         if primary {
             metrics = try MetricsWriter(path: folder.metrics, mode: .append)
+            if config.tensorboard { events = try Trainer.openEvents(folder, resumingAt: resuming ? state.step : nil) }
             if !FileManager.default.fileExists(atPath: folder.log) { _ = FileManager.default.createFile(atPath: folder.log, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: folder.log) else { throw ConfigError("cannot write \(folder.log)") }
             log = handle
@@ -154,6 +157,41 @@ public final class Trainer {
             return s < step || (s == step && !members.contains { $0.key == "train_loss" })
         }
         try writeAtomically(Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: path)
+    }
+
+    /// A new event file for this process, which starts with a session start (SessionLog START) at the step it trains
+    /// from: TensorBoard then drops what an earlier process logged from that step on, as metrics.jsonl's lines were
+    /// dropped (TensorBoard's server ignores a run's first session start, so a fresh run writes one at step 0 for a
+    /// resume's to count). A resumed run then writes again what metrics.jsonl kept at its step (the evaluation that
+    /// preceded the checkpoint) and that step's sample. A run that had no event files before (written with
+    /// `tensorboard = false`, or before Mnemo wrote them) gets all of metrics.jsonl and its samples.
+    static func openEvents(_ folder: RunFolder, resumingAt step: Int?) throws -> TensorBoardWriter {
+        let earlier = TensorBoardEventFile.paths(in: folder.path)
+        let writer = try TensorBoardWriter(folder: folder.path)
+        guard let step else {
+            try writer.writeSessionStart(step: 0)
+            return writer
+        }
+        let from = earlier.isEmpty ? 0 : step
+        try writer.writeSessionStart(step: from)
+        let log = try MetricsLog(contentsOf: folder.metrics)
+        var sampled = Set<Int>()
+        for record in log.records where record.step >= from {
+            try writer.writeScalars(step: record.step, record.values)
+            guard sampled.insert(record.step).inserted,
+                  let text = try? String(contentsOfFile: folder.sample(step: record.step), encoding: .utf8) else { continue }
+            try writer.writeText(step: record.step, tag: sampleTag, text)
+        }
+        return writer
+    }
+
+    /// The tag of the samples in TensorBoard's text tab.
+    static let sampleTag = "samples"
+
+    /// Writes a metrics line to metrics.jsonl and, as scalars, to the event file.
+    func writeMetrics(step: Int, _ values: [String: Double]) throws {
+        try metrics?.write(step: step, values)
+        try events?.writeScalars(step: step, values)
     }
 
     func say(_ line: String) {
@@ -272,7 +310,7 @@ public final class Trainer {
             values["val_loss"] = valLoss
             if config.evalFull { values["val_loss_full"] = try fullValidationLoss() }
             guard trainLoss.isFinite && valLoss.isFinite && (values["val_loss_full"]?.isFinite ?? true) else {
-                try? metrics?.write(step: step, values)
+                try? writeMetrics(step: step, values)
                 throw ConfigError("evaluation at step \(step) gave train loss \(trainLoss), val loss \(valLoss): the weights are no longer finite; the last checkpoint is intact — lower learning_rate, weight_decay or beta2, or set grad_clip")
             }
             var context = context(step: step)
@@ -282,11 +320,13 @@ public final class Trainer {
             if valLoss < (state.bestValLoss ?? .infinity) { state.bestValLoss = valLoss }
             values["lr"] = lr
             values["elapsed_s"] = state.elapsedSeconds + Date().timeIntervalSince(started)
-            try metrics?.write(step: step, values)
+            try writeMetrics(step: step, values)
             say(String(format: "step %d: train loss %.4f, val loss %.4f", step, trainLoss, valLoss)
                 + (values["val_loss_full"].map { String(format: ", val loss (full pass) %.4f", $0) } ?? ""))
             if config.sampleTokens > 0 && isPrimary {
-                try? sample(tokens: config.sampleTokens).write(toFile: folder.sample(step: step), atomically: true, encoding: .utf8)
+                let text = sample(tokens: config.sampleTokens)
+                try? text.write(toFile: folder.sample(step: step), atomically: true, encoding: .utf8)
+                try events?.writeText(step: step, tag: Trainer.sampleTag, text)
             }
             return valLoss
         }
@@ -331,7 +371,7 @@ public final class Trainer {
 
             let start = context(step: step)
             for hook in hooks { try hook.atStepStart(start) }
-            if !start.metrics.isEmpty { try metrics?.write(step: step, start.metrics.drain()) }
+            if !start.metrics.isEmpty { try writeMetrics(step: step, start.metrics.drain()) }
             let isEval = step % evalEvery == 0 || step == config.maxIters
             if isEval && !(step == resumedAt && step > 0) {   // a resumed run's checkpoint follows this step's evaluation
                 lastVal = try evaluate(step: step, lr: lr, started: clock)
@@ -391,7 +431,7 @@ public final class Trainer {
             state.step += 1
 
             guard context.logsThisStep else {
-                if !context.metrics.isEmpty { try metrics?.write(step: step, context.metrics.drain()) }
+                if !context.metrics.isEmpty { try writeMetrics(step: step, context.metrics.drain()) }
                 continue
             }
             // data parallel: the logged losses are the means over ranks (every rank takes part)
@@ -406,7 +446,7 @@ public final class Trainer {
             for (aux, value) in zip(auxiliary, averaged.dropFirst()) { values[aux.name] = value }
             for (name, value) in objectiveMetrics { values[name] = value.item() }
             for (name, value) in context.metrics.drain() { values[name] = value }
-            try metrics?.write(step: step, values)
+            try writeMetrics(step: step, values)
             onLog?(step, values)
             let remaining = Double(config.maxIters - step) * Double(tokensPerIter) / Swift.max(tokPerS, 1)
             let line = String(format: "iter %d: loss %.4f, lr %.2e, grad norm %.3f, %.0f tok/s, ETA %@",
