@@ -1,6 +1,6 @@
 // ChatFormat.swift — how a conversation becomes text, and which parts of it a model learns: the built-in ChatML
-// (<|im_start|>role\ncontent<|im_end|>\n), or a Jinja chat template (a tokenizer_config.json's `chat_template`, as
-// transformers' apply_chat_template renders it) with its bos_token and eos_token.
+// (<|im_start|>role\ncontent<|im_end|>\n), or a Jinja chat template (a tokenizer_config.json's `chat_template`, or the
+// chat_template.jinja beside it, as transformers' apply_chat_template renders it) with its bos_token and eos_token.
 //
 // The learned parts are found by rendering prefixes: for each assistant turn i, the text of turns ..< i with the
 // generation prompt, then of turns ... i without it; what the second adds to the first is the assistant's reply and
@@ -31,8 +31,11 @@ public struct ChatFormat: Sendable {
             throw TokenDataError(.invalidOption, file: path, "\(error)", hint: nil)
         }
         func token(_ key: String) -> String? { json[key]?.string ?? json[key]?["content"]?.string }
-        guard let source = json["chat_template"]?.string else {
-            throw TokenDataError(.invalidOption, file: path, "has no chat_template (a string)", hint: "name one: chat_template = \"chatml\"")
+        // transformers 5 saves the template beside the config as chat_template.jinja; that file wins, as it does there
+        let jinja = (path as NSString).deletingLastPathComponent + "/chat_template.jinja"
+        guard let source = FileManager.default.contents(atPath: jinja).map({ String(decoding: $0, as: UTF8.self) })
+                ?? json["chat_template"]?.string else {
+            throw TokenDataError(.invalidOption, file: path, "has no chat_template (a string) and no chat_template.jinja beside it", hint: "name one: chat_template = \"chatml\"")
         }
         guard let eos = token("eos_token") else {
             throw TokenDataError(.invalidOption, file: path, "has no eos_token: generation would not know where a turn ends", hint: nil)

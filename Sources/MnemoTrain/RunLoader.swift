@@ -13,6 +13,9 @@ public struct LoadedRun {
     public let tokenizer: any Tokenizer
     public let step: Int
     public let device: Device
+    /// The folder it was loaded from, and whether that is a Hugging Face model folder (else a run folder).
+    public let directory: String
+    public let isHuggingFaceFolder: Bool
     /// Ids to put before a prompt: what the folder's tokenizer.json adds to a single text (Llama's `<s>`), as
     /// transformers' `tokenizer(prompt)` does; none for a Mnemo run (it trains on text as it is).
     public private(set) var promptPrefix: [Int] = []
@@ -31,6 +34,8 @@ public struct LoadedRun {
             self = try LoadedRun(huggingFaceFolder: runDirectory, device: device)
             return
         }
+        directory = runDirectory
+        isHuggingFaceFolder = false
         let run = RunFolder(runDirectory)
         guard run.hasConfig else {
             throw ConfigError("\(runDirectory) is not a run folder (no config.json); give the --out folder of `mnemo train`")
@@ -49,6 +54,23 @@ public struct LoadedRun {
         self.device = try Self.place(model, on: device ?? ((runDevice == .cpu || Runtime.cudaIsAvailable) ? runDevice : .cpu))
     }
 
+    /// The chat format to talk to this model in: `name` when given (chatml | tokenizer | a tokenizer_config.json's
+    /// path); else a Hugging Face folder's own template (its tokenizer_config.json; ChatML without one), or the run's
+    /// chat_template read from the run's own copies (RunTokenizer), so the run folder alone is enough.
+    public func chatFormat(_ name: String? = nil) throws -> ChatFormat {
+        let spec = isHuggingFaceFolder ? "hf:\(directory)/tokenizer.json"
+            : (RunTokenizer.savedSpec(run: directory)?.text ?? config.tokenizer)
+        if let name { return try TokenData.chatFormat(name, tokenizerSpec: spec, tokenizer: tokenizer) }
+        if isHuggingFaceFolder {
+            let own = "\(directory)/tokenizer_config.json"
+            return try TokenData.chatFormat(FileManager.default.fileExists(atPath: own) ? own : "chatml", tokenizerSpec: spec, tokenizer: tokenizer)
+        }
+        let copy = "\(directory)/\(RunTokenizer.chatTemplateCopy)"
+        let template = ["chatml", "tokenizer"].contains(config.chatTemplate) || !FileManager.default.fileExists(atPath: copy)
+            ? config.chatTemplate : copy
+        return try TokenData.chatFormat(template, tokenizerSpec: spec, tokenizer: tokenizer)
+    }
+
     /// Moves `model` to `device` (refused when that is CUDA and the loaded libtorch has none) in eval mode.
     static func place(_ model: any LanguageModel, on device: Device) throws -> Device {
         try RunBuilder.checkAvailable(device)
@@ -61,6 +83,8 @@ public struct LoadedRun {
     /// and tokenizer.json or GPT-2's vocab.json + merges.txt), for `mnemo sample DIR` as nanoGPT's
     /// `init_from='gpt2'` sampling.
     init(huggingFaceFolder folder: String, device: Device?) throws {
+        directory = folder
+        isHuggingFaceFolder = true
         let spec = try HuggingFaceImport.spec(folder)
         let built = try spec.build()
         try HuggingFaceImport.loadWeights(folder, into: built)

@@ -5,6 +5,8 @@
 //   char                  RUN/tokenizer.json (the vocabulary)
 //   gpt2:DIR              RUN/tokenizer/encoder.json + vocab.bpe, RUN/tokenizer.spec = "gpt2:tokenizer"
 //   hf:PATH               RUN/tokenizer/tokenizer.json,           RUN/tokenizer.spec = "hf:tokenizer/tokenizer.json"
+//                         (and the tokenizer_config.json and chat_template.jinja beside it, when there: its chat template)
+//   chat_template = PATH  RUN/tokenizer/chat_template_config.json (a copy of that tokenizer_config.json)
 //   (data modular:OP:P)   RUN/tokenizer.spec = "numbers:P" (NumberTokenizer)
 //   (huggingface:PATH is hf:PATH; MnemoData's TokenizerSpec reads every spec)
 // A relative path in tokenizer.spec is the run folder's; runs made before this (paths relative to where training
@@ -48,11 +50,31 @@ public enum RunTokenizer {
             saved = .gpt2(directory: "tokenizer")
         case .huggingFace(let path):
             try copy(path, "tokenizer.json")
+            // its chat template and special-token names travel with it (chat_template = "tokenizer")
+            let config = (path as NSString).deletingLastPathComponent + "/tokenizer_config.json"
+            if fm.fileExists(atPath: config) { try copy(config, "tokenizer_config.json") }
+            let jinja = (path as NSString).deletingLastPathComponent + "/chat_template.jinja"
+            if fm.fileExists(atPath: jinja) { try copy(jinja, "chat_template.jinja") }
             saved = .huggingFace(path: "tokenizer/tokenizer.json")
         case .char:
             throw ConfigError("tokenizer '\(text)' cannot be saved with the run")
         }
         try writeAtomically(Data(saved.text.utf8), to: "\(run)/tokenizer.spec")
+    }
+
+    /// The name of the copy of a chat_template given as a path.
+    static let chatTemplateCopy = "tokenizer/chat_template_config.json"
+
+    /// Copies a chat_template given as a path (a tokenizer_config.json) into the run.
+    static func saveChatTemplate(_ config: TrainConfig, into run: String) throws {
+        guard !["chatml", "tokenizer"].contains(config.chatTemplate),
+              FileManager.default.fileExists(atPath: config.chatTemplate) else { return }
+        try FileManager.default.createDirectory(atPath: "\(run)/tokenizer", withIntermediateDirectories: true)
+        let target = "\(run)/\(chatTemplateCopy)"
+        try? FileManager.default.removeItem(atPath: target)
+        do { try FileManager.default.copyItem(atPath: config.chatTemplate, toPath: target) } catch {
+            throw ConfigError("cannot copy the chat template \(config.chatTemplate) into \(run): \(error.localizedDescription)")
+        }
     }
 
     /// The tokenizer of run folder `run` whose config names `configTokenizer`.

@@ -111,6 +111,7 @@ public final class Trainer {
         } else if primary {
             try writeAtomically(config.jsonData(), to: folder.config)
             try RunTokenizer.save(data, into: runDirectory)
+            try RunTokenizer.saveChatTemplate(config, into: runDirectory)
         }
         let savedRanks = state.worldSize ?? 1
         state.worldSize = group?.worldSize ?? 1

@@ -1,6 +1,7 @@
-// Chat.swift — `mnemo chat RUN|DIR`: a conversation in the terminal with a run or a Hugging Face folder whose tokenizer
-// speaks ChatML (MiniMind's): each line you type is a user turn, the reply streams as it is sampled and stops at the
-// model's <|im_end|>. /reset starts over, /quit (or end of input) leaves.
+// Chat.swift — `mnemo chat RUN|DIR`: a conversation in the terminal with a run (in the chat format it was tuned with)
+// or a Hugging Face folder (its own chat template; ChatML without one): each line you type is a user turn, the reply
+// streams as it is sampled and stops at the format's end of turn (<|im_end|>, Llama 3's <|eot_id|>, …). /reset starts
+// over, /quit (or end of input) leaves.
 import ArgumentParser
 import Foundation
 import MnemoModels
@@ -9,9 +10,9 @@ import Torch
 import TorchNN
 
 struct Chat: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Talk to a model in ChatML: multi-turn, a system prompt, /reset, /quit.")
+    static let configuration = CommandConfiguration(abstract: "Talk to a model in its chat format: multi-turn, a system prompt, /reset, /quit.")
 
-    @Argument(help: "Run folder, or a Hugging Face model folder with a ChatML tokenizer.") var runFolder: String
+    @Argument(help: "Run folder, or a Hugging Face model folder (its tokenizer_config.json's chat template, else ChatML).") var runFolder: String
     @Option(help: "System prompt.") var system: String?
     @Option(help: "chatml (built in), tokenizer (the tokenizer_config.json beside the folder's tokenizer.json), or a path to a tokenizer_config.json (default: the run's chat_template; a Hugging Face folder's own template when it has one).")
     var template: String?
@@ -31,9 +32,7 @@ struct Chat: ParsableCommand {
                                           repetitionPenalty: repetitionPenalty)
             let problems = options.problems()
             guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
-            let folderConfig = "\(runFolder)/tokenizer_config.json"
-            let name = template ?? (FileManager.default.fileExists(atPath: folderConfig) ? folderConfig : loaded.config.chatTemplate)
-            let format = try TokenData.chatFormat(name, tokenizerSpec: loaded.config.tokenizer, tokenizer: loaded.tokenizer)
+            let format = try loaded.chatFormat(template)
             let session = try ChatSession(model: loaded.model, tokenizer: loaded.tokenizer, format: format, system: system, sampling: options,
                                           device: loaded.device, generator: Generator(seed: seed, device: loaded.device),
                                           probabilities: probabilities(loaded.lossKind))

@@ -9,7 +9,8 @@ struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
         abstract: "Run a study: several training runs and a report comparing them.",
-        subcommands: [LoopedStudyCommand.self, MemoryStudyCommand.self, MemoryScaleCommand.self, CortexStudyCommand.self])
+        subcommands: [LoopedStudyCommand.self, MemoryStudyCommand.self, MemoryScaleCommand.self, CortexStudyCommand.self,
+                      InstructStudyCommand.self])
 }
 
 /// A study's defaults on the command line (its preset and arms come from the study).
@@ -31,6 +32,11 @@ extension MemoryStudy: StudyCommandDefaults {
 extension CortexStudy: StudyCommandDefaults {
     static let output = "runs/cortex-study"
     static let seedCount = 3
+}
+
+extension InstructStudy: StudyCommandDefaults {
+    static let output = "runs/instruct-study"
+    static let seedCount = 2
 }
 
 /// The options every `mnemo study` command shares.
@@ -144,6 +150,36 @@ struct CortexStudyCommand: ParsableCommand {
     func run() throws {
         var study = CortexStudy(plan: options.plan(), data: text.data)
         study.learningRateSweep = !noSweep
+        try runStudy(study)
+    }
+}
+
+struct InstructStudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "instruct",
+        abstract: "Instruction tuning at CPU scale: pretrain, then full SFT and LoRA with softmax + AdamW or StableMax + ⊥AdamW, then DPO; accuracy on held-out people.",
+        discussion: """
+            The task is built in (invented people and their facts, InstructTask): the base model pretrains on biographies, \
+            the fine-tunes learn ChatML question answering about 60 % of the people, and every arm is scored on greedy \
+            replies about the other 40 %. Each arm × seed is a run of configs/instruct-cpu.toml; a killed study continues \
+            where it stopped. Writes OUT/task (data and tokenizer), OUT/ARM-seedN run folders, OUT/results.md and \
+            OUT/report.html.
+            """)
+
+    @OptionGroup var options: StudyOptions<InstructStudy>
+    @Option(help: "Pretraining steps (default: the preset's max_iters).") var pretrainSteps: Int?
+    @Option(help: "Steps of each SFT and LoRA arm.") var sftSteps = 400
+    @Option(help: "Steps of the DPO arm.") var dpoSteps = 150
+
+    func validate() throws {
+        guard sftSteps >= 1, dpoSteps >= 1, (pretrainSteps ?? 1) >= 1 else { throw ValidationError("step counts must be at least 1") }
+    }
+
+    func run() throws {
+        var study = InstructStudy(plan: options.plan())
+        study.pretrainSteps = pretrainSteps
+        study.sftSteps = sftSteps
+        study.dpoSteps = dpoSteps
         try runStudy(study)
     }
 }
