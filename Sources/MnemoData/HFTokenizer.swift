@@ -1,20 +1,26 @@
-// HFTokenizer.swift — a Hugging Face `tokenizers` tokenizer.json with a byte-level BPE model (GPT-2 style:
-// MiniMind, the tokenizers BPETrainer.swift writes, RoBERTa-like files).
+// HFTokenizer.swift — a Hugging Face `tokenizers` tokenizer.json with a byte-level BPE model: GPT-2 style (MiniMind,
+// the tokenizers BPETrainer.swift writes, RoBERTa-like files), Llama 3.x and Qwen2 / 2.5 / 3.
 //
 // Supported, and giving the ids of `Tokenizer.from_file(path).encode(text, add_special_tokens=False)`:
-//   - model: BPE with vocab + merges (merges as "a b" strings or ["a", "b"] pairs), `ignore_merges`, `unk_token`
-//     and `fuse_unk`; dropout null or 0.
-//   - pre_tokenizer: ByteLevel with use_regex (the GPT-2 pattern) and `add_prefix_space`; or a Sequence of a
-//     Split with exactly the GPT-2 pattern (Isolated) and a ByteLevel without regex, which is the same thing.
-//   - decoder: ByteLevel. normalizer: none. post_processor: ignored (it only adds tokens for
-//     add_special_tokens=True, which `encode` never does).
-//   - added_tokens: matched in the raw text before pre-tokenization (leftmost, longest), with lstrip / rstrip.
-// Anything else (normalizers, other pre-tokenizers or patterns, continuing_subword_prefix, byte_fallback,
-// single_word added tokens) is refused with an `unsupported` error rather than encoded differently.
+//   - model: BPE with vocab + merges (merges as "a b" strings or ["a", "b"] pairs), `ignore_merges` (Llama 3: a
+//     piece that is itself in the vocabulary is that one id, merges or not), `unk_token` and `fuse_unk`; dropout
+//     null or 0.
+//   - pre_tokenizer: ByteLevel with use_regex (the GPT-2 pattern) and `add_prefix_space`; or a Sequence of a Split
+//     (behavior Isolated, not inverted) whose Regex is exactly one of SplitPattern.swift's (GPT-2, Llama 3, Qwen2)
+//     and a ByteLevel with use_regex false and add_prefix_space false (Llama 3's and Qwen2's layout).
+//   - normalizer: none, or NFC (Qwen2's; alone or in a Sequence).
+//   - decoder: ByteLevel. post_processor: ignored here (it only adds tokens for add_special_tokens=True, which
+//     `encode` never does; PromptPrefix.swift reads Llama 3's <|begin_of_text|> from it).
+//   - added_tokens: matched in the raw text before normalization and pre-tokenization (leftmost, longest), with
+//     lstrip / rstrip.
+// Anything else (other normalizers, other pre-tokenizers or Split patterns, a ByteLevel after a Split with
+// use_regex or add_prefix_space, continuing_subword_prefix, byte_fallback, single_word added tokens, added tokens
+// matched after NFC) is refused with an `unsupported` error naming it rather than encoded differently.
 //
 // Like Hugging Face, `encode(_:allowedSpecial: .all)` matches every added token, special or not; `encode(_:)`
 // (ordinary text) matches none. `decode` keeps special tokens (Hugging Face's skip_special_tokens=False), so that
-// decode(encode(text)) == text. `endOfText` is the id of the added token `<|endoftext|>`, if there is one.
+// decode(encode(text)) == text (for NFC text when the file normalizes). `endOfText` is the id of the added token
+// `<|endoftext|>` (GPT-2, MiniMind, Qwen2), else of `<|end_of_text|>` (Llama 3), if there is one.
 
 import MnemoSupport
 import Foundation
@@ -25,8 +31,10 @@ public struct HFTokenizer: Tokenizer {
     /// The file's added tokens, in id order.
     public var addedTokens: [AddedToken] { encoder.addedTokens }
 
-    /// The GPT-2 pattern as Hugging Face files spell it.
-    static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+    /// The pre-tokenization pattern the file uses.
+    public var splitPattern: SplitPattern { encoder.pattern }
+    /// Whether the file's normalizer is NFC.
+    public var normalizesNFC: Bool { encoder.normalizesNFC }
 
     public init(path: String) throws {
         let hint = "give a Hugging Face tokenizer.json of a byte-level BPE (e.g. shared/data/minimind/tokenizer.json)"
@@ -40,7 +48,7 @@ public struct HFTokenizer: Tokenizer {
         }
         func unsupported(_ message: String) -> TokenizerError {
             TokenizerError(.unsupported, file: file, message,
-                           hint: "supported: byte-level BPE (GPT-2 style: ByteLevel pre-tokenizer and decoder) and SentencePiece-style BPE (Llama-2 style: ▁, byte fallback)")
+                           hint: "supported: byte-level BPE (GPT-2, Llama 3, Qwen2: ByteLevel decoder, their pre-tokenizer patterns) and SentencePiece-style BPE (Llama-2 style: ▁, byte fallback)")
         }
 
         if json["type"]?.string == "char" {
@@ -54,17 +62,25 @@ public struct HFTokenizer: Tokenizer {
         let fuseUnknown = model["fuse_unk"]?.bool ?? false
 
         // Normalizer, pre-tokenizer, decoder.
+        var normalizesNFC = false
         if let normalizer = json["normalizer"], !normalizer.isNull {
-            let steps = normalizer["type"]?.string == "Sequence" ? normalizer["normalizers"]?.array : nil
-            if steps?.isEmpty != true { throw unsupported("has a normalizer (\(Self.typeName(normalizer)))") }
+            let isSequence = normalizer["type"]?.string == "Sequence"
+            guard let steps = isSequence ? normalizer["normalizers"]?.array : [normalizer] else {
+                throw unsupported("the normalizer Sequence has no list of normalizers")
+            }
+            for step in steps where step["type"]?.string != "NFC" {
+                throw unsupported("has a normalizer (\(Self.typeName(step))); only NFC is supported")
+            }
+            normalizesNFC = !steps.isEmpty
         }
-        let addPrefixSpace = try Self.byteLevelPreTokenizer(json["pre_tokenizer"], unsupported: unsupported)
+        let (pattern, addPrefixSpace) = try Self.preTokenizer(json["pre_tokenizer"], unsupported: unsupported)
         guard let decoder = json["decoder"], Self.isByteLevel(decoder) else {
             throw unsupported("the decoder is \(Self.typeName(json["decoder"])), not ByteLevel")
         }
 
         // Added tokens.
-        let added = try TokenizerFiles.addedTokens(json, corrupt: corrupt, unsupported: unsupported, normalizerApplies: false)
+        let added = try TokenizerFiles.addedTokens(json, corrupt: corrupt, unsupported: unsupported,
+                                                  normalizerApplies: normalizesNFC)
 
         // Vocabulary: byte-level strings → bytes. Every id decodes as Hugging Face's ByteLevel decoder does: the
         // bytes of its characters, or its UTF-8 text when a character is outside the byte-level table.
@@ -123,33 +139,50 @@ public struct HFTokenizer: Tokenizer {
         } catch {
             throw corrupt("model: \(error)")
         }
-        encoder = ByteLevelEncoder(model: bpe, addedTokens: added, addPrefixSpace: addPrefixSpace, decodeBytes: decodeBytes)
-        endOfText = added.first { $0.content == "<|endoftext|>" }?.id
+        encoder = ByteLevelEncoder(model: bpe, addedTokens: added, addPrefixSpace: addPrefixSpace, decodeBytes: decodeBytes,
+                                   pattern: pattern, normalizesNFC: normalizesNFC)
+        endOfText = (added.first { $0.content == "<|endoftext|>" } ?? added.first { $0.content == "<|end_of_text|>" })?.id
     }
 
-    /// Checks the pre-tokenizer and returns its add_prefix_space.
-    private static func byteLevelPreTokenizer(_ value: JSONValue?, unsupported: (String) -> TokenizerError) throws -> Bool {
+    /// Checks the pre-tokenizer and returns its pattern and add_prefix_space.
+    private static func preTokenizer(_ value: JSONValue?, unsupported: (String) -> TokenizerError) throws
+        -> (pattern: SplitPattern, addPrefixSpace: Bool) {
         guard let object = value, case .object = object else {
             throw unsupported("the pre_tokenizer is \(typeName(value)), not ByteLevel")
         }
         if isByteLevel(object) {
             guard object["use_regex"]?.bool ?? true else {
-                throw unsupported("the ByteLevel pre_tokenizer has use_regex: false and no GPT-2 Split before it")
+                throw unsupported("the ByteLevel pre_tokenizer has use_regex: false and no Split before it")
             }
-            return object["add_prefix_space"]?.bool ?? false
+            return (.gpt2, object["add_prefix_space"]?.bool ?? false)
         }
-        if object["type"]?.string == "Sequence", let steps = object["pretokenizers"]?.array, steps.allSatisfy({ $0.object != nil }) {
-            if steps.count == 1 { return try byteLevelPreTokenizer(steps[0], unsupported: unsupported) }
-            if steps.count == 2, steps[0]["type"]?.string == "Split", isByteLevel(steps[1]),
-               let pattern = steps[0]["pattern"], pattern.object != nil,
-               pattern["Regex"]?.string == gpt2Pattern || pattern["String"]?.string == gpt2Pattern,
-               steps[0]["behavior"]?.string == "Isolated", steps[0]["invert"]?.bool != true,
-               steps[1]["use_regex"]?.bool == false {
-                return steps[1]["add_prefix_space"]?.bool ?? false
-            }
-            throw unsupported("the pre_tokenizer Sequence is not [ByteLevel] or [Split(GPT-2 pattern), ByteLevel]")
+        guard object["type"]?.string == "Sequence", let steps = object["pretokenizers"]?.array,
+              steps.allSatisfy({ $0.object != nil }) else {
+            throw unsupported("the pre_tokenizer is \(typeName(value)), not ByteLevel")
         }
-        throw unsupported("the pre_tokenizer is \(typeName(value)), not ByteLevel")
+        if steps.count == 1 { return try preTokenizer(steps[0], unsupported: unsupported) }
+        guard steps.count == 2, steps[0]["type"]?.string == "Split", isByteLevel(steps[1]) else {
+            throw unsupported("the pre_tokenizer Sequence is [\(steps.map { typeName($0) }.joined(separator: ", "))], "
+                              + "not [ByteLevel] or [Split, ByteLevel]")
+        }
+        let split = steps[0], byteLevel = steps[1]
+        guard let regex = split["pattern"]?["Regex"]?.string else {
+            throw unsupported("the Split pre-tokenizer's pattern is \(split["pattern"]?.text() ?? "missing"), not a Regex")
+        }
+        guard let pattern = SplitPattern(regex: regex) else {
+            throw unsupported("the Split pre-tokenizer's regex \(jsonQuoted(regex)) is not one Mnemo implements "
+                              + "(exactly GPT-2's, Llama 3's or Qwen2's)")
+        }
+        let behavior = split["behavior"]?.string ?? "missing"
+        guard behavior == "Isolated" else { throw unsupported("the Split pre-tokenizer's behavior is \(behavior), not Isolated") }
+        guard split["invert"]?.bool != true else { throw unsupported("the Split pre-tokenizer is inverted (invert: true)") }
+        guard byteLevel["use_regex"]?.bool == false else {
+            throw unsupported("the ByteLevel after the Split has use_regex: true (it would cut every piece again)")
+        }
+        guard byteLevel["add_prefix_space"]?.bool != true else {
+            throw unsupported("the ByteLevel after the Split has add_prefix_space: true (a space before every piece)")
+        }
+        return (pattern, false)
     }
 
     /// Whether a decoder or pre-tokenizer object is ByteLevel (alone, or the one step of a Sequence).

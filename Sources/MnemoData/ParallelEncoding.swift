@@ -2,7 +2,7 @@
 //
 // A cut at byte offset i is safe for GPT-2's pre-tokenization when the scalar at i is whitespace and the one
 // before is not (GPT2PreTokenizer.swift explains why: no piece crosses such a point, and the pattern never looks
-// behind). With special tokens allowed the cut must also not fall inside an occurrence of one. Then encoding the
+// behind); for Llama 3's and Qwen2's the scalar at i must also not be a newline (Llama3PreTokenizer.swift). With special tokens allowed the cut must also not fall inside an occurrence of one. Then encoding the
 // chunks separately and concatenating gives exactly the ids of encoding the whole text, which a test checks on
 // tinyshakespeare with 2, 3, 5 and 8 threads and on random whitespace / Unicode / special-token text.
 
@@ -43,9 +43,8 @@ func encodeChunks(cuts: [Int], threads: Int, _ encode: @Sendable (Int, Int) -> [
 
 /// Byte offsets (first 0, last `count`) cutting `p[0..<count]` into about `parts` chunks at safe points (see the
 /// header). A stretch with no safe point within `window` bytes of a target is left uncut.
-func safeCuts(_ p: UnsafePointer<UInt8>, count: Int, parts: Int, avoiding matcher: SpecialTokenMatcher?,
-              window: Int = 1 << 20) -> [Int] {
-    let splitter = GPT2PreTokenizer()
+func safeCuts<Splitter: PieceSplitter>(_ p: UnsafePointer<UInt8>, count: Int, parts: Int, splitter: Splitter,
+                                       avoiding matcher: SpecialTokenMatcher?, window: Int = 1 << 20) -> [Int] {
     var cuts = [0]
     for k in 1..<max(1, parts) {
         var i = max(k * count / parts, cuts.last! + 1)

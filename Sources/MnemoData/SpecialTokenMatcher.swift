@@ -101,7 +101,7 @@ struct SpecialTokenMatcher: Sendable {
     }
 
     private func whitespaceStart(_ p: UnsafePointer<UInt8>, before i: Int, limit: Int) -> Int {
-        let classes = GPT2PreTokenizer()
+        let classes = ScalarClasses()
         var start = i
         while start > limit {
             var s = start - 1
@@ -113,7 +113,7 @@ struct SpecialTokenMatcher: Sendable {
     }
 
     private func whitespaceEnd(_ p: UnsafePointer<UInt8>, after i: Int, limit: Int) -> Int {
-        let classes = GPT2PreTokenizer()
+        let classes = ScalarClasses()
         var end = i
         while end < limit {
             let (cls, length) = classes.scalarClass(p, end)

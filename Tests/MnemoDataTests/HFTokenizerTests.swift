@@ -95,7 +95,7 @@ struct HFTokenizerTests {
         let split = try Self.variant { json in
             json.setting("pre_tokenizer", try JSONParser.parse("""
                 {"type": "Sequence", "pretokenizers": [
-                  {"type": "Split", "pattern": {"Regex": \(jsonQuoted(HFTokenizer.gpt2Pattern))}, "behavior": "Isolated", "invert": false},
+                  {"type": "Split", "pattern": {"Regex": \(jsonQuoted(SplitPattern.gpt2.regex))}, "behavior": "Isolated", "invert": false},
                   {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]}
                 """))
         }
@@ -135,7 +135,7 @@ struct HFTokenizerTests {
         }
         #expect(load("{not json")?.kind == .corruptFile)
         #expect(load("[1, 2]")?.kind == .corruptFile)
-        #expect(load(original.replacingOccurrences(of: "\"normalizer\": null", with: "\"normalizer\": {\"type\": \"NFC\"}"))?.kind == .unsupported)
+        #expect(load(original.replacingOccurrences(of: "\"normalizer\": null", with: "\"normalizer\": {\"type\": \"NFKC\"}"))?.kind == .unsupported)
         #expect(load(original.replacingOccurrences(of: "\"type\": \"BPE\"", with: "\"type\": \"WordPiece\""))?.kind == .unsupported)
         #expect(load(original.replacingOccurrences(of: "\"Ġ\",\n        \"t\"", with: "\"Ġ\",\n        \"tzzz\""))?.kind == .corruptFile)
         #expect(load("{\"type\": \"char\", \"chars\": [\"a\"]}")?.message.contains("character vocabulary") == true)

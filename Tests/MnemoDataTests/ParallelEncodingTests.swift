@@ -40,7 +40,8 @@ struct ParallelEncodingTests {
         let boundaries = Set(whole.map(\.lowerBound))
         var copy = text
         copy.withUTF8 { buffer in
-            let cuts = safeCuts(buffer.baseAddress!, count: buffer.count, parts: 200, avoiding: nil, window: 4096)
+            let cuts = safeCuts(buffer.baseAddress!, count: buffer.count, parts: 200, splitter: GPT2PreTokenizer(), avoiding: nil,
+                                window: 4096)
             #expect(cuts.count > 100)
             for cut in cuts { #expect(boundaries.contains(cut) || cut == buffer.count) }
         }
