@@ -161,7 +161,7 @@ public struct InstructTask: Sendable {
 
     /// Writes OUT's task files — pretrain.jsonl, sft.jsonl, dpo.jsonl — and a byte-level BPE tokenizer.json trained on
     /// the task's text (ChatML's special tokens added).
-    public func write(to folder: String, vocabularySize: Int = 384) throws {
+    public func write(to folder: String, vocabularySize: Int = 512) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         func lines(_ rows: [String]) -> Data { Data(rows.map { $0 + "\n" }.joined().utf8) }
         func messages(_ m: [ChatMessage]) -> String {
