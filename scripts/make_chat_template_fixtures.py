@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Writes Tests/MnemoDataTests/Fixtures/chat_templates.json: chat templates restated from their public model repositories
 (ChatML as MiniMind 1 used it, MiniMind's current template from shared/data/minimind/tokenizer_config.json, Qwen2.5,
-Llama 3 Instruct, TinyLlama/Zephyr, Mistral Instruct) and, for system / multi-turn / add_generation_prompt / tools cases,
+Llama 3 Instruct, Llama 3.2 Instruct (tools, strftime_now, tojson(indent=4)), TinyLlama/Zephyr, Mistral Instruct) and, for system / multi-turn / add_generation_prompt / tools cases,
 what jinja2 renders with the environment transformers' apply_chat_template uses (ImmutableSandboxedEnvironment,
-trim_blocks, lstrip_blocks, raise_exception, tojson with ensure_ascii=False) — the output, or the raised message.
+trim_blocks, lstrip_blocks, raise_exception, strftime_now pinned to PINNED_NOW, tojson with ensure_ascii=False) — the output, or the raised message.
 
 What it does not do: it imports no project code, downloads nothing and never runs in CI.
 How to run it (by hand, in the bench virtualenv): "$(scripts/setup_python_env.sh --print-python)" scripts/make_chat_template_fixtures.py
 """
 import json
+from datetime import datetime
 from pathlib import Path
 
 from jinja2.exceptions import TemplateError
@@ -93,6 +94,103 @@ TURNS = [{"role": "user", "content": "  What is 2 + 3?  "}, {"role": "assistant"
          {"role": "user", "content": "And naïve 4 × 4?"}]
 THINK = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "<think>\nhmm\n</think>\n\nHello!"},
          {"role": "user", "content": "Bye"}]
+LLAMA32 = """{{- bos_token }}
+{%- if custom_tools is defined %}
+    {%- set tools = custom_tools %}
+{%- endif %}
+{%- if not tools_in_user_message is defined %}
+    {%- set tools_in_user_message = true %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- if strftime_now is defined %}
+        {%- set date_string = strftime_now("%d %b %Y") %}
+    {%- else %}
+        {%- set date_string = "26 Jul 2024" %}
+    {%- endif %}
+{%- endif %}
+{%- if not tools is defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- This block extracts the system message, so we can slot it into the right place. #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+
+{#- System message #}
+{{- "<|start_header_id|>system<|end_header_id|>\\n\\n" }}
+{%- if tools is not none %}
+    {{- "Environment: ipython\\n" }}
+{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\\n" }}
+{{- "Today Date: " + date_string + "\\n\\n" }}
+{%- if tools is not none and not tools_in_user_message %}
+    {{- "You have access to the following functions. To call a function, please respond with JSON for a function call." }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\\n\\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\\n\\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+
+{#- Custom tools are passed in a user message with some extra guidance #}
+{%- if tools_in_user_message and not tools is none %}
+    {#- Extract the first user message so we can plug it in here #}
+    {%- if messages | length != 0 %}
+        {%- set first_user_message = messages[0]['content']|trim %}
+        {%- set messages = messages[1:] %}
+    {%- else %}
+        {{- raise_exception("Cannot put tools in the first user message when there's no first user message!") }}
+{%- endif %}
+    {{- '<|start_header_id|>user<|end_header_id|>\\n\\n' -}}
+    {{- "Given the following functions, please respond with a JSON for a function call " }}
+    {{- "with its proper arguments that best answers the given prompt.\\n\\n" }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\\n\\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\\n\\n" }}
+    {%- endfor %}
+    {{- first_user_message + "<|eot_id|>"}}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- elif 'tool_calls' in message %}
+        {%- if not message.tool_calls|length == 1 %}
+            {{- raise_exception("This model only supports single tool-calls at once!") }}
+        {%- endif %}
+        {%- set tool_call = message.tool_calls[0].function %}
+        {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' -}}
+        {{- '{"name": "' + tool_call.name + '", ' }}
+        {{- '"parameters": ' }}
+        {{- tool_call.arguments | tojson }}
+        {{- "}" }}
+        {{- "<|eot_id|>" }}
+    {%- elif message.role == "tool" or message.role == "ipython" %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\\n\\n" }}
+        {%- if message.content is mapping or message.content is iterable %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {{- message.content }}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
+{%- endif %}
+"""
+# transformers' strftime_now reads the clock; the fixtures pin it (the Swift test passes the same instant)
+PINNED_NOW = datetime(2026, 12, 7, 12, 0, 0)
+
 TOOLS = [{"type": "function", "function": {"name": "add", "description": "Adds \"two\" numbers",
                                            "parameters": {"type": "object", "properties": {"a": {"type": "integer"}}}}}]
 TOOL_TURNS = [{"role": "user", "content": "Add 2 and 3"},
@@ -107,6 +205,7 @@ def render(source, messages, add_generation_prompt, tools=None):
     env.filters["tojson"] = lambda x, ensure_ascii=False, indent=None, separators=None, sort_keys=False: json.dumps(
         x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
     env.globals["raise_exception"] = raise_exception
+    env.globals["strftime_now"] = lambda format: PINNED_NOW.strftime(format)
     try:
         out = env.from_string(source).render(messages=messages, add_generation_prompt=add_generation_prompt,
                                              bos_token="<s>", eos_token="</s>", tools=tools)
@@ -116,13 +215,14 @@ def render(source, messages, add_generation_prompt, tools=None):
 
 
 def main():
-    templates = {"chatml": CHATML, "zephyr": ZEPHYR, "llama3": LLAMA3, "mistral": MISTRAL, "qwen2.5": QWEN25, "minimind": MINIMIND}
+    templates = {"chatml": CHATML, "zephyr": ZEPHYR, "llama3": LLAMA3, "mistral": MISTRAL, "qwen2.5": QWEN25, "minimind": MINIMIND,
+                 "llama3.2": LLAMA32}
     fixtures = []
     for name, source in templates.items():
         cases = []
         for messages, tools in [(SYSTEM + TURNS, None), (TURNS, None), (SYSTEM + TURNS[:2], None), (THINK, None),
                                 (TOOL_TURNS, TOOLS)]:
-            if tools is not None and name not in ("qwen2.5", "minimind"):
+            if tools is not None and name not in ("qwen2.5", "minimind", "llama3.2"):
                 continue
             for gen in (True, False):
                 case = {"messages": messages, "add_generation_prompt": gen, "tools": tools}

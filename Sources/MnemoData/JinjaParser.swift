@@ -11,7 +11,7 @@ indirect enum JinjaExpr {
     case index(JinjaExpr, JinjaExpr, offset: Int)
     case slice(JinjaExpr, JinjaExpr?, JinjaExpr?, JinjaExpr?, offset: Int)
     case call(JinjaExpr, [JinjaExpr], [(String, JinjaExpr)], offset: Int)
-    case filter(JinjaExpr, String, [JinjaExpr], offset: Int)
+    case filter(JinjaExpr, String, [JinjaExpr], [(String, JinjaExpr)], offset: Int)
     case test(JinjaExpr, String, negated: Bool, offset: Int)
     case unary(String, JinjaExpr)
     case binary(String, JinjaExpr, JinjaExpr, offset: Int)
@@ -302,9 +302,9 @@ struct ExpressionParser {
             } else if take("|") {
                 guard current.kind == .name else { throw fail("expected a filter name after '|'") }
                 let name = current.text; i += 1
-                var args: [JinjaExpr] = []
-                if current.kind == .op && current.text == "(" { args = try arguments().0 }
-                e = .filter(e, name, args, offset: o)
+                var args: [JinjaExpr] = [], kwargs: [(String, JinjaExpr)] = []
+                if current.kind == .op && current.text == "(" { (args, kwargs) = try arguments() }
+                e = .filter(e, name, args, kwargs, offset: o)
             } else if current.kind == .name && current.text == "is" {
                 i += 1
                 let negated = current.kind == .name && current.text == "not"

@@ -16,9 +16,9 @@ public struct JinjaTemplate: @unchecked Sendable {
         nodes = try parser.parse()
     }
 
-    /// The text for `variables` (messages, bos_token, eos_token, add_generation_prompt, …).
-    public func render(_ variables: [String: JinjaValue]) throws -> String {
-        var renderer = JinjaRenderer(source: source, scopes: [variables])
+    /// The text for `variables` (messages, bos_token, eos_token, add_generation_prompt, …); strftime_now reads `now`.
+    public func render(_ variables: [String: JinjaValue], now: Date = Date()) throws -> String {
+        var renderer = JinjaRenderer(source: source, scopes: [variables], now: now)
         var out = ""
         try renderer.run(nodes, into: &out)
         return out
@@ -28,6 +28,44 @@ public struct JinjaTemplate: @unchecked Sendable {
 struct JinjaRenderer {
     let source: String
     var scopes: [[String: JinjaValue]]
+    /// What strftime_now reads (transformers: the local time when the template renders).
+    var now = Date()
+
+    /// The functions templates may call.
+    static let functions: Set<String> = ["raise_exception", "namespace", "range", "strftime_now"]
+
+    /// Python's strftime for the specifiers chat templates use (%d %m %Y %y %b %B %a %A %H %M %S %j %%), in English
+    /// and the local time zone, as transformers' strftime_now; another specifier is refused.
+    static func strftime(_ format: String, _ date: Date, offset: Int) throws -> String {
+        let calendar = Calendar(identifier: .gregorian)
+        let c = calendar.dateComponents(in: TimeZone.current, from: date)
+        let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+        let days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+        func two(_ n: Int?) -> String { String(format: "%02d", n ?? 0) }
+        var out = "", chars = Array(format), i = 0
+        while i < chars.count {
+            guard chars[i] == "%", i + 1 < chars.count else { out.append(chars[i]); i += 1; continue }
+            let month = (c.month ?? 1) - 1, weekday = (c.weekday ?? 1) - 1
+            switch chars[i + 1] {
+            case "d": out += two(c.day)
+            case "m": out += two(c.month)
+            case "Y": out += String(c.year ?? 0)
+            case "y": out += two((c.year ?? 0) % 100)
+            case "b": out += String(months[month].prefix(3))
+            case "B": out += months[month]
+            case "a": out += String(days[weekday].prefix(3))
+            case "A": out += days[weekday]
+            case "H": out += two(c.hour)
+            case "M": out += two(c.minute)
+            case "S": out += two(c.second)
+            case "j": out += String(format: "%03d", calendar.ordinality(of: .day, in: .year, for: date) ?? 0)
+            case "%": out += "%"
+            default: throw JinjaError(message: "strftime_now: unsupported specifier %\(chars[i + 1])", line: 0, column: 0)
+            }
+            i += 2
+        }
+        return out
+    }
 
     func fail(_ message: String, _ offset: Int) -> JinjaError { JinjaLexer.error(message, offset, source) }
 
@@ -104,9 +142,17 @@ struct JinjaRenderer {
             return try slice(try evaluate(base), try a.map(evaluate), try b.map(evaluate), try c.map(evaluate), offset)
         case .call(let callee, let args, let kwargs, let offset):
             return try call(callee, try args.map(evaluate), try kwargs.map { ($0.0, try evaluate($0.1)) }, offset)
-        case .filter(let base, let name, let args, let offset):
+        case .filter(let base, let name, let args, let kwargs, let offset):
+            let named = try kwargs.map { ($0.0, try evaluate($0.1)) }
+            if name == "tojson" { return .string(try tojson(try evaluate(base), options: named, offset: offset)) }
+            if let first = named.first { throw fail("the filter '\(name)' takes no keyword argument '\(first.0)'", offset) }
             return try filter(try evaluate(base), name, try args.map(evaluate), offset)
         case .test(let base, let name, let negated, let offset):
+            // the functions a template may call are defined names, as transformers' globals are
+            if case .name(let function) = base, Self.functions.contains(function), { if case .undefined = lookup(function) { true } else { false } }(),
+               name == "defined" || name == "undefined" {
+                return .bool((name == "defined") != negated)
+            }
             let result = try test(try evaluate(base), name, offset)
             return .bool(negated ? !result : result)
         case .unary(let op, let operand):
@@ -183,6 +229,9 @@ struct JinjaRenderer {
         if case .name(let name) = callee {
             switch name {
             case "raise_exception": throw JinjaError(message: args.first?.description ?? "raise_exception", line: 0, column: 0)
+            case "strftime_now":
+                guard args.count == 1, case .string(let format) = args[0] else { throw fail("strftime_now takes one format string", offset) }
+                return .string(try Self.strftime(format, now, offset: offset))
             case "namespace": return .namespace(JinjaNamespace(Dictionary(kwargs, uniquingKeysWith: { $1 })))
             case "range":
                 let bounds = args.compactMap { if case .int(let i) = $0 { return i }; return nil }
@@ -264,22 +313,41 @@ struct JinjaRenderer {
         case "default":
             if case .undefined = value { return args.first ?? .string("") }
             return value
-        case "tojson": return .string(tojson(value))
         default: throw fail("unsupported filter '\(name)'", offset)
         }
     }
 
     /// jinja2's tojson as transformers sets it up: json.dumps(ensure_ascii=False), keys in their order (strings by
-    /// MnemoSupport's jsonQuoted, which writes what json.dumps writes).
-    func tojson(_ value: JinjaValue) -> String {
+    /// MnemoSupport's jsonQuoted, which writes what json.dumps writes); `indent=N` (or none) as json.dumps lays it out.
+    /// Any other keyword is refused.
+    func tojson(_ value: JinjaValue, options: [(String, JinjaValue)], offset: Int) throws -> String {
+        var indent: Int? = nil
+        for (key, option) in options {
+            switch (key, option) {
+            case ("indent", .int(let n)) where n >= 0: indent = n
+            case ("indent", .none): indent = nil
+            default: throw fail("tojson: unsupported argument \(key)=\(option.repr)", offset)
+            }
+        }
+        return tojson(value, indent: indent, level: 0)
+    }
+
+    func tojson(_ value: JinjaValue, indent: Int? = nil, level: Int = 0) -> String {
+        // json.dumps: ", " and ": " on one line; with an indent, each item on its own line and "," at its end
+        func container(_ open: String, _ close: String, _ items: [String]) -> String {
+            guard !items.isEmpty else { return open + close }
+            guard let indent else { return open + items.joined(separator: ", ") + close }
+            let inner = "\n" + String(repeating: " ", count: indent * (level + 1))
+            return open + inner + items.joined(separator: "," + inner) + "\n" + String(repeating: " ", count: indent * level) + close
+        }
         switch value {
         case .undefined, .none: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return "\(i)"
         case .double(let d): return d == d.rounded() && abs(d) < 1e16 ? String(format: "%.1f", d) : "\(d)"
         case .string(let s): return jsonQuoted(s)
-        case .list(let l): return "[" + l.map(tojson).joined(separator: ", ") + "]"
-        case .dict(let d): return "{" + d.map { jsonQuoted($0.key) + ": " + tojson($0.value) }.joined(separator: ", ") + "}"
+        case .list(let l): return container("[", "]", l.map { tojson($0, indent: indent, level: level + 1) })
+        case .dict(let d): return container("{", "}", d.map { jsonQuoted($0.key) + ": " + tojson($0.value, indent: indent, level: level + 1) })
         case .namespace: return "null"
         }
     }

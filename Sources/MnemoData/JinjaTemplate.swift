@@ -9,7 +9,7 @@
 //   [index], [a:b:c] slices, calls, `x if c else y`, or/and/not, == != < > <= >= in / not in, + - * / // % ~, unary -,
 //   filters | trim length count tojson string upper lower first last join default list items reverse, tests is
 //   (not) defined undefined none string number integer mapping sequence iterable true false boolean, functions
-//   raise_exception namespace range, string methods strip lstrip rstrip split startswith endswith upper lower replace
+//   raise_exception namespace range strftime_now (transformers' globals; defined names), string methods strip lstrip rstrip split startswith endswith upper lower replace
 //   title, dict methods get items keys values.
 //
 // Anything else (macros, blocks, includes, call blocks, unknown filters/tests/methods) is refused with its line and
