@@ -49,7 +49,7 @@ public struct InstructStudy: Study {
     public var task = InstructTask()
     /// Steps of each stage (pretraining is the preset's max_iters unless given).
     public var pretrainSteps: Int? = nil
-    public var sftSteps = 400
+    public var sftSteps = 300
     public var dpoSteps = 150
 
     public init(plan: StudyPlan) { self.plan = plan }

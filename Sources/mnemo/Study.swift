@@ -168,7 +168,7 @@ struct InstructStudyCommand: ParsableCommand {
 
     @OptionGroup var options: StudyOptions<InstructStudy>
     @Option(help: "Pretraining steps (default: the preset's max_iters).") var pretrainSteps: Int?
-    @Option(help: "Steps of each SFT and LoRA arm.") var sftSteps = 400
+    @Option(help: "Steps of each SFT and LoRA arm.") var sftSteps = 300
     @Option(help: "Steps of the DPO arm.") var dpoSteps = 150
 
     func validate() throws {
