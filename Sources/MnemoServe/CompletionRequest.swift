@@ -2,7 +2,8 @@
 // a list of texts, a list of token ids or a list of such lists (one choice each, in order); `echo` (the prompt joins
 // the text and the log-probabilities), `logprobs` (0…20 alternatives per token), `max_tokens` (0 allowed: score the
 // prompt only, which is how lm-evaluation-harness's local-completions model reads log-likelihoods), `stream` (one
-// prompt, no logprobs) and the shared sampling fields (GenerationParameters.swift). `suffix` is refused.
+// prompt, no logprobs), vLLM's `ignore_eos` (generate max_tokens whatever the model writes: benchmarks) and the
+// shared sampling fields (GenerationParameters.swift). `suffix` is refused.
 import MnemoData
 import MnemoSupport
 
@@ -19,6 +20,8 @@ public struct CompletionRequest: Sendable {
     public var logprobs: Int?
     public var stream: Bool
     public var includeUsage: Bool
+    /// Do not stop at the end of sequence.
+    public var ignoreEOS: Bool
 
     /// Prompts per request at most (each is its own sequence).
     public static let promptLimit = 256
@@ -31,6 +34,7 @@ public struct CompletionRequest: Sendable {
         logprobs = try request.integer("logprobs", in: 0...20)
         stream = try request.bool("stream") ?? false
         includeUsage = try StreamOptions.includeUsage(request, stream: stream)
+        ignoreEOS = try request.bool("ignore_eos") ?? false
         if let suffix = try request.string("suffix"), !suffix.isEmpty { throw .invalid("suffix", "suffix (insertion) is not supported") }
         if stream && prompts.count > 1 { throw .invalid("stream", "stream takes one prompt; send a request per prompt") }
         if stream && logprobs != nil { throw .invalid("logprobs", "logprobs are returned without stream only") }

@@ -100,7 +100,7 @@ public struct ModelServer: Sendable {
             let maxTokens = try card.completionBudget(promptTokens: prompt.ids.count, maxTokens: request.parameters.maxTokens,
                                                       defaultTokens: 16, param: "prompt")
             jobs.append(GenerationJob(prompt: prompt.ids, maxTokens: maxTokens, parameters: request.parameters,
-                                      stopTokens: Set(card.endOfSequence), logprobs: request.logprobs,
+                                      stopTokens: request.ignoreEOS ? [] : Set(card.endOfSequence), logprobs: request.logprobs,
                                       promptLogprobs: request.echo ? request.logprobs : nil))
         }
         let header = ResponseHeader(id: "cmpl-\(Self.randomID())", created: Self.now(), model: card.id)
