@@ -120,7 +120,11 @@ public struct ModelServer: Sendable {
         }
         var choices: [JSONOut] = [], promptTokens = 0, completionTokens = 0
         for (index, generation) in generations.enumerated() {
-            let result = try await Self.result(of: generation)
+            let result: GenerationResult
+            do { result = try await Self.result(of: generation) } catch {
+                for other in generations { await other.cancel() }
+                throw error
+            }
             promptTokens += result.promptTokens
             completionTokens += result.tokens.count
             var logprobs = JSONOut.null
@@ -168,8 +172,13 @@ public struct ModelServer: Sendable {
 
     // MARK: - Helpers
 
+    /// The request's body as JSON; a body over the upload limit (2 MiB) is a 413.
     func body(_ request: Request, _ context: BasicRequestContext) async throws -> JSONRequest {
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: context.maxUploadSize) } catch {
+            throw APIError(status: 413, "the request body could not be read within the limit of \(context.maxUploadSize) bytes (\(error))",
+                           code: "request_too_large")
+        }
         return try JSONRequest(bytes: Array(buffer.readableBytesView))
     }
 

@@ -19,6 +19,8 @@ import Testing
                 expectError(try await send(client, .post, route, body: Array(#"{"prompt": ""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)),
                             status: 400, containing: "UTF-8")
             }
+            let huge = "{\"prompt\": \"" + String(repeating: "b", count: 3 << 20) + "\"}"
+            expectError(try await post(client, "/v1/completions", huge), status: 413)
             // the server still answers
             #expect(try await send(client, .get, "/health").status == 200)
         }
