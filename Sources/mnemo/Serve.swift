@@ -48,9 +48,9 @@ struct Serve: ParsableCommand {
         let app = Application(router: server.router(),
                               configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mnemo"),
                               onServerRunning: { channel in
-            let address = channel.localAddress.map { "\($0)" } ?? "\(host):\(port)"
-            print("mnemo serve: \(card.id) (context \(card.contextLength); chat: \(card.chatProblem ?? "yes")) on \(address)")
-            print("  OpenAI base URL: http://\(host):\(channel.localAddress?.port ?? port)/v1")
+            let lines = "mnemo serve: \(card.id) (context \(card.contextLength) tokens; chat: \(card.chatProblem ?? "yes"))\n"
+                + "  OpenAI base URL: http://\(host):\(channel.localAddress?.port ?? port)/v1\n"
+            FileHandle.standardOutput.write(Data(lines.utf8))
         })
         let stopped = DispatchSemaphore(value: 0)
         Task {
