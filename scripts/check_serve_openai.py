@@ -102,6 +102,28 @@ def main():
             worst = max(abs(a - b) for a, b in zip(lp.token_logprobs[1:], reference))
             check("echo logprobs equal transformers' log-softmax on the exported model", worst < 1e-4, f"max |diff| {worst:.2e}")
 
+            # lm-evaluation-harness's local-completions loglikelihood request (echo, max_tokens 1, logprobs 1, token
+            # ids) read as its parse_logprobs reads it: the sum of token_logprobs[ctxlen:-1], and is_greedy when each
+            # of them is the largest of its top_logprobs
+            context = post_json(server.base + "/tokenize", {"prompt": "ROMEO:\nWhat", "add_special_tokens": False})["tokens"]
+            with torch.no_grad():
+                greedy = hf.generate(torch.tensor([context]), max_new_tokens=3, do_sample=False, pad_token_id=0)[0, len(context):].tolist()
+            written = post_json(server.base + "/tokenize", {"prompt": " light through", "add_special_tokens": False})["tokens"]
+            for name, continuation in (("a greedy continuation", greedy), ("another continuation", written)):
+                payload = dict(model=model, prompt=[context + continuation], temperature=0, max_tokens=1, logprobs=1, seed=1234, echo=True)
+                choice = client.completions.create(**payload).choices[0]
+                served = choice.logprobs.token_logprobs[len(context):-1]
+                served_greedy = all(tok == max(top.values()) for tok, top in
+                                    zip(served, choice.logprobs.top_logprobs[len(context):-1]))
+                with torch.no_grad():
+                    full = torch.log_softmax(hf(torch.tensor([context + continuation])).logits[0], -1)
+                positions = range(len(context) - 1, len(context) + len(continuation) - 1)
+                hf_sum = sum(full[p, t].item() for p, t in zip(positions, continuation))
+                hf_greedy = all(full[p].argmax().item() == t for p, t in zip(positions, continuation))
+                check(f"lm-eval's loglikelihood reading equals transformers' on {name} (sum, is_greedy)",
+                      abs(sum(served) - hf_sum) < 1e-4 and served_greedy == hf_greedy,
+                      f"served {sum(served):.5f} {served_greedy}; transformers {hf_sum:.5f} {hf_greedy}")
+
         def refused(kind, call):
             try:
                 call()
@@ -111,8 +133,11 @@ def main():
 
         error = refused(openai.BadRequestError, lambda: client.completions.create(model=model, prompt="x", n=2))
         check("n=2 is a 400 the client raises as BadRequestError", error and error.body.get("param") == "n", error and error.body.get("message"))
-        error = refused(openai.BadRequestError, lambda: client.completions.create(model=model, prompt="x" * 10, max_tokens=10**9))
-        check("a max_tokens beyond the context is a 400", error is not None, error and error.body.get("message"))
+        error = refused(openai.BadRequestError, lambda: client.completions.create(model=model, prompt="x" * 10, max_tokens=500))
+        check("a prompt + max_tokens beyond the context is a 400", error and error.body.get("code") == "context_length_exceeded",
+              error and error.body.get("message"))
+        error = refused(openai.BadRequestError, lambda: client.completions.create(model=model, prompt="x", max_tokens=10**30))
+        check("a huge max_tokens is a 400", error is not None, error and error.body.get("message"))
         wrong = openai.OpenAI(base_url=server.base + "/v1", api_key="wrong", max_retries=0)
         error = refused(openai.AuthenticationError, lambda: wrong.models.list())
         check("a wrong API key is a 401 AuthenticationError", error is not None, error and error.body.get("message"))
