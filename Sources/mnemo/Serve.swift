@@ -66,12 +66,8 @@ struct Serve: ParsableCommand {
     /// The run loaded, its card written and its model handed to a scheduler.
     static func server(runFolder: String, name: String?, template: String?, slots: Int, device: Device?, apiKey: String?) throws -> ModelServer {
         let loaded = try LoadedRun(runDirectory: runFolder, device: device)
-        let folderConfig = "\(runFolder)/tokenizer_config.json"
-        let formatName = template ?? (FileManager.default.fileExists(atPath: folderConfig) ? folderConfig : loaded.config.chatTemplate)
         var format: ChatFormat?, problem: String?
-        do { format = try TokenData.chatFormat(formatName, tokenizerSpec: loaded.config.tokenizer, tokenizer: loaded.tokenizer) } catch {
-            problem = "no chat format: \(error)"
-        }
+        do { format = try loaded.chatFormat(template) } catch { problem = "no chat format: \(error)" }
         let folderName = URL(fileURLWithPath: runFolder).standardizedFileURL.lastPathComponent
         let card = ModelCard(id: name ?? folderName, tokenizer: loaded.tokenizer, contextLength: loaded.model.contextLength,
                              promptPrefix: loaded.promptPrefix, endOfSequence: loaded.endOfSequence, chatFormat: format,
