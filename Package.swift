@@ -50,11 +50,15 @@ let package = Package(
         .library(name: "MnemoReport", targets: ["MnemoReport"]),
         .library(name: "MnemoTrain", targets: ["MnemoTrain"]),
         .library(name: "MnemoStudies", targets: ["MnemoStudies"]),
+        .library(name: "MnemoServe", targets: ["MnemoServe"]),
         .executable(name: "mnemo", targets: ["mnemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // The HTTP server of `mnemo serve` (MnemoServe); its default traits (swift-configuration, full Foundation)
+        // are not needed.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // C ABI over libtorch. Only `Torch` imports it.
@@ -90,12 +94,17 @@ let package = Package(
         // page beside it: suites of runs of the trainer.
         .target(name: "MnemoStudies", dependencies: ["Torch", "TorchNN", "TorchOptim", "MnemoData", "MnemoModels", "MnemoReport",
                                                     "MnemoSupport", "MnemoTrain"]),
+        // `mnemo serve`: an OpenAI-compatible HTTP server (Hummingbird) in front of one model, which a scheduler owns on
+        // a thread of its own.
+        .target(name: "MnemoServe", dependencies: ["Torch", "TorchNN", "MnemoData", "MnemoModels", "MnemoSupport",
+                                                  .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(
             name: "mnemo",
             dependencies: [
                 "MnemoSupport", "SafeTensors", "Torch", "TorchNN", "TorchOptim", "TorchChecks", "MnemoData", "MnemoModels", "MnemoReport", "MnemoTrain",
-                "MnemoStudies",
+                "MnemoStudies", "MnemoServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .executableTarget(name: "mnemo-bench", dependencies: ["Torch", "TorchNN", "TorchOptim"], path: "bench/swift"),
@@ -121,6 +130,8 @@ let package = Package(
                                                             "TorchOptim"], resources: [.copy("Fixtures")]),
         // No libtorch here: that the reports build and pass without it is the proof of MnemoReport's boundary.
         .testTarget(name: "MnemoReportTests", dependencies: ["MnemoReport", "MnemoSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MnemoServeTests", dependencies: ["MnemoServe", "MnemoData", "MnemoModels", "MnemoSupport", "Torch", "TorchNN",
+                                                            .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "MnemoStudiesTests", dependencies: ["MnemoStudies", "MnemoReport", "MnemoData", "MnemoModels", "MnemoTrain", "Torch", "TorchNN",
                                                               "TorchOptim"]),
     ],

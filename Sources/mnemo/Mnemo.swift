@@ -24,6 +24,7 @@ struct Mnemo: ParsableCommand {
             Sample.self,
             Eval.self,
             Grok.self,
+            Serve.self,
         ]
     )
 }
