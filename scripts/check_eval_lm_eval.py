@@ -26,6 +26,7 @@ import json
 import math
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -114,6 +115,56 @@ def lm_eval(folder, task, include, out, python):
     return results, sorted(samples, key=lambda s: s["doc_id"])
 
 
+def write_evalfile(path, examples):
+    """llm.c's eval-file layout (dev/data/data_common.py write_evalfile): 256 int32 header (magic 20240522, version 1,
+    example count, longest example in bytes), then per example uint16: 65535, its bytes, index, label, completion count,
+    context length + tokens, each completion's length + tokens."""
+    import numpy as np
+    stream, longest = [], 0
+    for i, (label, ctx, endings) in enumerate(examples):
+        example = [65535, 0, i, label, len(endings), len(ctx), *ctx]
+        for end in endings:
+            example += [len(end), *end]
+        example[1] = 2 * len(example)
+        longest = max(longest, example[1])
+        stream += example
+    header = np.zeros(256, dtype=np.int32)
+    header[:4] = [20240522, 1, len(examples), longest]
+    with open(path, "wb") as f:
+        f.write(header.tobytes())
+        f.write(np.array(stream, dtype=np.uint16).tobytes())
+
+
+def llmc_check(hf, work, mnemo):
+    import torch
+    import torch.nn.functional as F
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(hf)
+    model = AutoModelForCausalLM.from_pretrained(hf, dtype=torch.float32).eval()
+    window = getattr(model.config, "n_positions", None) or model.config.max_position_embeddings
+    examples = []
+    for item in task_items():
+        ctx = tokenizer.encode(item["query"])
+        endings = [tokenizer.encode(" " + c) for c in item["choices"]]
+        if len(ctx) + max(map(len, endings)) <= window:
+            examples.append((item["gold"], ctx, endings))
+    write_evalfile(f"{work}/arith.bin", examples)
+    right = right_norm = 0
+    uneven = sum(len({len(end) for end in endings}) > 1 for _, _, endings in examples)
+    with torch.no_grad():
+        for label, ctx, endings in examples:
+            sums, means = [], []
+            for end in endings:
+                tokens = torch.tensor([ctx + end])
+                losses = F.cross_entropy(model(tokens).logits[0, :-1], tokens[0, 1:], reduction="none")[len(ctx) - 1:]
+                sums.append(losses.sum().item())
+                means.append(losses.mean().item())
+            right += int(min(range(len(sums)), key=sums.__getitem__) == label)
+            right_norm += int(min(range(len(means)), key=means.__getitem__) == label)
+    ours = mnemo_json(mnemo, [hf, "--task", f"{work}/arith.bin"])
+    return ours, {"acc": right / len(examples), "acc_norm": right_norm / len(examples), "uneven": uneven}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--mnemo", default=None, help="the mnemo binary (default: .build/release/mnemo, else .build/debug/mnemo)")
@@ -154,6 +205,10 @@ def main():
             run([mnemo, "train", f"{work}/config.toml", "--out", run_dir])
     hf = f"{work}/hf"
     run([mnemo, "export", run_dir, hf])
+    if args.llama:
+        # `mnemo export` copies tokenizer.json only; transformers takes the BOS / EOS names (lm-eval's prefix token)
+        # from tokenizer_config.json, so the run's is put beside it
+        shutil.copy(f"{SHARED}/minimind/tokenizer_config.json", f"{hf}/tokenizer_config.json")
 
     failures = []
 
@@ -183,6 +238,13 @@ def main():
         same("hook acc (metrics.jsonl)", last["task/arith/acc"], from_run["acc"], reference="eval RUN")
         same("hook acc_norm (metrics.jsonl)", last["task/arith/acc_norm"], from_run["acc_norm"], reference="eval RUN")
 
+    # llm.c's eval .bin: the task's items as llm.c's hellaswag.py renders them (context tokens, " " + ending tokens; the
+    # items that fit the context), scored as hellaswag.py scores them (lowest summed / mean loss) in transformers
+    ours, theirs = llmc_check(hf, work, mnemo)
+    print(f"\nllm.c eval file ({ours['items']} items, {theirs['uneven']} whose completions differ in token count):")
+    same("acc (mnemo eval DIR --task .bin)", ours["acc"], theirs["acc"], reference="llm.c way")
+    same("acc_norm (mean loss per token)", ours["acc_norm"], theirs["acc_norm"], reference="llm.c way")
+
     # a text's rolling log-likelihood: the first 3,000 characters of tinyshakespeare's val part
     sample = open(f"{SHARED}/tinyshakespeare.txt", encoding="utf-8").read()[1_003_854:1_006_854]
     open(f"{work}/text.txt", "w").write(sample)
@@ -200,7 +262,11 @@ def main():
     print(f"\ntext ({folder['tokens']} tokens, {folder['bytes']} bytes, {folder['windows']} windows):")
     same("bits_per_byte (mnemo eval DIR)", folder["bits_per_byte"], theirs["bits_per_byte,none"], args.rtol)
     same("byte_perplexity (mnemo eval DIR)", folder["byte_perplexity"], theirs["byte_perplexity,none"], args.rtol)
-    same("bits_per_byte (mnemo eval RUN)", from_run["bits_per_byte"], folder["bits_per_byte"], args.rtol, "eval DIR")
+    if from_run["prefix_token"] == folder["prefix_token"]:
+        same("bits_per_byte (mnemo eval RUN)", from_run["bits_per_byte"], folder["bits_per_byte"], args.rtol, "eval DIR")
+    else:
+        print(f"  bits_per_byte (mnemo eval RUN)     {from_run['bits_per_byte']!r:<22} not compared: the run's prefix token is "
+              f"its end of text ({from_run['prefix_token']}), the folder's the BOS of its tokenizer_config.json ({folder['prefix_token']})")
 
     print("\nall agree" if not failures else f"\nDIFFERENT: {', '.join(failures)}")
     sys.exit(1 if failures else 0)

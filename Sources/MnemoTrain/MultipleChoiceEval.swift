@@ -97,8 +97,9 @@ public func meanAndStderr(_ values: [Double]) -> (mean: Double, stderr: Double) 
     guard values.count > 0 else { return (.nan, .nan) }
     let mean = values.reduce(0, +) / n
     guard values.count > 1 else { return (mean, .nan) }
-    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
-    return (mean, (variance / n).squareRoot())
+    // lm-eval's order of operations, so that the digits agree: sqrt(Σ (x − μ)² / (n − 1)) / sqrt(n)
+    let deviation = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot()
+    return (mean, deviation / n.squareRoot())
 }
 
 /// The index of the first largest value (numpy's argmax).

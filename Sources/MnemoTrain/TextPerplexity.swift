@@ -2,8 +2,8 @@
 // lm-evaluation-harness's rolling windows (`loglikelihood_rolling`: get_rolling_token_windows with context_len 1 and
 // make_disjoint_window), so the numbers are lm-eval's word-for-word on the same model:
 //
-//   the text is one token sequence, after a prefix token (lm-eval's prefix_token_id: the folder's `<s>` or the
-//   tokenizer's end of text), so that the first token is predicted too; the predicted tokens are cut into disjoint
+//   the text is one token sequence, after a prefix token (lm-eval's prefix_token_id: the tokenizer's BOS, else its
+//   EOS — `prefixToken(for:)`), so that the first token is predicted too; the predicted tokens are cut into disjoint
 //   windows of T (the model's context): the first window reads the prefix and the first T − 1 tokens, every later
 //   one reads the T tokens before its last predicted token (a last, shorter window gets a full context) — every token
 //   is predicted exactly once, with between 1 and T tokens of context. Non-overlapping, not a sliding window.
@@ -17,6 +17,7 @@
 import Foundation
 import MnemoData
 import MnemoModels
+import MnemoSupport
 
 public struct TextPerplexity: Sendable {
     /// Tokens predicted.
@@ -46,6 +47,23 @@ public struct TextPerplexity: Sendable {
             start = end
         }
         return requests
+    }
+
+    /// lm-eval's prefix_token_id for `loaded`: the tokenizer's BOS token, else its EOS token. A Hugging Face folder names
+    /// them in its tokenizer_config.json (bos_token, eos_token: a string or {"content": …}); without one, and for a Mnemo
+    /// run, the ids the tokenizer puts first (`<s>`) or else the end of sequence (GPT-2's `<|endoftext|>`, which
+    /// transformers' GPT-2 tokenizer also takes for its BOS). Nil when there is none (a character vocabulary).
+    public static func prefixToken(for loaded: LoadedRun, folder: String) -> Int? {
+        if HuggingFaceFolder.isModelFolder(folder), let data = FileManager.default.contents(atPath: "\(folder)/tokenizer_config.json"),
+           let json = try? JSONParser.parse([UInt8](data), options: .python) {
+            for key in ["bos_token", "eos_token"] {
+                guard let name = json[key]?.string ?? json[key]?["content"]?.string else { continue }
+                if let id = loaded.tokenizer.specialTokens[name] { return id }
+                let ids = loaded.tokenizer.encode(name, allowedSpecial: .all)
+                if ids.count == 1 { return ids[0] }
+            }
+        }
+        return loaded.promptPrefix.last ?? loaded.endOfSequence.first
     }
 
     /// Scores `text`: tokenized as `leading` (ids a Hugging Face folder's tokenizer puts first) + its ids, with special-

@@ -7,6 +7,7 @@
 import ArgumentParser
 import Foundation
 import MnemoData
+import MnemoModels
 import MnemoSupport
 import MnemoTrain
 import Torch
@@ -45,6 +46,9 @@ struct Eval: ParsableCommand {
     func run() throws {
         Runtime.checkVersion()
         do {
+            if task == nil && text == nil && HuggingFaceFolder.isModelFolder(runFolder) {
+                throw ConfigError("\(runFolder) is a Hugging Face folder, which has no val split; give --task FILE or --text FILE")
+            }
             let loaded = try LoadedRun(runDirectory: runFolder, device: try parseDevice(device))
             if let task { try evaluateTask(task, loaded) } else if let text { try evaluateText(text, loaded) } else { try evaluateLoss(loaded) }
         } catch {
@@ -61,7 +65,7 @@ struct Eval: ParsableCommand {
 
     /// Where the weights came from, for the first line.
     func origin(_ loaded: LoadedRun) -> String {
-        loaded.config.initFrom == runFolder ? "\(runFolder) (Hugging Face folder)" : "\(runFolder) (step \(loaded.step))"
+        HuggingFaceFolder.isModelFolder(runFolder) ? "\(runFolder) (Hugging Face folder)" : "\(runFolder) (step \(loaded.step))"
     }
 
     func evaluateTask(_ path: String, _ loaded: LoadedRun) throws {
@@ -97,7 +101,7 @@ struct Eval: ParsableCommand {
     func evaluateText(_ path: String, _ loaded: LoadedRun) throws {
         guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): cannot read the text file") }
         guard let content = String(data: data, encoding: .utf8) else { throw ConfigError("\(path): not valid UTF-8 text") }
-        let prefix = loaded.promptPrefix.last ?? loaded.endOfSequence.first
+        let prefix = TextPerplexity.prefixToken(for: loaded, folder: runFolder)
         let result = try TextPerplexity.evaluate(content, file: path, tokenizer: loaded.tokenizer, leading: loaded.promptPrefix,
                                                  prefixToken: prefix, scorer: scorer(loaded))
         let t = loaded.model.contextLength
@@ -107,6 +111,7 @@ struct Eval: ParsableCommand {
                 ("bytes", .int(result.bytes)), ("log_likelihood", .double(result.logLikelihood)),
                 ("perplexity", .double(result.perplexity)), ("bits_per_byte", .double(result.bitsPerByte)),
                 ("byte_perplexity", .double(result.bytePerplexity)), ("windows", .int(result.windows)), ("context_length", .int(t)),
+                ("prefix_token", prefix.map { .int($0) } ?? .null),
             ]))
             return
         }
@@ -118,9 +123,6 @@ struct Eval: ParsableCommand {
     }
 
     func evaluateLoss(_ loaded: LoadedRun) throws {
-        guard loaded.config.initFrom != runFolder else {
-            throw ConfigError("\(runFolder) is a Hugging Face folder, which has no val split; give --task FILE or --text FILE")
-        }
         let data = try TokenData.load(config: loaded.config)
         // the run's own objective's task loss (softmax or StableMax cross-entropy, masked targets left out)
         let objective = try RunBuilder.objective(loaded.config, model: loaded.model, tokenizer: loaded.tokenizer,
@@ -154,7 +156,7 @@ struct Eval: ParsableCommand {
 
 /// A value of the JSON that `--json` and `--log-samples` print.
 private enum JSONField {
-    case string(String), int(Int), double(Double), doubles([Double])
+    case string(String), int(Int), double(Double), doubles([Double]), null
 
     var text: String {
         switch self {
@@ -162,6 +164,7 @@ private enum JSONField {
         case .int(let n): String(n)
         case .double(let x): x.isFinite ? "\(x)" : "null"
         case .doubles(let xs): "[" + xs.map { JSONField.double($0).text }.joined(separator: ", ") + "]"
+        case .null: "null"
         }
     }
 }

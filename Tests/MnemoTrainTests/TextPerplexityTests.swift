@@ -58,4 +58,20 @@ import MnemoData
             "\($0)".contains("one.txt: 1 token and no prefix token")
         }
     }
+
+    @Test func thePrefixTokenIsLmEvalsBOSElseEOS() throws {
+        // a Llama folder without tokenizer_config.json: the <s> its tokenizer.json puts first
+        let fixture = try #require(Bundle.module.url(forResource: "hf_tinyllama_sp", withExtension: nil, subdirectory: "Fixtures")).path
+        #expect(TextPerplexity.prefixToken(for: try LoadedRun(runDirectory: fixture), folder: fixture) == 1)
+        // with one: its bos_token (a string or {"content": …}), else its eos_token, as transformers reads them
+        let dir = try temporaryFolder("prefix-token")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for file in ["config.json", "model.safetensors", "tokenizer.json"] {
+            try FileManager.default.copyItem(atPath: "\(fixture)/\(file)", toPath: "\(dir)/\(file)")
+        }
+        for (config, expected) in [(#"{"bos_token": {"content": "</s>"}}"#, 2), (#"{"bos_token": null, "eos_token": "<unk>"}"#, 0)] {
+            try config.write(toFile: "\(dir)/tokenizer_config.json", atomically: true, encoding: .utf8)
+            #expect(TextPerplexity.prefixToken(for: try LoadedRun(runDirectory: dir), folder: dir) == expected)
+        }
+    }
 }
