@@ -91,8 +91,8 @@ struct Eval: ParsableCommand {
             return
         }
         print("\(name): \(scores.items) items, \(origin(loaded))")
-        print("  acc       \(percent(acc))   argmax of the summed log-likelihood of each choice")
-        print("  acc_norm  \(percent(accNorm))   argmax of \(scores.normalization.summary)")
+        print("  acc       \(withStderr(acc))   argmax of the summed log-likelihood of each choice")
+        print("  acc_norm  \(withStderr(accNorm))   argmax of \(scores.normalization.summary)")
         if scores.itemsCut > 0 {
             print("  \(scores.itemsCut) item\(scores.itemsCut == 1 ? "'s" : "s'") context cut on the left to fit the model's \(t)-token window (lm-eval's rule)")
         }
@@ -136,7 +136,8 @@ struct Eval: ParsableCommand {
         if train { print(String(format: "step %d: train loss %.4f (%d tokens)", loaded.step, loss(data.train), data.train.tokenCount)) }
     }
 
-    func percent(_ value: (mean: Double, stderr: Double)) -> String {
+    /// "0.3643 ± 0.0408" (n/a for a single item).
+    func withStderr(_ value: (mean: Double, stderr: Double)) -> String {
         String(format: "%.4f ± %@", value.mean, value.stderr.isNaN ? "n/a   " : String(format: "%.4f", value.stderr))
     }
 
