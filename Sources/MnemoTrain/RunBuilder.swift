@@ -199,7 +199,8 @@ public enum RunBuilder {
         if let diagnosed = model as? any ResidualDiagnostics {
             hooks.append(ResidualDiagnosticsHook(diagnosed, val: data.val, batchSize: config.batchSize))
         }
-        for entry in config.hooks { hooks.append(try HookRegistry.make(entry, model: model)) }
+        let inputs = HookInputs(model: model, tokenizer: data.tokenizer, config: config)
+        for entry in config.hooks { hooks.append(try HookRegistry.make(entry, run: inputs)) }
         return hooks
     }
 }
