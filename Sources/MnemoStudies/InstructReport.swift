@@ -98,6 +98,8 @@ public enum InstructReport {
                 + (acc("sft").map { "; full SFT brings it to \(percent($0))" } ?? "") + ".")
         }
         if let line = compare("sft-stablemax", "sft") { lines.append("StableMax + ⊥AdamW, full SFT: " + line + ".") }
+        if let line = compare("sft-stablemax-adamw", "sft") { lines.append("StableMax alone (AdamW), full SFT: " + line + ".") }
+        if let line = compare("sft-orth", "sft") { lines.append("⊥AdamW alone (softmax), full SFT: " + line + ".") }
         if let line = compare("lora-stablemax", "lora") { lines.append("StableMax + ⊥AdamW, LoRA: " + line + ".") }
         if let line = compare("lora", "sft") {
             let params = { (arm: String) in records.first { $0.arm == arm }?.trainableParameters ?? 0 }

@@ -6,6 +6,7 @@
 //   base            pretraining on the biographies (next-token loss, softmax, AdamW)
 //   sft             full SFT from base on the conversations (ChatML, loss on the assistant turns): softmax + AdamW
 //   sft-stablemax   the same with StableMax cross-entropy and ⊥AdamW (orthogonal = true), as the repository's example
+//   sft-stablemax-adamw, sft-orth   each half of that pair alone (StableMax with AdamW; softmax with ⊥AdamW)
 //   lora            LoRA (rank 8, α 16, on the fused qkv and the MLP's input) from base: softmax + AdamW
 //   lora-stablemax  LoRA with StableMax and ⊥AdamW
 //   dpo             DPO (β 0.1) from sft on the preference "answer in a sentence" (the reference: sft's weights)
@@ -38,6 +39,9 @@ public struct InstructStudy: Study {
         Arm(name: "base", summary: "pretrained on the biographies (softmax, AdamW)", stage: .pretrain, startsFrom: nil, settings: []),
         Arm(name: "sft", summary: "full SFT: softmax + AdamW", stage: .sft, startsFrom: "base", settings: []),
         Arm(name: "sft-stablemax", summary: "full SFT: StableMax + ⊥AdamW", stage: .sft, startsFrom: "base", settings: stableMax),
+        Arm(name: "sft-stablemax-adamw", summary: "full SFT: StableMax + AdamW (which part of the pair matters)", stage: .sft,
+            startsFrom: "base", settings: ["loss=stablemax"]),
+        Arm(name: "sft-orth", summary: "full SFT: softmax + ⊥AdamW", stage: .sft, startsFrom: "base", settings: ["orthogonal=true"]),
         Arm(name: "lora", summary: "LoRA r 8: softmax + AdamW", stage: .sft, startsFrom: "base", settings: lora),
         Arm(name: "lora-stablemax", summary: "LoRA r 8: StableMax + ⊥AdamW", stage: .sft, startsFrom: "base", settings: lora + stableMax),
         Arm(name: "dpo", summary: "DPO β 0.1 from sft: sentences over short answers", stage: .dpo, startsFrom: "sft",

@@ -45,20 +45,21 @@ import Testing
         study.task = InstructTask(people: 30, seed: 3)
         study.plan.overrides = ["n_layer=1", "n_head=2", "n_embd=16", "batch_size=4", "eval_iters=1", "log_interval=1"]
         study.pretrainSteps = 6; study.sftSteps = 4; study.dpoSteps = 2
+        study.plan.armNames = ["base", "sft", "lora-stablemax", "dpo"]     // every stage and both halves of the chain
         var lines: [String] = []
         study.plan.log = { lines.append($0) }
         let records = try study.run()
-        #expect(records.map(\.arm) == InstructStudy.arms.map(\.name))
+        #expect(records.map(\.arm) == ["base", "sft", "lora-stablemax", "dpo"])
         let config = { (arm: String) in try TrainConfig.load("\(dir)/study/\(arm)-seed1/config.json") }
         #expect(try config("sft").initFrom == "\(dir)/study/base-seed1" && config("dpo").initFrom == "\(dir)/study/sft-seed1")
         #expect(try config("lora-stablemax").loraRank == 8 && config("lora-stablemax").orthogonal && config("dpo").objective == .dpo)
-        let lora = try #require(records.first { $0.arm == "lora" }), sft = try #require(records.first { $0.arm == "sft" })
+        let lora = try #require(records.first { $0.arm == "lora-stablemax" }), sft = try #require(records.first { $0.arm == "sft" })
         #expect(lora.trainableParameters < sft.trainableParameters / 4)
         #expect(records.allSatisfy { $0.heldOutQuestions == 12 * 3 && $0.valLoss.isFinite })
         let dpo = try #require(records.first { $0.arm == "dpo" })
         #expect(dpo.metrics.last("rewards/accuracies") != nil)
         let table = try String(contentsOfFile: "\(dir)/study/results.md", encoding: .utf8)
-        #expect(table.contains("## Verdicts") && table.contains("StableMax + ⊥AdamW, full SFT") && table.contains("DPO moves sentence answers"))
+        #expect(table.contains("## Verdicts") && table.contains("Before tuning, the base model") && table.contains("DPO moves sentence answers"))
         #expect(FileManager.default.fileExists(atPath: "\(dir)/study/report.html"))
         // an arm without the run it starts from is refused before anything trains
         var alone = InstructStudy(plan: StudyPlan(preset: Self.preset, output: "\(dir)/other", seeds: [1], armNames: ["dpo"]))
