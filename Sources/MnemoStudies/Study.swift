@@ -6,6 +6,7 @@
 // report; `run()` here does the rest. The grokking study (GrokStudy.swift, `mnemo grok`) keeps its own suite runner:
 // named suites of arms run as child processes, one seed.
 import Foundation
+import MnemoSupport
 import MnemoTrain
 
 /// One arm of a study: a name (its run folders' prefix), what it tests, and its settings on the preset.
@@ -137,14 +138,20 @@ extension Study {
         return records
     }
 
-    /// A quiet trainer for the run's folder: resumed from its latest checkpoint when it has one, else new from the
-    /// preset, the shared settings, the seed, the arm's settings and the overrides (then configure and start).
+    /// A quiet trainer for the run's folder: resumed from its latest checkpoint when it has one, else new (a run that
+    /// stopped before its first checkpoint is started again) from the preset, the shared settings, the seed, the arm's
+    /// settings and the overrides (then configure and start).
     func trainer(for run: StudyRun<Arm>, shared: [String]) throws -> Trainer {
         let folder = "\(plan.output)/\(run.name)"
         let trainer: Trainer
         if Checkpoint.latest(root: "\(folder)/checkpoints") != nil {
             trainer = try Trainer.resume(runDirectory: folder)
         } else {
+            // a run killed before its first checkpoint has nothing to resume: it starts again
+            if RunFolder(folder).holdsRun {
+                plan.log("\(run.name): no checkpoint from its last start; starting it again")
+                try FileManager.default.removeItem(atPath: folder)
+            }
             var config = try TrainConfig.load(plan.preset)
             for setting in shared + ["seed=\(run.seed)"] + run.arm.settings + plan.overrides { try config.apply(override: setting) }
             try configure(&config, for: run)

@@ -67,7 +67,14 @@ struct Export: ParsableCommand {
             return "GPT-2 BPE (vocab.json, merges.txt)"
         case .huggingFace(let path):
             try copy(path, "tokenizer.json")
-            return "tokenizer.json"
+            // the tokenizer_config.json (special-token names, chat template) and chat_template.jinja the run kept
+            let folder = (path as NSString).deletingLastPathComponent
+            var copied = ["tokenizer.json"]
+            for name in ["tokenizer_config.json", "chat_template.jinja"] where fm.fileExists(atPath: "\(folder)/\(name)") {
+                try copy("\(folder)/\(name)", name)
+                copied.append(name)
+            }
+            return copied.joined(separator: ", ")
         case .char, nil:
             return "none (a character vocabulary has no Hugging Face tokenizer; the folder holds the model only)"
         }

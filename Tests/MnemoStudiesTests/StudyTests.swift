@@ -79,5 +79,13 @@ struct TinyStudy: Study {
         #expect(continued.map(\.run) == ["one-seed1337", "two-seed1337"])
         #expect(continued.map(\.losses) == fresh.map(\.losses) && continued[0].losses.count == 6)
         #expect(try String(contentsOfFile: "\(dir)/killed/results.md", encoding: .utf8) == "one-seed1337\ntwo-seed1337")
+
+        // killed before the second run's first checkpoint: that run starts again, the same as straight through
+        let second = "\(dir)/killed/two-seed1337"
+        try FileManager.default.removeItem(atPath: "\(second)/checkpoints")
+        #expect(FileManager.default.fileExists(atPath: "\(second)/metrics.jsonl"))
+        study.started.names = []
+        let restarted = try study.run()
+        #expect(study.started.names == ["two-seed1337"] && restarted.map(\.losses) == fresh.map(\.losses))
     }
 }
