@@ -36,16 +36,18 @@ struct Chat: ParsableCommand {
             let session = try ChatSession(model: loaded.model, tokenizer: loaded.tokenizer, format: format, system: system, sampling: options,
                                           device: loaded.device, generator: Generator(seed: seed, device: loaded.device),
                                           probabilities: probabilities(loaded.lossKind))
-            print("mnemo chat: \(runFolder) — type a message; /reset starts over, /quit leaves")
+            // every line goes straight to standard output (unbuffered), in order with the streamed replies
+            func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+            say("mnemo chat: \(runFolder) — type a message; /reset starts over, /quit leaves")
             while true {
                 FileHandle.standardOutput.write(Data("> ".utf8))
                 guard let line = readLine() else { break }
                 let text = line.trimmingCharacters(in: .whitespaces)
                 if text.isEmpty { continue }
                 if text == "/quit" { break }
-                if text == "/reset" { session.reset(); print("(history cleared)"); continue }
+                if text == "/reset" { session.reset(); say("(history cleared)"); continue }
                 try session.reply(to: text, maxTokens: tokens) { FileHandle.standardOutput.write(Data($0.utf8)) }
-                print("")
+                say("")
             }
         } catch let error as ValidationError {
             throw error
