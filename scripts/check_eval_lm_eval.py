@@ -4,7 +4,7 @@
 (bits per byte, byte perplexity). Run by hand in the bench virtualenv (CI has no Python):
 
     PY="$(scripts/setup_python_env.sh --print-python | tail -1)"
-    "$PY" -m pip install lm-eval                       # once
+    "$PY" -m pip install "lm-eval[api]"                # once (api: the local-completions leg)
     swift build -c release --product mnemo
     HF_HUB_OFFLINE=1 "$PY" scripts/check_eval_lm_eval.py
 
@@ -15,12 +15,15 @@ What it does, in a temporary folder (--work to keep it):
      or takes --run RUN, and exports it (`mnemo export RUN DIR`: a GPT-2 folder); --llama: a tiny MiniMind with
      MiniMind's tokenizer, exported as a Llama folder;
   3. runs lm-eval's `hf` model on DIR (task YAML eval/tasks/arith.yaml, dataset_path json, no hub access) and
-     `mnemo eval DIR --task …` and `mnemo eval RUN --task …`, and the same for a text (a loglikelihood_rolling task);
+     `mnemo eval DIR --task …` and `mnemo eval RUN --task …`, and lm-eval's `local-completions` model against
+     `mnemo serve RUN` (the three legs), and the same for a text (a loglikelihood_rolling task);
   4. prints each number side by side and exits 1 unless acc and acc_norm (and their stderr) agree exactly, every
      log-likelihood within --atol, bits per byte within --rtol, and the hook's last logged acc equals `mnemo eval RUN`'s.
 """
 
 import argparse
+import urllib.request
+import time
 import glob
 import json
 import math
@@ -110,6 +113,36 @@ def lm_eval(folder, task, include, out, python):
     run([python, "-m", "lm_eval", "--model", "hf", "--model_args", f"pretrained={folder},dtype=float32",
          "--tasks", task, "--include_path", include, "--device", "cpu", "--batch_size", "8",
          "--output_path", out, "--log_samples"], env=env)
+    results = json.load(open(sorted(glob.glob(f"{out}/**/results_*.json", recursive=True))[-1]))["results"][task]
+    samples = [json.loads(line) for line in open(sorted(glob.glob(f"{out}/**/samples_{task}_*.jsonl", recursive=True))[-1])]
+    return results, sorted(samples, key=lambda s: s["doc_id"])
+
+
+def lm_eval_served(mnemo, run_dir, hf, task, include, out, python, context, port=18_321):
+    """lm-eval's local-completions model against `mnemo serve RUN` (token ids in, echo + logprobs out); the tokenizer is
+    the exported folder's, as lm-eval needs one on its side."""
+    server = subprocess.Popen([mnemo, "serve", run_dir, "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                models = json.load(urllib.request.urlopen(f"{base}/v1/models", timeout=2))
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            sys.exit("mnemo serve did not answer on /v1/models")
+        name = models["data"][0]["id"]
+        env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OPENAI_API_KEY="local")
+        run([python, "-m", "lm_eval", "--model", "local-completions", "--model_args",
+             f"model={name},base_url={base}/v1/completions,tokenizer={hf},tokenizer_backend=huggingface,"
+             # one token under the context: lm-eval asks for max_tokens 1 beside the echoed prompt, and the server refuses
+             # a prompt + max_tokens beyond the context (as vLLM does)
+             f"tokenized_requests=True,num_concurrent=1,max_retries=1,max_length={context - 1}",
+             "--tasks", task, "--include_path", include, "--batch_size", "1", "--output_path", out, "--log_samples"], env=env)
+    finally:
+        server.terminate()
+        server.wait()
     results = json.load(open(sorted(glob.glob(f"{out}/**/results_*.json", recursive=True))[-1]))["results"][task]
     samples = [json.loads(line) for line in open(sorted(glob.glob(f"{out}/**/samples_{task}_*.jsonl", recursive=True))[-1])]
     return results, sorted(samples, key=lambda s: s["doc_id"])
@@ -237,6 +270,22 @@ def main():
         print(f"  hook task_eval at step {last['step']}: acc {last['task/arith/acc']}, acc_norm {last['task/arith/acc_norm']}")
         same("hook acc (metrics.jsonl)", last["task/arith/acc"], from_run["acc"], reference="eval RUN")
         same("hook acc_norm (metrics.jsonl)", last["task/arith/acc_norm"], from_run["acc_norm"], reference="eval RUN")
+
+    # the third leg: lm-eval's local-completions against `mnemo serve RUN`
+    served, served_samples = lm_eval_served(mnemo, run_dir, hf, "arith", "eval/tasks", f"{work}/lm-eval-served", sys.executable,
+                                            context=folder["context_length"])
+    # the items whose context is cut keep one token less through the API (max_length one under the context): compared
+    # on the items that fit, counted on the others
+    deltas = [[abs(float(a[0]) - float(b[0])) for a, b in zip(o["filtered_resps"], s["filtered_resps"])]
+              for o, s in zip(served_samples, samples)]
+    close = [max(d) <= args.atol for d in deltas]
+    print(f"\narith through `mnemo serve` (lm-eval local-completions, max_length {folder['context_length'] - 1}):")
+    print(f"  items whose log-likelihoods equal lm-eval hf's within {args.atol}: {sum(close)} of {len(close)} "
+          f"(mnemo eval cut {folder['items_cut']} contexts)")
+    for key in ("acc", "acc_norm"):
+        same(f"{key} (lm-eval → mnemo serve)", served[f"{key},none"], theirs[f"{key},none"], reference="lm-eval hf")
+    if len(served_samples) != len(samples) or len(close) - sum(close) > folder["items_cut"]:
+        failures.append("served log-likelihoods")
 
     # llm.c's eval .bin: the task's items as llm.c's hellaswag.py renders them (context tokens, " " + ending tokens; the
     # items that fit the context), scored as hellaswag.py scores them (lowest summed / mean loss) in transformers
