@@ -21,6 +21,21 @@ public struct ChatFormat: Sendable {
 
     public static let chatML = ChatFormat(kind: .chatML, bos: "<|im_start|>", eos: "<|im_end|>")
 
+    /// ChatML as a Jinja chat template (what an exported ChatML run's chat_template.jinja holds): it renders as `chatML`.
+    public static let chatMLJinja = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+        + "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+
+    /// The Jinja source a tokenizer_config.json names (the chat_template.jinja beside it first, as transformers reads it).
+    public static func templateSource(_ path: String) throws -> String {
+        let jinja = (path as NSString).deletingLastPathComponent + "/chat_template.jinja"
+        if let data = FileManager.default.contents(atPath: jinja) { return String(decoding: data, as: UTF8.self) }
+        guard let data = FileManager.default.contents(atPath: path),
+              let source = (try? JSONParser.parseFile([UInt8](data), options: .python))?["chat_template"]?.string else {
+            throw TokenDataError(.invalidOption, file: path, "has no chat_template (a string) and no chat_template.jinja beside it", hint: nil)
+        }
+        return source
+    }
+
     /// The chat_template of a tokenizer_config.json (with its bos_token and eos_token).
     public static func tokenizerConfig(_ path: String) throws -> ChatFormat {
         guard let data = FileManager.default.contents(atPath: path) else {

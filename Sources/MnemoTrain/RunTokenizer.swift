@@ -13,6 +13,7 @@
 // ran) still load when that path still resolves.
 import Foundation
 import MnemoData
+import MnemoSupport
 
 public enum RunTokenizer {
     static func save(_ data: TokenData, into run: String) throws {
@@ -60,6 +61,53 @@ public enum RunTokenizer {
             throw ConfigError("tokenizer '\(text)' cannot be saved with the run")
         }
         try writeAtomically(Data(saved.text.utf8), to: "\(run)/tokenizer.spec")
+    }
+
+    /// Writes run `run`'s tokenizer files into Hugging Face folder `out` under their Hugging Face names (GPT-2's
+    /// vocab.json + merges.txt; tokenizer.json with the tokenizer_config.json and chat_template.jinja kept beside it),
+    /// and the chat template the run was tuned with: ChatML as a chat_template.jinja (the file transformers reads before
+    /// a config's key), a named tokenizer_config.json's template likewise. Returns what it wrote, for the log.
+    public static func export(run: String, chatTemplate: String, to out: String) throws -> String {
+        let fm = FileManager.default
+        func copy(_ from: String, _ name: String) throws {
+            try? fm.removeItem(atPath: "\(out)/\(name)")
+            try fm.copyItem(atPath: from, toPath: "\(out)/\(name)")
+        }
+        var written: [String]
+        switch savedSpec(run: run) {
+        case .gpt2(let dir):
+            try copy("\(dir)/encoder.json", "vocab.json")
+            try copy("\(dir)/vocab.bpe", "merges.txt")
+            written = ["GPT-2 BPE (vocab.json, merges.txt)"]
+        case .huggingFace(let path):
+            try copy(path, "tokenizer.json")
+            written = ["tokenizer.json"]
+            let folder = (path as NSString).deletingLastPathComponent
+            for name in ["tokenizer_config.json", "chat_template.jinja"] where fm.fileExists(atPath: "\(folder)/\(name)") {
+                try copy("\(folder)/\(name)", name)
+                written.append(name)
+            }
+        case .char, nil:
+            return "none (a character vocabulary has no Hugging Face tokenizer; the folder holds the model only)"
+        }
+        // the template the run was tuned with, where it is not the tokenizer's own
+        let named = "\(run)/\(chatTemplateCopy)"
+        var template: (source: String, eos: String)? = nil
+        if chatTemplate == "chatml" {
+            template = (ChatFormat.chatMLJinja, ChatFormat.chatML.eos)
+        } else if chatTemplate != "tokenizer", fm.fileExists(atPath: named) {
+            let format = try ChatFormat.tokenizerConfig(named)
+            template = (try ChatFormat.templateSource(named), format.eos)
+        }
+        if let template {
+            try Data(template.source.utf8).write(to: URL(fileURLWithPath: "\(out)/chat_template.jinja"))
+            if !fm.fileExists(atPath: "\(out)/tokenizer_config.json") {
+                try Data("{\"eos_token\": \(jsonQuoted(template.eos))}\n".utf8).write(to: URL(fileURLWithPath: "\(out)/tokenizer_config.json"))
+                written.append("tokenizer_config.json")
+            }
+            if !written.contains("chat_template.jinja") { written.append("chat_template.jinja") }
+        }
+        return written.joined(separator: ", ")
     }
 
     /// The name of the copy of a chat_template given as a path.

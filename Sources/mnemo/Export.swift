@@ -36,7 +36,7 @@ struct Export: ParsableCommand {
                 adapterNote = "; LoRA merged into the weights"
             }
             try HuggingFaceExport.write(loaded.model, to: out)
-            let tokenizer = try copyTokenizer()
+            let tokenizer = try RunTokenizer.export(run: runFolder, chatTemplate: loaded.config.chatTemplate, to: out)
             if let reference {
                 let vocab = loaded.tokenizer.vocabularySize
                 let idx = Tensor.randint(0, vocab, [2, min(16, loaded.model.contextLength)], generator: Generator(seed: 1234))
@@ -50,33 +50,6 @@ struct Export: ParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
-        }
-    }
-
-    /// Copies the run's tokenizer files (kept in the run folder since training started) under Hugging Face names.
-    func copyTokenizer() throws -> String {
-        let fm = FileManager.default
-        func copy(_ from: String, _ name: String) throws {
-            try? fm.removeItem(atPath: "\(out)/\(name)")
-            try fm.copyItem(atPath: from, toPath: "\(out)/\(name)")
-        }
-        switch RunTokenizer.savedSpec(run: runFolder) {
-        case .gpt2(let dir):
-            try copy("\(dir)/encoder.json", "vocab.json")
-            try copy("\(dir)/vocab.bpe", "merges.txt")
-            return "GPT-2 BPE (vocab.json, merges.txt)"
-        case .huggingFace(let path):
-            try copy(path, "tokenizer.json")
-            // the tokenizer_config.json (special-token names, chat template) and chat_template.jinja the run kept
-            let folder = (path as NSString).deletingLastPathComponent
-            var copied = ["tokenizer.json"]
-            for name in ["tokenizer_config.json", "chat_template.jinja"] where fm.fileExists(atPath: "\(folder)/\(name)") {
-                try copy("\(folder)/\(name)", name)
-                copied.append(name)
-            }
-            return copied.joined(separator: ", ")
-        case .char, nil:
-            return "none (a character vocabulary has no Hugging Face tokenizer; the folder holds the model only)"
         }
     }
 }

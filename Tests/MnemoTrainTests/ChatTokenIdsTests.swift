@@ -28,4 +28,21 @@ import Testing
             #expect(tokenizer.encode(text, allowedSpecial: .all) == want, "\(messages.map(\.content))")
         }
     }
+
+    @Test func anExportedChatMLRunCarriesItsTemplate() throws {
+        let run = try temporaryFolder("export-chatml")
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        try FileManager.default.createDirectory(atPath: "\(run)/hf", withIntermediateDirectories: true)
+        try "hf:\(sharedDataPath("minimind"))/tokenizer.json".write(toFile: "\(run)/tokenizer.spec", atomically: true, encoding: .utf8)
+        let written = try RunTokenizer.export(run: run, chatTemplate: "chatml", to: "\(run)/hf")
+        #expect(written == "tokenizer.json, tokenizer_config.json, chat_template.jinja")
+        // the folder's own template (MiniMind's) is not what the run was tuned with: the exported one renders ChatML
+        let format = try ChatFormat.tokenizerConfig("\(run)/hf/tokenizer_config.json")
+        let messages = [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Hi"),
+                        ChatMessage(role: "assistant", content: "Hello."), ChatMessage(role: "user", content: "Bye")]
+        for prompt in [true, false] {
+            #expect(try format.render(messages, generationPrompt: prompt) == ChatFormat.chatML.render(messages, generationPrompt: prompt))
+        }
+        #expect(format.endOfTurn == "<|im_end|>")
+    }
 }
