@@ -14,8 +14,11 @@ import TorchNN
 
 public enum HuggingFaceExport {
     /// Writes `model` into `folder` (created; config.json and model.safetensors are replaced).
-    public static func write(_ model: any LanguageModel, to folder: String) throws {
-        let (config, tensors) = try converted(model)
+    /// `endOfText`: the tokenizer's end-of-text id, written as a GPT-2 config's bos/eos_token_id (transformers'
+    /// default, 50256, is GPT-2's own vocabulary's and outside a smaller one).
+    public static func write(_ model: any LanguageModel, to folder: String, endOfText: Int? = nil) throws {
+        var (config, tensors) = try converted(model)
+        if let endOfText, model is GPT { config["bos_token_id"] = endOfText; config["eos_token_id"] = endOfText }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(json, to: "\(folder)/config.json")   // as the weights: whole or not at all

@@ -35,7 +35,7 @@ struct Export: ParsableCommand {
                 PEFTAdapter.merge(loaded.model)
                 adapterNote = "; LoRA merged into the weights"
             }
-            try HuggingFaceExport.write(loaded.model, to: out)
+            try HuggingFaceExport.write(loaded.model, to: out, endOfText: loaded.tokenizer.endOfText)
             let tokenizer = try RunTokenizer.export(run: runFolder, chatTemplate: loaded.config.chatTemplate, to: out)
             if let reference {
                 let vocab = loaded.tokenizer.vocabularySize

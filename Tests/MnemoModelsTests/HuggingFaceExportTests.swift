@@ -15,8 +15,12 @@ import TorchNN
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // non-trivial weights everywhere (norm gains and biases too), so a dropped or misplaced tensor shows
         for p in model.parameters() { withNoGrad { p.copy_(p + Tensor.randn(p.shape, generator: Generator(seed: UInt64(p.count))) * 0.1) } }
-        try HuggingFaceExport.write(model, to: folder)
-        #expect(try HuggingFaceFolder.configJSON(folder)["model_type"]?.string == expectType)
+        try HuggingFaceExport.write(model, to: folder, endOfText: vocab - 1)
+        let config = try HuggingFaceFolder.configJSON(folder)
+        #expect(config["model_type"]?.string == expectType)
+        if expectType == "gpt2" {   // the tokenizer's end of text, not GPT-2's 50256 outside this vocabulary
+            #expect(config["bos_token_id"]?.int == vocab - 1 && config["eos_token_id"]?.int == vocab - 1)
+        }
         let back = try HuggingFaceImport.model(folder)
         model.eval(); back.eval()
         let idx = Tensor.randint(0, vocab, [2, 9], generator: Generator(seed: 7))
