@@ -25,15 +25,10 @@ public struct ChatFormat: Sendable {
     public static let chatMLJinja = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
         + "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 
-    /// The Jinja source a tokenizer_config.json names (the chat_template.jinja beside it first, as transformers reads it).
-    public static func templateSource(_ path: String) throws -> String {
-        let jinja = (path as NSString).deletingLastPathComponent + "/chat_template.jinja"
-        if let data = FileManager.default.contents(atPath: jinja) { return String(decoding: data, as: UTF8.self) }
-        guard let data = FileManager.default.contents(atPath: path),
-              let source = (try? JSONParser.parseFile([UInt8](data), options: .python))?["chat_template"]?.string else {
-            throw TokenDataError(.invalidOption, file: path, "has no chat_template (a string) and no chat_template.jinja beside it", hint: nil)
-        }
-        return source
+    /// The Jinja source of a template format (nil for the built-in ChatML).
+    public var jinjaSource: String? {
+        if case .template(let template) = kind { return template.source }
+        return nil
     }
 
     /// The chat_template of a tokenizer_config.json (with its bos_token and eos_token).

@@ -33,13 +33,7 @@ public enum RunTokenizer {
         }
         let folder = "\(run)/tokenizer"
         try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        func copy(_ source: String, _ name: String) throws {
-            let target = "\(folder)/\(name)"
-            try? fm.removeItem(atPath: target)
-            do { try fm.copyItem(atPath: source, toPath: target) } catch {
-                throw ConfigError("cannot copy the tokenizer file \(source) into \(folder): \(error.localizedDescription)")
-            }
-        }
+        func copy(_ source: String, _ name: String) throws { try replacingCopy(source, to: "\(folder)/\(name)") }
         let saved: TokenizerSpec
         switch spec {
         case .gpt2(let dir):
@@ -52,10 +46,7 @@ public enum RunTokenizer {
         case .huggingFace(let path):
             try copy(path, "tokenizer.json")
             // its chat template and special-token names travel with it (chat_template = "tokenizer")
-            let config = (path as NSString).deletingLastPathComponent + "/tokenizer_config.json"
-            if fm.fileExists(atPath: config) { try copy(config, "tokenizer_config.json") }
-            let jinja = (path as NSString).deletingLastPathComponent + "/chat_template.jinja"
-            if fm.fileExists(atPath: jinja) { try copy(jinja, "chat_template.jinja") }
+            for (file, name) in companions(of: path) { try copy(file, name) }
             saved = .huggingFace(path: "tokenizer/tokenizer.json")
         case .char:
             throw ConfigError("tokenizer '\(text)' cannot be saved with the run")
@@ -69,10 +60,7 @@ public enum RunTokenizer {
     /// a config's key), a named tokenizer_config.json's template likewise. Returns what it wrote, for the log.
     public static func export(run: String, chatTemplate: String, to out: String) throws -> String {
         let fm = FileManager.default
-        func copy(_ from: String, _ name: String) throws {
-            try? fm.removeItem(atPath: "\(out)/\(name)")
-            try fm.copyItem(atPath: from, toPath: "\(out)/\(name)")
-        }
+        func copy(_ from: String, _ name: String) throws { try replacingCopy(from, to: "\(out)/\(name)") }
         var written: [String]
         switch savedSpec(run: run) {
         case .gpt2(let dir):
@@ -82,9 +70,8 @@ public enum RunTokenizer {
         case .huggingFace(let path):
             try copy(path, "tokenizer.json")
             written = ["tokenizer.json"]
-            let folder = (path as NSString).deletingLastPathComponent
-            for name in ["tokenizer_config.json", "chat_template.jinja"] where fm.fileExists(atPath: "\(folder)/\(name)") {
-                try copy("\(folder)/\(name)", name)
+            for (file, name) in companions(of: path) {
+                try copy(file, name)
                 written.append(name)
             }
         case .char, nil:
@@ -97,7 +84,7 @@ public enum RunTokenizer {
             template = (ChatFormat.chatMLJinja, ChatFormat.chatML.eos)
         } else if chatTemplate != "tokenizer", fm.fileExists(atPath: named) {
             let format = try ChatFormat.tokenizerConfig(named)
-            template = (try ChatFormat.templateSource(named), format.eos)
+            template = (format.jinjaSource ?? ChatFormat.chatMLJinja, format.eos)
         }
         if let template {
             try Data(template.source.utf8).write(to: URL(fileURLWithPath: "\(out)/chat_template.jinja"))
@@ -118,10 +105,21 @@ public enum RunTokenizer {
         guard !["chatml", "tokenizer"].contains(config.chatTemplate),
               FileManager.default.fileExists(atPath: config.chatTemplate) else { return }
         try FileManager.default.createDirectory(atPath: "\(run)/tokenizer", withIntermediateDirectories: true)
-        let target = "\(run)/\(chatTemplateCopy)"
+        try replacingCopy(config.chatTemplate, to: "\(run)/\(chatTemplateCopy)")
+    }
+
+    /// The files beside a tokenizer.json that carry its chat template and special-token names, with their names.
+    static func companions(of tokenizerJSON: String) -> [(file: String, name: String)] {
+        let folder = (tokenizerJSON as NSString).deletingLastPathComponent
+        return ["tokenizer_config.json", "chat_template.jinja"].map { ("\(folder)/\($0)", $0) }
+            .filter { FileManager.default.fileExists(atPath: $0.file) }
+    }
+
+    /// Copies `source` to `target`, replacing what is there; a failure names both.
+    static func replacingCopy(_ source: String, to target: String) throws {
         try? FileManager.default.removeItem(atPath: target)
-        do { try FileManager.default.copyItem(atPath: config.chatTemplate, toPath: target) } catch {
-            throw ConfigError("cannot copy the chat template \(config.chatTemplate) into \(run): \(error.localizedDescription)")
+        do { try FileManager.default.copyItem(atPath: source, toPath: target) } catch {
+            throw ConfigError("cannot copy \(source) to \(target): \(error.localizedDescription)")
         }
     }
 

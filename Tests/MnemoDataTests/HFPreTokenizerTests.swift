@@ -90,7 +90,7 @@ struct HFPreTokenizerTests {
     func ignoreMerges() throws {
         let cases = try Self.cases("llama3").cases
         let plain = try Self.variant("llama3") { json in
-            json.replacing("model", with: try #require(json["model"]).replacing("ignore_merges", with: .bool(false)))
+            json.setting("model", try #require(json["model"]).setting("ignore_merges", .bool(false)))
         }
         #expect(try Self.json("llama3")["model"]?["ignore_merges"]?.bool == true)
         var changed = 0
@@ -206,41 +206,28 @@ struct HFPreTokenizerTests {
             { json in
                 let steps = try #require(json["pre_tokenizer"]?["pretokenizers"]?.array)
                 let (split, byteLevel) = change(steps[0], steps[1])
-                return json.replacing("pre_tokenizer", with: try #require(json["pre_tokenizer"])
-                    .replacing("pretokenizers", with: .array([split, byteLevel])))
+                return json.setting("pre_tokenizer", try #require(json["pre_tokenizer"])
+                    .setting("pretokenizers", .array([split, byteLevel])))
             }
         }
         let other = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,2}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
-        #expect(refusal(preTokenizer { ($0.replacing("pattern", with: .object([JSONMember(key: "Regex", value: .string(other))])), $1) })?
+        #expect(refusal(preTokenizer { ($0.setting("pattern", .object([JSONMember(key: "Regex", value: .string(other))])), $1) })?
             .contains("not one Mnemo implements") == true)
         #expect(refusal(preTokenizer {
-            ($0.replacing("pattern", with: .object([JSONMember(key: "String", value: .string(SplitPattern.llama3.regex))])), $1)
+            ($0.setting("pattern", .object([JSONMember(key: "String", value: .string(SplitPattern.llama3.regex))])), $1)
         })?.contains("not a Regex") == true)
-        #expect(refusal(preTokenizer { ($0.replacing("behavior", with: .string("Removed")), $1) })?.contains("Removed") == true)
-        #expect(refusal(preTokenizer { ($0.replacing("invert", with: .bool(true)), $1) })?.contains("invert") == true)
-        #expect(refusal(preTokenizer { ($0, $1.replacing("use_regex", with: .bool(true))) })?.contains("use_regex") == true)
-        #expect(refusal(preTokenizer { ($0, $1.replacing("add_prefix_space", with: .bool(true))) })?.contains("add_prefix_space") == true)
-        #expect(refusal { $0.replacing("normalizer", with: .object([JSONMember(key: "type", value: .string("NFKC"))])) }?
+        #expect(refusal(preTokenizer { ($0.setting("behavior", .string("Removed")), $1) })?.contains("Removed") == true)
+        #expect(refusal(preTokenizer { ($0.setting("invert", .bool(true)), $1) })?.contains("invert") == true)
+        #expect(refusal(preTokenizer { ($0, $1.setting("use_regex", .bool(true))) })?.contains("use_regex") == true)
+        #expect(refusal(preTokenizer { ($0, $1.setting("add_prefix_space", .bool(true))) })?.contains("add_prefix_space") == true)
+        #expect(refusal { $0.setting("normalizer", .object([JSONMember(key: "type", value: .string("NFKC"))])) }?
             .contains("NFKC") == true)
         // Added tokens matched after NFC are not implemented.
         let qwenNormalized = { (json: JSONValue) throws -> JSONValue in
-            json.replacing("added_tokens", with: .array(try #require(json["added_tokens"]?.array).map { $0.replacing("normalized", with: .bool(true)) }))
+            json.setting("added_tokens", .array(try #require(json["added_tokens"]?.array).map { $0.setting("normalized", .bool(true)) }))
         }
         #expect(throws: TokenizerError.self) { _ = try Self.variant("qwen2", qwenNormalized) }
         // The fixture itself loads.
         #expect(refusal { $0 } == nil)
-    }
-}
-
-extension JSONValue {
-    /// This object with `key` set to `value` (the last member of that key replaced, or a member appended).
-    fileprivate func replacing(_ key: String, with value: JSONValue) -> JSONValue {
-        guard var members = object else { return self }
-        if let last = members.lastIndex(where: { $0.key == key }) {
-            members[last] = JSONMember(key: key, value: value)
-        } else {
-            members.append(JSONMember(key: key, value: value))
-        }
-        return .object(members)
     }
 }

@@ -147,7 +147,7 @@ struct HFTokenizerTests {
 extension JSONValue {
     /// This object with `key` set to `value`: the last member of that key replaced (the one readers see), or a member
     /// appended. Anything but an object is returned unchanged.
-    fileprivate func setting(_ key: String, _ value: JSONValue) -> JSONValue {
+    func setting(_ key: String, _ value: JSONValue) -> JSONValue {
         guard var members = object else { return self }
         if let last = members.lastIndex(where: { $0.key == key }) {
             members[last] = JSONMember(key: key, value: value)
