@@ -186,10 +186,8 @@ public enum CortexReport {
     public static func html(_ records: [CortexArmRecord], generated: Date = Date()) -> String {
         let esc = SVGPlot.escape
         var out = StudyPage.head(title: "CortexGPT stability study")
-        out += "<p>\(records.count) runs · generated \(esc(ISO8601DateFormatter().string(from: generated)))</p>\n<ul>\n"
-        var seen = Set<String>()
-        for r in records where seen.insert(r.arm).inserted { out += "<li><b>\(esc(r.arm))</b>: \(esc(r.summary))</li>\n" }
-        out += "</ul>\n" + StudyPage.html(markdown: markdown(records))
+        out += StudyPage.runsAndArms(records.map { ($0.arm, $0.summary) }, generated: generated)
+        out += StudyPage.html(markdown: markdown(records))
         var charts = 0
         for (title, key) in [("Fixed held-out batch loss", "stability_loss"), ("Training batch loss", "train_loss")] {
             let firstSeed = records.map(\.seed).min()

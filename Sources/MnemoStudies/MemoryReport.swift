@@ -149,10 +149,8 @@ public enum MemoryReport {
     public static func html(_ records: [MemoryArmRecord], generated: Date = Date()) -> String {
         let esc = SVGPlot.escape
         var out = StudyPage.head(title: "Explicit memory bank: fact recall")
-        out += "<p>\(records.count) runs · generated \(esc(ISO8601DateFormatter().string(from: generated)))</p>\n<ul>\n"
-        var seen = Set<String>()
-        for r in records where seen.insert(r.arm).inserted { out += "<li><b>\(esc(r.arm))</b>: \(esc(r.summary))</li>\n" }
-        out += "</ul>\n" + StudyPage.html(markdown: table(records))
+        out += StudyPage.runsAndArms(records.map { ($0.arm, $0.summary) }, generated: generated)
+        out += StudyPage.html(markdown: table(records))
         let series = records.enumerated().map { i, r in
             PlotSeries(name: "\(r.arm) s\(r.seed)", points: r.metrics.series("train_loss").map { PlotPoint(x: Double($0.step), y: $0.value) },
                        colorIndex: i)

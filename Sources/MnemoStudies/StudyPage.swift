@@ -19,6 +19,15 @@ enum StudyPage {
             """
     }
 
+    /// "N runs · generated …" and the list of arms with what each is (the first record of each arm names it).
+    static func runsAndArms(_ runs: [(arm: String, summary: String)], generated: Date) -> String {
+        let esc = SVGPlot.escape
+        var out = "<p>\(runs.count) runs · generated \(esc(ISO8601DateFormatter().string(from: generated)))</p>\n<ul>\n"
+        var seen = Set<String>()
+        for r in runs where seen.insert(r.arm).inserted { out += "<li><b>\(esc(r.arm))</b>: \(esc(r.summary))</li>\n" }
+        return out + "</ul>\n"
+    }
+
     /// A study's results.md as HTML: the subset the studies write (tables, bullets, ## headings, paragraphs; the
     /// # title is the page's own).
     static func html(markdown text: String) -> String {
