@@ -184,7 +184,6 @@ public enum CortexReport {
     }
 
     public static func html(_ records: [CortexArmRecord], generated: Date = Date()) -> String {
-        let esc = SVGPlot.escape
         var out = StudyPage.head(title: "CortexGPT stability study")
         out += StudyPage.runsAndArms(records.map { ($0.arm, $0.summary) }, generated: generated)
         out += StudyPage.html(markdown: markdown(records))

@@ -147,7 +147,6 @@ public enum MemoryReport {
     }
 
     public static func html(_ records: [MemoryArmRecord], generated: Date = Date()) -> String {
-        let esc = SVGPlot.escape
         var out = StudyPage.head(title: "Explicit memory bank: fact recall")
         out += StudyPage.runsAndArms(records.map { ($0.arm, $0.summary) }, generated: generated)
         out += StudyPage.html(markdown: table(records))
