@@ -150,17 +150,19 @@ final class CausalSelfAttention: Module {
     }
 
     /// With `cache`, x holds the new positions only: their keys and values join the cached ones (layer `layer`).
-    func callAsFunction(_ x: Tensor, cache: KVCache? = nil, layer: Int = 0) -> Tensor {
+    func callAsFunction(_ x: Tensor, cache: (any DecodingCache)? = nil, layer: Int = 0) -> Tensor {
         let (B, T, C) = (x.size(0), x.size(1), x.size(2))  // batch, sequence length, embedding (n_embd)
         // query, key, values for all heads, with the head moved forward to be the batch dim
         let qkv = c_attn(x).split(nEmbd, dim: 2)
         let q = qkv[0].view(B, T, nHead, C / nHead).transpose(1, 2)  // (B, nh, T, hs)
         var k = qkv[1].view(B, T, nHead, C / nHead).transpose(1, 2)  // (B, nh, T, hs)
         var v = qkv[2].view(B, T, nHead, C / nHead).transpose(1, 2)  // (B, nh, T, hs)
-        if let cache { (k, v) = cache.append(layer: layer, k: k, v: v) }   // (B, nh, cached + T, hs)
+        var mask: Tensor?  // rows of a batched cache attend to their own positions only
+        if let cache { (k, v, mask) = cache.store(layer: layer, k: k, v: v) }   // (B, nh, cached + T, hs)
         // causal self-attention: (B, nh, T, hs) x (B, nh, hs, T) -> (B, nh, T, T) -> (B, nh, T, hs); one new token
-        // attends to every cached position, so it needs no mask
-        let y = scaledDotProductAttention(query: q, key: k, value: v, dropout: training ? dropout : 0, isCausal: T > 1)
+        // attends to every cached position, so it needs no causal mask
+        let y = scaledDotProductAttention(query: q, key: k, value: v, mask: mask, dropout: training ? dropout : 0,
+                                          isCausal: mask == nil && T > 1)
         let merged = y.transpose(1, 2).contiguous().view(B, T, C)  // re-assemble all head outputs side by side
         return resid_dropout(c_proj(merged))
     }
@@ -226,7 +228,7 @@ final class Block: Module {
 
     /// `trace` (diagnostics) records the residual's size entering the block, after its first norm and between
     /// the two branches (`h`; the output for attn_times_mlp, which has no such point).
-    func callAsFunction(_ x: Tensor, cache: KVCache? = nil, layer: Int = 0, trace: ResidualTrace? = nil) -> Tensor {  // (B, T, C)
+    func callAsFunction(_ x: Tensor, cache: (any DecodingCache)? = nil, layer: Int = 0, trace: ResidualTrace? = nil) -> Tensor {  // (B, T, C)
         let normed = ln_1(x)
         let h: Tensor
         switch residual {
@@ -316,12 +318,12 @@ public final class GPT: Module {
 
     /// The residual stream after each layer: idx (B, T) int64 → n_layer tensors (B, T, n_embd), before the final
     /// norm. With `cache`, idx holds the positions after the cached ones (their keys and values join the cache).
-    func residualStreams(_ idx: Tensor, cache: KVCache? = nil, trace: ResidualTrace? = nil) -> [Tensor] {
-        let t = idx.size(1), start = cache?.length ?? 0
-        precondition(start + t <= config.blockSize, "Cannot forward sequence of length \(start + t), block size is only \(config.blockSize)")
-        let pos = Tensor.arange(Double(start), Double(start + t), device: idx.device)   // (T)
+    func residualStreams(_ idx: Tensor, cache: (any DecodingCache)? = nil, trace: ResidualTrace? = nil) -> [Tensor] {
+        let t = idx.size(1), end = cache?.end(adding: t) ?? t
+        precondition(end <= config.blockSize, "Cannot forward sequence of length \(end), block size is only \(config.blockSize)")
+        let pos = cache?.positions(t, device: idx.device) ?? Tensor.arange(0, Double(t), device: idx.device)   // (T) or, batched, (B, T)
         let tokEmb = transformer.wte(idx)                        // token embeddings (B, T, n_embd)
-        let posEmb = transformer.wpe(pos)                        // position embeddings (T, n_embd)
+        let posEmb = transformer.wpe(pos)                        // position embeddings (T, n_embd) or (B, T, n_embd)
         var x = transformer.drop(tokEmb + posEmb)
         var streams: [Tensor] = []
         streams.reserveCapacity(config.nLayer)
@@ -336,7 +338,7 @@ public final class GPT: Module {
     }
 
     /// The final hidden states (B, T, n_embd), after the final norm.
-    func hidden(_ idx: Tensor, cache: KVCache? = nil) -> Tensor {
+    func hidden(_ idx: Tensor, cache: (any DecodingCache)? = nil) -> Tensor {
         transformer.finalNorm(residualStreams(idx, cache: cache).last!)
     }
 
@@ -378,7 +380,7 @@ extension GPT: LanguageModel {
 extension GPT: IncrementalDecoding {
     public func makeCache() -> KVCache { KVCache(layers: config.nLayer * (config.residual == .doubleAttn ? 2 : 1)) }
 
-    public func decode(_ idx: Tensor, cache: KVCache) -> Tensor {
+    public func decode(_ idx: Tensor, cache: any DecodingCache) -> Tensor {
         lm_head(hidden(idx, cache: cache).select(dim: 1, index: -1))                     // (B, vocab_size)
     }
 

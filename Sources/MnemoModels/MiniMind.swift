@@ -228,11 +228,18 @@ final class RotaryEmbedding: Module {
         super.init()
     }
 
-    /// x (B, heads, T, D) at positions start..<start+T → rotated, same shape and dtype.
-    func callAsFunction(_ x: Tensor, start: Int = 0) -> Tensor {
+    /// x (B, heads, T, D) at positions 0..<T, or at `positions` ((T), or (B, T) per row) → rotated, same shape and
+    /// dtype.
+    func callAsFunction(_ x: Tensor, positions: Tensor? = nil) -> Tensor {
         let t = x.size(2), d = x.size(3)
-        let c = cos.narrow(dim: 0, start: start, length: t).to(x.dtype)     // (T, D/2)
-        let s = sin.narrow(dim: 0, start: start, length: t).to(x.dtype)
+        var c = cos.narrow(dim: 0, start: 0, length: t), s = sin.narrow(dim: 0, start: 0, length: t)   // (T, D/2)
+        if let positions {
+            c = cos.indexSelect(dim: 0, index: positions.view(-1)); s = sin.indexSelect(dim: 0, index: positions.view(-1))
+            if positions.ndim == 2 {   // (B, 1, T, D/2): each row at its own positions
+                c = c.view(positions.size(0), 1, t, d / 2); s = s.view(positions.size(0), 1, t, d / 2)
+            }
+        }
+        (c, s) = (c.to(x.dtype), s.to(x.dtype))
         if interleaved {
             // pairs (2i, 2i+1) are complex numbers multiplied by e^{i·angle} (MiniMind2's view_as_complex)
             let pairs = x.reshape([x.size(0), x.size(1), t, d / 2, 2])
@@ -269,19 +276,20 @@ final class MiniMindAttention: Module {
     }
 
     /// With `cache`, x holds the new positions only (from cache.length on); their keys and values join the cache.
-    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding, cache: KVCache? = nil, layer: Int = 0) -> Tensor {
+    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding, cache: (any DecodingCache)? = nil, layer: Int = 0) -> Tensor {
         let (b, t) = (x.size(0), x.size(1))
-        let start = cache?.length ?? 0
+        let positions = cache?.positions(t, device: x.device)                                  // (T) or (B, T)
         var q = q_proj(x).view(b, t, nHeads, headDim), k = k_proj(x).view(b, t, nKVHeads, headDim)   // (B, T, H|K, D)
         if let q_norm, let k_norm { (q, k) = (q_norm(q), k_norm(k)) }                           // Qwen3
-        q = rope(q.transpose(1, 2), start: start)                                              // (B, H, T, D)
-        k = rope(k.transpose(1, 2), start: start)                                              // (B, K, T, D)
+        q = rope(q.transpose(1, 2), positions: positions)                                      // (B, H, T, D)
+        k = rope(k.transpose(1, 2), positions: positions)                                      // (B, K, T, D)
         var v = v_proj(x).view(b, t, nKVHeads, headDim).transpose(1, 2)                       // (B, K, T, D)
-        if let cache { (k, v) = cache.append(layer: layer, k: k, v: v) }                      // (B, K, cached + T, D)
+        var mask: Tensor?   // rows of a batched cache attend to their own positions only
+        if let cache { (k, v, mask) = cache.store(layer: layer, k: k, v: v) }                  // (B, K, cached + T, D)
         // each key/value head serves H / K query heads (MiniMind's repeat_kv), inside SDPA; one new token attends
-        // to every cached position (no mask)
-        let y = scaledDotProductAttention(query: q, key: k, value: v, dropout: training ? dropout : 0, isCausal: t > 1,
-                                          enableGQA: nKVHeads != nHeads)         // (B, H, T, D)
+        // to every cached position (no causal mask)
+        let y = scaledDotProductAttention(query: q, key: k, value: v, mask: mask, dropout: training ? dropout : 0,
+                                          isCausal: mask == nil && t > 1, enableGQA: nKVHeads != nHeads)   // (B, H, T, D)
         return resid_dropout(o_proj(y.transpose(1, 2).contiguous().view(b, t, nHeads * headDim)))
     }
 }
@@ -405,7 +413,7 @@ final class MiniMindBlock: Module {
         super.init()
     }
 
-    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding, cache: KVCache? = nil, layer: Int = 0,
+    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding, cache: (any DecodingCache)? = nil, layer: Int = 0,
                         trace: ResidualTrace? = nil, embedding: Tensor? = nil) -> Tensor {   // (B, T, C)
         let attentionInput = input_layernorm(x)
         let attention = self_attn(attentionInput, rope: rope, cache: cache, layer: layer)
@@ -472,9 +480,9 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
 
     /// Final hidden states: idx (B, T) → (B, T, C). With `cache`, idx holds the positions after the cached ones
     /// (their keys and values join the cache).
-    func hidden(_ idx: Tensor, cache: KVCache? = nil, trace: ResidualTrace? = nil) -> Tensor {
-        let t = idx.size(1), start = cache?.length ?? 0
-        precondition(start + t <= config.maxSeqLen, "Cannot forward sequence of length \(start + t), max_seq_len is only \(config.maxSeqLen)")
+    func hidden(_ idx: Tensor, cache: (any DecodingCache)? = nil, trace: ResidualTrace? = nil) -> Tensor {
+        let t = idx.size(1), end = cache?.end(adding: t) ?? t
+        precondition(end <= config.maxSeqLen, "Cannot forward sequence of length \(end), max_seq_len is only \(config.maxSeqLen)")
         var x = model.dropout(model.embed_tokens(idx))                      // (B, T, C)
         let embedding = config.useMemory ? model.embed_tokens.weight : nil
         for (i, layer) in model.layers.enumerated() {
@@ -595,7 +603,7 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
     /// The memory layers' STM reads earlier positions of the layer's input, which a KV cache does not keep: recompute.
     public var decodesIncrementally: Bool { !config.cortex.isEnabled }
 
-    public func decode(_ idx: Tensor, cache: KVCache) -> Tensor {
+    public func decode(_ idx: Tensor, cache: any DecodingCache) -> Tensor {
         lm_head(hidden(idx, cache: cache).select(dim: 1, index: -1))         // (B, V)
     }
 

@@ -1,22 +1,20 @@
-// GenerationScheduler.swift — the one owner of the served model: every request becomes a slot with its own KV cache,
-// random stream, streaming decoder and stop check, and one loop on the model's thread (ModelThread.swift) advances all
-// active slots together.
+// GenerationScheduler.swift — the one owner of the served model: every request becomes a slot with its own row of
+// KV cache, random stream, streaming decoder and stop check, and one loop on the model's thread (ModelThread.swift)
+// advances all active slots together.
 //
-// What "together" is, honestly: interleaved, not batched. Each turn of the loop runs one step of every active slot in
-// turn — a slot's first step fills its cache from the prompt, later steps decode one token against it — so N streams
-// advance at the same pace and none waits for another to finish, but each step is its own forward pass of batch 1.
-// One batched forward over padded caches would need the models to take a position and a key-padding mask per row
-// (today a KVCache has one length for its whole batch, and GPT's and MiniMind's cached attention attends to every
-// cached key without a mask); that change belongs to the models, and this loop is where it would plug in. Models
-// that cannot decode incrementally (early exit, CortexGPT's memory) recompute the whole sequence per token, as
-// `generate` does.
+// Each turn of the loop gives every active request one token. Requests whose sequence sits in their row of the
+// batched cache (BatchedKVCache) decode together: one forward of batch N, each row at its own position, attending to
+// its own positions only. A request runs alone for its first token — its prompt fills a cache of its own, which is
+// then copied into its row — and when it cannot use the cache: a model that cannot decode incrementally (early exit,
+// CortexGPT's memory) or a sequence that has outgrown the context recomputes its (cropped) window, as `generate`
+// does. Sampling is per request (its parameters, filters and seeded generator) on its row of the step's logits.
 //
-// At most `slots` requests are active; the rest wait in arrival order. A request whose stream is dropped (the client
-// went away) is cancelled and its slot freed before the next step. Prompts with `promptLogprobs` (echo) are scored
-// by one full forward first: the log-probability of every prompt token after the first, under the model's own
-// probabilities (log-softmax, or LogStableMax for StableMax runs), and its top alternatives; the same forward's last
-// position gives the first generated token. Log-probabilities are the model's, before temperature and filters.
-// Refused here (by event, never a trap): scoring a prompt on a model that predicts only its last position.
+// At most `slots` requests are active; the rest wait in arrival order. A request whose consumer goes away (a dropped
+// stream, a cancelled task) is cancelled and its slot freed before the next turn. Prompts with `promptLogprobs`
+// (echo) are scored by one full forward first: the log-probability of every prompt token after the first, under the
+// model's own probabilities (log-softmax, or LogStableMax for StableMax runs), and its top alternatives; the same
+// forward's last position gives the first generated token. Log-probabilities are the model's, before temperature and
+// filters. Refused here (by event, never a trap): scoring a prompt on a model that predicts only its last position.
 import Foundation
 import MnemoData
 import MnemoModels
@@ -125,6 +123,9 @@ public actor GenerationScheduler {
 
     private var active: [Slot] = []
     private var waiting: [Slot] = []
+    /// One row per slot for the requests decoding together; made by the first request that can use it.
+    private var batched: BatchedKVCache?
+    private var freeRows: [Int]
     private var nextID = 0
     private var looping = false
 
@@ -139,6 +140,7 @@ public actor GenerationScheduler {
         self.probabilities = TorchNN.probabilities(lossKind)
         self.logProbabilities = TorchNN.logProbabilities(lossKind)
         self.slots = max(1, slots)
+        self.freeRows = Array((0..<max(1, slots)).reversed())
     }
 
     /// Queues `job`; its events arrive on the generation's stream, which ends after `.finished` or `.failed`. A
@@ -168,53 +170,83 @@ public actor GenerationScheduler {
         }
     }
 
-    /// Admits waiting requests into free slots, steps every active one, and yields so that new requests and
-    /// cancellations get in between turns; stops when nothing is left.
+    /// Admits waiting requests into free slots, gives every active one a token, and yields so that new requests and
+    /// cancellations get in between turns; stops when nothing is left (and lets the batched cache go).
     private func loop() async {
         while true {
+            for slot in active where slot.done { release(slot) }
             active.removeAll(where: \.done)
             waiting.removeAll(where: \.done)
             while active.count < slots, !waiting.isEmpty { active.append(waiting.removeFirst()) }
             let (running, queued) = (active.count, waiting.count)
             load.update { $0.active = running; $0.waiting = queued }
             if active.isEmpty { break }
-            for slot in active where !slot.done { step(slot) }
+            withNoGrad { turn() }
             await Task.yield()
         }
+        batched = nil
         looping = false
     }
 
-    // MARK: - One step of one request
+    // MARK: - One turn
 
-    private func step(_ slot: Slot) {
-        withNoGrad {
+    /// One token for every active request: the ones whose row holds their sequence in one batched forward, the others
+    /// alone.
+    private func turn() {
+        var together: [Slot] = []
+        for slot in active where !slot.done {
             if slot.promptLogprobs == nil, let k = slot.job.promptLogprobs {
-                guard scorePrompt(slot, alternatives: k) else { return }
+                guard scorePrompt(slot, alternatives: k) else { continue }
             }
             if slot.generated.count >= slot.job.maxTokens {
                 finish(slot, .length)
-                return
+            } else if let logits = slot.pendingLogits {
+                slot.pendingLogits = nil
+                choose(slot, logits)
+            } else if slot.row != nil, slot.ids.count <= model.contextLength {
+                together.append(slot)
+            } else {
+                choose(slot, aloneLogits(slot))
             }
-            let logits = nextLogits(slot)                                           // (1, V)
-            let token = pick(slot, logits)
-            let scored = slot.job.logprobs.map { scores(logProbabilities(logits.to(.float32)), tokens: [token], alternatives: $0)[0] }
-            accept(slot, token, scored)
         }
+        guard let incremental, let batched, !together.isEmpty else { return }
+        batched.begin(rows: together.map { $0.row! }, device: device)
+        let last = Tensor(together.map { Int64($0.ids.last!) }, shape: [together.count, 1], device: device)   // (N, 1)
+        let logits = incremental.decode(last, cache: batched)                                                    // (N, V)
+        for (i, slot) in together.enumerated() { choose(slot, logits.narrow(dim: 0, start: i, length: 1)) }
     }
 
-    /// The last position's logits (1, V): from the scoring forward, else from the slot's cache (filling it with
-    /// whatever is not cached yet), else from the whole sequence.
-    private func nextLogits(_ slot: Slot) -> Tensor {
-        if let logits = slot.pendingLogits {
-            slot.pendingLogits = nil
+    /// The next token's logits (1, V) of a request run alone: its whole sequence through a cache of its own, which
+    /// then fills its row of the batched cache (later turns decode it with the others); or, when the model or the
+    /// sequence's length rules the cache out, the last window recomputed.
+    private func aloneLogits(_ slot: Slot) -> Tensor {
+        release(slot)
+        if let incremental, slot.ids.count <= model.contextLength {
+            let own = incremental.makeCache()
+            let logits = incremental.decode(tensor(slot.ids), cache: own)                   // (1, V)
+            let batched = self.batched ?? incremental.makeBatchedCache(rows: slots)
+            self.batched = batched
+            let row = freeRows.removeLast()
+            batched.load(row: row, from: own)
+            slot.row = row
             return logits
         }
-        if let incremental, slot.ids.count <= model.contextLength {
-            let cache = slot.cache ?? incremental.makeCache()
-            slot.cache = cache
-            return incremental.decode(tensor(Array(slot.ids[cache.length...])), cache: cache)
-        }
         return model.lastLogits(tensor(Array(slot.ids.suffix(model.contextLength))))
+    }
+
+    /// Gives a slot's row of the batched cache back.
+    private func release(_ slot: Slot) {
+        guard let row = slot.row else { return }
+        batched?.free(row: row)
+        freeRows.append(row)
+        slot.row = nil
+    }
+
+    /// Picks the slot's next token from its logits (1, V) and takes it.
+    private func choose(_ slot: Slot, _ logits: Tensor) {
+        let token = pick(slot, logits)
+        let scored = slot.job.logprobs.map { scores(logProbabilities(logits.to(.float32)), tokens: [token], alternatives: $0)[0] }
+        accept(slot, token, scored)
     }
 
     private func pick(_ slot: Slot, _ logits: Tensor) -> Int {
@@ -306,7 +338,6 @@ public actor GenerationScheduler {
 
     private func close(_ slot: Slot) {
         slot.done = true
-        slot.cache = nil
         slot.continuation.finish()
         load.update { $0.finished += 1 }
     }
@@ -325,7 +356,8 @@ private final class Slot {
     /// Prompt and generated ids.
     var ids: [Int]
     var generated: [Int] = []
-    var cache: KVCache?
+    /// Its row of the batched cache, once its sequence is there.
+    var row: Int?
     /// The scoring forward's last position, used for the first token.
     var pendingLogits: Tensor?
     var decoder: StreamingDecoder

@@ -82,6 +82,12 @@ extension Tensor {
         index(items).copy_(value)
     }
 
+    /// x[i0, i1, …] = values, in place (torch's index_put_): one int64 index tensor per leading dimension, nil for a
+    /// whole dimension (`:`); `values` broadcasts to the shape x[i0, i1, …] has under advanced indexing.
+    public func indexPut_(_ indices: [Tensor?], _ values: Tensor, accumulate: Bool = false) {
+        check(mt_index_put_(handle, indices.map { $0?.handle }, Int64(indices.count), values.handle, accumulate), "index_put_ of \(shape)")
+    }
+
     /// x.select(dim, i): removes `dim`, keeping slice i.
     public func select(dim: Int, index: Int) -> Tensor {
         wrap(mt_select(handle, Int64(dim), Int64(index)), "select(dim: \(dim), index: \(index)) of \(shape)")

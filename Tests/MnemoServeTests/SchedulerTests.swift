@@ -1,5 +1,6 @@
 // SchedulerTests.swift — the generation scheduler without HTTP: concurrent requests advance together (a later
-// request's first text arrives before an earlier one ends) and each gets what it would get alone; a consumer that
+// request's first text arrives before an earlier one ends) and each gets what it would get alone — prompts of
+// different lengths decoding in one batch, joining and leaving it, and past the context; a consumer that
 // gives up (cancel, or its task cancelled) frees its slot; requests beyond the slots wait; text stops (StopText)
 // never release text a stop string removes.
 import Foundation
@@ -48,6 +49,35 @@ func waitUntil(_ condition: () -> Bool) async throws {
         let firstFinish = try #require(entries.firstIndex { $0.finished })
         let lastStart = try #require((0..<3).compactMap { job in entries.firstIndex { $0.job == job } }.max())
         #expect(lastStart < firstFinish, "every request streams before any one finishes")
+    }
+
+    @Test func requestsOfDifferentLengthsDecodeTogetherAsAlone() async throws {
+        // context 32: the longest prompt outgrows it (the batch gives way to recomputed windows), the shortest
+        // request ends early and a waiting one takes its slot and row
+        let prompts = ["a", "The quick brown fox", "jumps over the lazy dog.", "Hi", "0123456789"]
+        let budgets = [24, 20, 16, 5, 12]
+        let (server, expected) = try tinyServer(slots: 4) { model in
+            zip(prompts, budgets).map { greedyText(model, $0, tokens: $1) }
+        }
+        var greedy = GenerationParameters()
+        greedy.temperature = 0
+        var generations: [Generation] = []
+        for (prompt, budget) in zip(prompts, budgets) {
+            generations.append(await server.scheduler.submit(GenerationJob(prompt: ids(prompt), maxTokens: budget, parameters: greedy)))
+        }
+        let texts = await withTaskGroup(of: (Int, String).self) { group in
+            for (i, generation) in generations.enumerated() {
+                group.addTask {
+                    var text = ""
+                    for await event in generation.events { if case .finished(let result) = event { text = result.text } }
+                    return (i, text)
+                }
+            }
+            var out = Array(repeating: "", count: prompts.count)
+            for await (i, text) in group { out[i] = text }
+            return out
+        }
+        #expect(texts == expected)
     }
 
     @Test func aConsumerThatGivesUpFreesItsSlot() async throws {
