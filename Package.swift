@@ -59,6 +59,8 @@ let package = Package(
         // The HTTP server of `mnemo serve` (MnemoServe); its default traits (swift-configuration, full Foundation)
         // are not needed.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        // Hummingbird's own networking; MnemoServe names its Channel (a client's connection, to notice it close).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // C ABI over libtorch. Only `Torch` imports it.
@@ -97,7 +99,8 @@ let package = Package(
         // `mnemo serve`: an OpenAI-compatible HTTP server (Hummingbird) in front of one model, which a scheduler owns on
         // a thread of its own.
         .target(name: "MnemoServe", dependencies: ["Torch", "TorchNN", "MnemoData", "MnemoModels", "MnemoSupport",
-                                                  .product(name: "Hummingbird", package: "hummingbird")]),
+                                                  .product(name: "Hummingbird", package: "hummingbird"),
+                                                  .product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(
             name: "mnemo",
             dependencies: [

@@ -163,9 +163,11 @@ public actor GenerationScheduler {
         return Generation(events: stream, id: id, scheduler: self)
     }
 
+    /// Ends a job's events (a consumer still waiting sees the stream end without a result) and frees its slot.
     func cancel(_ id: Int) {
         if let slot = (active + waiting).first(where: { $0.id == id }), !slot.done {
             slot.done = true
+            slot.continuation.finish()
             load.update { $0.cancelled += 1 }
         }
     }

@@ -9,8 +9,8 @@
 //
 // A request is read and checked here (JSONRequest, ChatRequest, CompletionRequest, ModelCard's context rule) and any
 // refusal is an OpenAI error with a 4xx status; only then does it reach the scheduler. A streaming client that goes
-// away is noticed at the next chunk written, and its request is cancelled (its slot freed). A non-streaming request
-// runs to its end even if the client has left (it is bounded by max_tokens and the context).
+// away is noticed at the next chunk written, and its request is cancelled (its slot freed); a non-streaming request
+// is cancelled when its client closes the connection before the answer is ready.
 import Foundation
 import Hummingbird
 import MnemoData
@@ -26,8 +26,8 @@ public struct ModelServer: Sendable {
         self.apiKey = apiKey
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<ServeRequestContext> {
+        let router = Router(context: ServeRequestContext.self)
         router.add(middleware: OpenAIMiddleware(apiKey: apiKey))
         router.get("/health") { _, _ in
             let load = scheduler.load.snapshot
@@ -41,8 +41,12 @@ public struct ModelServer: Sendable {
             guard id == card.id else { throw APIError.notFound("the model \(id.debugDescription) does not exist; this server serves \(card.id.debugDescription)") }
             return json(OpenAIResponses.model(card))
         }
-        router.post("/v1/chat/completions") { request, context in try await chat(try await body(request, context)) }
-        router.post("/v1/completions") { request, context in try await completions(try await body(request, context)) }
+        router.post("/v1/chat/completions") { request, context in
+            try await chat(try await body(request, context), context: context)
+        }
+        router.post("/v1/completions") { request, context in
+            try await completions(try await body(request, context), context: context)
+        }
         router.get("/tokenizer_info") { _, _ in tokenizerInfo() }
         router.post("/tokenize") { request, context in try tokenize(try await body(request, context)) }
         router.post("/detokenize") { request, context in try detokenize(try await body(request, context)) }
@@ -51,7 +55,7 @@ public struct ModelServer: Sendable {
 
     // MARK: - Chat
 
-    func chat(_ body: JSONRequest) async throws -> Response {
+    func chat(_ body: JSONRequest, context: ServeRequestContext? = nil) async throws -> Response {
         let request = try ChatRequest(body)
         let prompt = try card.chatPrompt(request.messages)
         let maxTokens = try card.completionBudget(promptTokens: prompt.count, maxTokens: request.parameters.maxTokens,
@@ -63,7 +67,8 @@ public struct ModelServer: Sendable {
         let job = GenerationJob(prompt: prompt, maxTokens: maxTokens, parameters: parameters, stopTokens: stopTokens)
         let generation = await scheduler.submit(job)
         guard request.stream else {
-            return json(OpenAIResponses.chatCompletion(header, try await Self.result(of: generation)))
+            let result = try await Self.whileConnected(context, [generation]) { try await Self.result(of: generation) }
+            return json(OpenAIResponses.chatCompletion(header, result))
         }
         let includeUsage = request.includeUsage
         return stream(generation) { event in
@@ -79,7 +84,7 @@ public struct ModelServer: Sendable {
 
     // MARK: - Completions
 
-    func completions(_ body: JSONRequest) async throws -> Response {
+    func completions(_ body: JSONRequest, context: ServeRequestContext? = nil) async throws -> Response {
         let request = try CompletionRequest(body)
         let tokenizer = card.tokenizer
         var prompts: [(ids: [Int], text: String)] = []
@@ -118,13 +123,18 @@ public struct ModelServer: Sendable {
                 }
             }
         }
-        var choices: [JSONOut] = [], promptTokens = 0, completionTokens = 0
-        for (index, generation) in generations.enumerated() {
-            let result: GenerationResult
-            do { result = try await Self.result(of: generation) } catch {
-                for other in generations { await other.cancel() }
-                throw error
+        let results = try await Self.whileConnected(context, generations) {
+            var results: [GenerationResult] = []
+            for generation in generations {
+                do { results.append(try await Self.result(of: generation)) } catch {
+                    for other in generations { await other.cancel() }
+                    throw error
+                }
             }
+            return results
+        }
+        var choices: [JSONOut] = [], promptTokens = 0, completionTokens = 0
+        for (index, result) in results.enumerated() {
             promptTokens += result.promptTokens
             completionTokens += result.tokens.count
             var logprobs = JSONOut.null
@@ -173,7 +183,7 @@ public struct ModelServer: Sendable {
     // MARK: - Helpers
 
     /// The request's body as JSON; a body over the upload limit (2 MiB) is a 413.
-    func body(_ request: Request, _ context: BasicRequestContext) async throws -> JSONRequest {
+    func body(_ request: Request, _ context: ServeRequestContext) async throws -> JSONRequest {
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: context.maxUploadSize) } catch {
             throw APIError(status: 413, "the request body could not be read within the limit of \(context.maxUploadSize) bytes (\(error))",
@@ -220,6 +230,14 @@ public struct ModelServer: Sendable {
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 
+    /// Waits for non-streamed generations by `body`, cancelling them if the client goes away first (nothing happens
+    /// to generations that have ended by then). Without a context (tests that call a route directly), just `body`.
+    static func whileConnected<T>(_ context: ServeRequestContext?, _ generations: [Generation],
+                                  _ body: () async throws -> T) async throws -> T {
+        guard let context else { return try await body() }
+        return try await context.onClientGone({ Task { for generation in generations { await generation.cancel() } } }, during: body)
+    }
+
     /// The end of a non-streamed generation.
     static func result(of generation: Generation) async throws(APIError) -> GenerationResult {
         for await event in generation.events {
@@ -229,7 +247,7 @@ public struct ModelServer: Sendable {
             case .failed(let error): throw error
             }
         }
-        throw APIError(status: 500, "the generation ended without a result", type: "server_error")
+        throw APIError(status: 500, "the generation was cancelled (its client went away)", type: "server_error")
     }
 
     static func randomID() -> String {
