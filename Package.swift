@@ -100,6 +100,7 @@ let package = Package(
         // a thread of its own.
         .target(name: "MnemoServe", dependencies: ["Torch", "TorchNN", "MnemoData", "MnemoModels", "MnemoSupport",
                                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                                  .product(name: "HummingbirdCore", package: "hummingbird"),
                                                   .product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(
             name: "mnemo",

@@ -1,8 +1,8 @@
 """Request fuzz of `mnemo serve`: malformed requests over raw sockets — bad JSON, bad UTF-8, wrong types, huge and
 non-finite numbers, deep nesting, bodies over the size limit, bodies cut short, garbage instead of HTTP, random
-mutations of valid requests (seeded) — and clients that disconnect mid-stream. After every batch the server must
-answer /health; every refusal must be a 4xx with OpenAI's error JSON (never a 5xx); after the disconnects every slot
-must be free again. Loopback only; bounded in count and time.
+mutations of valid requests (seeded) — and clients that disconnect mid-stream or before a non-streamed answer. After
+every batch the server must answer /health; every refusal must be a 4xx with OpenAI's error JSON (never a 5xx); after
+the disconnects every slot must be free again and every dropped request cancelled, not run to its end. Loopback only; bounded in count and time.
 
     PY="$(scripts/setup_python_env.sh --print-python | tail -1)"
     "$PY" scripts/fuzz_serve.py runs/serve-mm [--mutations 400] [--seed 1]
@@ -157,12 +157,19 @@ def main():
         except OSError as error:
             fail(f"/health after the fuzz: {error}")
 
-        # disconnects mid-stream: read the first chunk of a long stream, then hang up
+        # disconnects mid-stream (read the first chunk of a long stream, then hang up) and before a non-streamed
+        # answer (send, wait 50 ms, hang up)
+        cancelled_before = health(server.base)["cancelled"]
         stream = json.dumps({"prompt": "ROMEO:", "max_tokens": 100, "ignore_eos": True, "stream": True}).encode()
+        whole = json.dumps({"prompt": "ROMEO:", "max_tokens": 100, "ignore_eos": True}).encode()
         for _ in range(args.disconnects):
             s = socket.create_connection(("127.0.0.1", port), timeout=30)
             s.sendall(request_bytes("/v1/completions", stream))
             s.recv(4096)
+            s.close()
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            s.sendall(request_bytes("/v1/completions", whole))
+            time.sleep(0.05)
             s.close()
         deadline = time.time() + 60
         load = health(server.base)
@@ -170,9 +177,13 @@ def main():
             time.sleep(0.25)
             load = health(server.base)
         checks += 1
-        print(f"disconnects: {args.disconnects} streams dropped after the first chunk; /health then: {load}")
+        print(f"disconnects: {args.disconnects} streams dropped after the first chunk, {args.disconnects} non-streamed "
+              f"requests dropped after 50 ms; /health then: {load}")
         if load["active"] or load["waiting"]:
             fail(f"slots not freed after the disconnects: {load}")
+        checks += 1
+        if load["cancelled"] - cancelled_before != 2 * args.disconnects:
+            fail(f"{load['cancelled'] - cancelled_before} of {2 * args.disconnects} dropped requests were cancelled")
         checks += 1
         if not server.alive():
             fail("the server process died")

@@ -13,6 +13,7 @@
 // is cancelled when its client closes the connection before the answer is ready.
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import MnemoData
 
 public struct ModelServer: Sendable {
@@ -24,6 +25,11 @@ public struct ModelServer: Sendable {
         self.card = card
         self.scheduler = scheduler
         self.apiKey = apiKey
+    }
+
+    /// HTTP/1.1 with a watcher on every connection, so that a non-streamed request learns when its client goes away.
+    public static var http: HTTPServerBuilder {
+        .http1(configuration: .init(additionalChannelHandlers: [ClientGoneWatcher()]))
     }
 
     public func router() -> Router<ServeRequestContext> {

@@ -3,8 +3,11 @@
 // the answer is ready (a streamed one notices at its next write).
 //
 // The server allows remote half-closure, so a client that closes its socket shows first as the end of the
-// connection's input (or, with a reset, as the connection closing); `onClientGone` watches for both with a handler
-// at the front of the connection's pipeline, removed again when the answer is ready.
+// connection's input (or, with a reset, as the connection closing). Every connection of the server gets a
+// ClientGoneWatcher in its pipeline (`ModelServer.http`) that remembers either; a request asks it to run an action
+// then, or at once if the client is already gone. (A client that half-closes on purpose and still waits for its
+// answer is treated as gone.)
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -18,29 +21,60 @@ public struct ServeRequestContext: RequestContext {
         connection = source.channel
     }
 
-    /// Runs `body`; if the client goes away meanwhile, `gone` runs (once).
+    /// Runs `body`; if the client goes away meanwhile (or went away before), `gone` runs, once. Without a watcher in
+    /// the connection's pipeline (a server built without `ModelServer.http`), just `body`.
     func onClientGone<T>(_ gone: @escaping @Sendable () -> Void, during body: () async throws -> T) async throws -> T {
-        let watcher = ClientGoneWatcher(gone)
-        do { try await connection.pipeline.addHandler(watcher, position: .first).get() } catch { gone() }
-        defer { connection.pipeline.removeHandler(watcher, promise: nil) }
+        guard let watcher = try? await connection.pipeline.handler(type: ClientGoneWatcher.self).get() else { return try await body() }
+        let token = watcher.whenGone(gone)
+        defer { watcher.forget(token) }
         return try await body()
     }
 }
 
-/// Calls its action when the connection's input ends or the connection closes; passes everything on.
-final class ClientGoneWatcher: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+/// Remembers when its connection's input ends or the connection closes, and runs the actions waiting for it.
+final class ClientGoneWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    // @unchecked: `isGone`, `actions` and `nextToken` are only touched while `lock` is held.
     typealias InboundIn = NIOAny
-    private let gone: @Sendable () -> Void
+    private let lock = NSLock()
+    private var isGone = false
+    private var actions: [Int: @Sendable () -> Void] = [:]
+    private var nextToken = 0
 
-    init(_ gone: @escaping @Sendable () -> Void) { self.gone = gone }
+    /// Runs `action` when the client goes away, or now if it has; returns a token for `forget`.
+    func whenGone(_ action: @escaping @Sendable () -> Void) -> Int {
+        lock.lock()
+        if isGone {
+            lock.unlock()
+            action()
+            return -1
+        }
+        nextToken += 1
+        actions[nextToken] = action
+        lock.unlock()
+        return nextToken
+    }
+
+    func forget(_ token: Int) {
+        lock.lock(); defer { lock.unlock() }
+        actions[token] = nil
+    }
+
+    private func clientWentAway() {
+        lock.lock()
+        isGone = true
+        let waiting = actions.values
+        actions = [:]
+        lock.unlock()
+        for action in waiting { action() }
+    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .inputClosed? = event as? ChannelEvent { gone() }
+        if case .inputClosed? = event as? ChannelEvent { clientWentAway() }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        gone()
+        clientWentAway()
         context.fireChannelInactive()
     }
 }

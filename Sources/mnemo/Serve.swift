@@ -45,7 +45,7 @@ struct Serve: ParsableCommand {
             throw ExitCode(1)
         }
         let card = server.card
-        let app = Application(router: server.router(),
+        let app = Application(router: server.router(), server: ModelServer.http,
                               configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mnemo"),
                               onServerRunning: { channel in
             let lines = "mnemo serve: \(card.id) (context \(card.contextLength) tokens; chat: \(card.chatProblem ?? "yes"))\n"

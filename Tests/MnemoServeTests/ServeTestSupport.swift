@@ -66,7 +66,7 @@ func post(_ client: any TestClientProtocol, _ uri: String, _ json: String, heade
 }
 
 func application(_ server: ModelServer) -> some ApplicationProtocol {
-    Application(router: server.router())
+    Application(router: server.router(), server: ModelServer.http)
 }
 
 /// The OpenAI error record of a refusal.
