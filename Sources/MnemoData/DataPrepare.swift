@@ -247,7 +247,7 @@ public enum DataPrepare {
         byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A
     }
 
-    private static func readFile(_ path: String) throws(TokenDataError) -> Data {
+    static func readFile(_ path: String) throws(TokenDataError) -> Data {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw TokenDataError(.missingFile, file: path, "no such file", hint: "check the path")

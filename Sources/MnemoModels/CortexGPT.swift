@@ -31,10 +31,10 @@ extension GPT {
 }
 
 extension GPT: OptimizerStepObserver {
-    /// Consolidation STM → LTM in every memory layer. Returns the rows written.
+    /// Consolidation STM → LTM in every memory layer: the LTM rows written (`cortex_ltm_rows_written`).
     @discardableResult
-    public func afterOptimizerStep(step: Int) -> Int {
-        memoryLayers.reduce(0) { $0 + $1.consolidate(step: step) }
+    public func afterOptimizerStep(step: Int) -> [String: Int] {
+        memoryLayers.isEmpty ? [:] : ["cortex_ltm_rows_written": memoryLayers.reduce(0) { $0 + $1.consolidate(step: step) }]
     }
 }
 

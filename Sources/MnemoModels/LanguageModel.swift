@@ -157,11 +157,12 @@ extension LanguageModel {
     }
 }
 
-/// A model with state that changes after optimizer steps (the memory bank's EMA). The trainer calls it after each
-/// step, with the step that just ran.
+/// A model with state that changes after optimizer steps (the memory bank's EMA, CortexGPT's consolidation). The
+/// trainer calls it after each step, with the step that just ran; it returns named counts of what changed (rows
+/// written), which the run logs summed over each interval between training lines.
 public protocol OptimizerStepObserver: AnyObject {
     @discardableResult
-    func afterOptimizerStep(step: Int) -> Int
+    func afterOptimizerStep(step: Int) -> [String: Int]
 }
 
 /// A model that takes documents from a file its settings name before its first training step (the explicit memory

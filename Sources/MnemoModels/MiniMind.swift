@@ -87,7 +87,8 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var memorySupervisionWeight = 0.0  // dense retrieval: CE toward the row that continues the text (MemoryBank.continuationRows)
     public var memorySupervisionContext = 3   // tokens of context that, with the next token, must stand in a row
     public var memoryPadId = 0
-    public var memoryFile = ""          // rows from a .jsonl ({"text": …} per line) or text file (a row per line), tokenized
+    public var memoryFile = ""          // rows from a .jsonl ({"text": …} per line), a text file (a row per line) or a .json
+                                        // array (strings, {"text": …}, ExplicitLM's {"target": [{"sentence": …}]}), tokenized
     // CortexGPT's dual-memory layers between decoder layers (keys cortex_*; CortexConfig.swift, CortexMemory.swift)
     public var cortex = CortexConfig()
 
@@ -544,11 +545,14 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
     }
 
     /// The memory bank's EMA, every memory_ema_every optimizer steps, from what the last training forward selected
-    /// in every layer (ExplicitLM concatenates the layers' choices). Returns the rows changed.
+    /// in every layer (ExplicitLM concatenates the layers' choices): the rows it changed (`memory_rows_updated`, the
+    /// coverage of the EMA); and CortexGPT's consolidation STM → LTM (`cortex_ltm_rows_written`).
     @discardableResult
-    public func afterOptimizerStep(step: Int) -> Int {
-        let consolidated = model.cortex.reduce(0) { $0 + $1.consolidate(step: step) }   // CortexGPT's STM → LTM
-        return consolidated + memoryBankEMA(step: step)
+    public func afterOptimizerStep(step: Int) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        if !model.cortex.isEmpty { counts["cortex_ltm_rows_written"] = model.cortex.reduce(0) { $0 + $1.consolidate(step: step) } }
+        if config.useMemory && config.memoryEMAEvery > 0 { counts["memory_rows_updated"] = memoryBankEMA(step: step) }
+        return counts
     }
 
     func memoryBankEMA(step: Int) -> Int {

@@ -75,9 +75,15 @@ public enum RunBuilder {
     public static func prepare(_ model: any LanguageModel, config: TrainConfig, tokenizer: any Tokenizer) throws {
         if !config.initFrom.isEmpty { try InitFrom.loadWeights(config.initFrom, into: model, tokenizer: tokenizer) }
         if let filled = model as? any DocumentFilledModel, let (setting, path) = filled.documentFile {
-            let corpus: DataPrepare.Corpus
-            do { corpus = try DataPrepare.readCorpus([path]) } catch { throw ConfigError("\(setting): \(error)") }
-            let documents = corpus.sources.flatMap(\.documents).flatMap { $0.split(separator: "\n").map(String.init) }
+            let documents: [String]
+            do {
+                if path.lowercased().hasSuffix(".json") {
+                    documents = try KnowledgeFile.sentences(path)   // ExplicitLM's database_init_path: a row per sentence
+                } else {
+                    documents = try DataPrepare.readCorpus([path]).sources.flatMap(\.documents)
+                        .flatMap { $0.split(separator: "\n").map(String.init) }
+                }
+            } catch { throw ConfigError("\(setting): \(error)") }
             filled.fill(withDocuments: documents.map { tokenizer.encode($0) })
         }
     }

@@ -152,8 +152,16 @@ public final class OrthogonalGradientHook: TrainingHook {
 public final class ModelUpdateHook: TrainingHook {
     public let name = "model_update"
     let observer: any OptimizerStepObserver
+    /// What the model changed since the last training line (memory_rows_updated: the bank's EMA coverage).
+    private var sinceLastLine: [String: Int] = [:]
     public init(_ observer: any OptimizerStepObserver) { self.observer = observer }
-    public func afterOptimizerStep(_ context: StepContext) { observer.afterOptimizerStep(step: context.step) }
+
+    public func afterOptimizerStep(_ context: StepContext) {
+        sinceLastLine.merge(observer.afterOptimizerStep(step: context.step), uniquingKeysWith: +)
+        guard context.logsThisStep else { return }
+        for (key, count) in sinceLastLine { context.metrics.record(key, Double(count)) }
+        sinceLastLine = [:]
+    }
 }
 
 /// The grokking paper's softmax-collapse diagnostics at every evaluation, on one val batch in eval mode: the

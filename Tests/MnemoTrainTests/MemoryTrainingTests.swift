@@ -1,5 +1,7 @@
 // MemoryTrainingTests.swift — the explicit memory bank in a run of the trainer: memory_file fills the bank from a
-// JSONL file tokenized as the text, and the rows are checkpointed and read back by `memory dump`'s loader.
+// JSONL file tokenized as the text, or from a JSON array in ExplicitLM's knowledge shapes (a malformed one refused
+// with its entry), and the rows are checkpointed and read back by `memory dump`'s loader; the EMA's coverage
+// (memory_rows_updated) is logged on the training lines.
 import Foundation
 import MnemoModels
 import Testing
@@ -26,5 +28,42 @@ import Testing
         try trainer.run()
         let loaded = try #require(try LoadedRun(runDirectory: "\(dir)/run").model as? MiniMind)
         #expect(loaded.memoryRows!.narrow(dim: 0, start: 0, length: 1).toArray(Int32.self).map(Int.init) == Array(rows[0..<6]))
+    }
+
+    @Test func theBankFillsFromAJSONKnowledgeFileAndLogsTheEMAsCoverage() throws {
+        let dir = try temporaryFolder("memory-json")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let knowledge = "\(dir)/knowledge.json"
+        try #"["the quick", {"text": "lazy dog"}, {"target": [{"sentence": "a cat", "subject": "cat"}, {"sentence": "dogs"}]}]"#
+            .write(toFile: knowledge, atomically: true, encoding: .utf8)
+        var config = tinyConfig(data: try writeCorpus(in: dir))
+        for setting in ["model=minimind", "dim=16", "n_layers=1", "n_heads=2", "n_kv_heads=1", "max_seq_len=16", "use_memory=true",
+                        "memory_rows=64", "memory_length=6", "memory_key_dim=8", "memory_candidates=4", "memory_file=\(knowledge)",
+                        "memory_ema_every=1", "memory_freeze_ratio=0", "log_interval=2"] {
+            try config.apply(override: setting)
+        }
+        config.maxIters = 4
+        let trainer = try Trainer(config: config, runDirectory: "\(dir)/run")
+        trainer.progress = false
+        let model = try #require(trainer.model as? MiniMind)
+        let rows = model.memoryRows!.narrow(dim: 0, start: 0, length: 4).toArray(Int32.self).map(Int.init)
+        let tokenizer = trainer.data.tokenizer
+        let pad = model.config.memoryPadId
+        for (i, sentence) in ["the quick", "lazy dog", "a cat", "dogs"].enumerated() {
+            let expected = Array(tokenizer.encode(sentence).prefix(6))
+            #expect(Array(rows[(i * 6)..<(i * 6 + 6)]) == expected + Array(repeating: pad, count: 6 - expected.count), "row \(i)")
+        }
+        try trainer.run()
+        let lines = try String(contentsOfFile: "\(dir)/run/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        let logged = lines.filter { $0.contains("\"memory_rows_updated\"") }
+        #expect(logged.count >= 2, "every training line after an EMA carries the rows it changed")
+
+        for (text, words) in [(#"{"text": "x"}"#, "not an array"), (#"["ok", 3]"#, "entry 1"),
+                              (#"[{"target": [{"subject": "x"}]}]"#, "entry 0: target 0 has no \"sentence\""), ("[", "knowledge.json")] {
+            try text.write(toFile: knowledge, atomically: true, encoding: .utf8)
+            #expect {
+                _ = try Trainer(config: config, runDirectory: "\(dir)/run-\(words.count)")
+            } throws: { error in "\(error)".contains("memory_file") && "\(error)".contains(words) }
+        }
     }
 }
