@@ -10,19 +10,27 @@
 //             τ = 1 over cosine scores, EMA in token space (argmax re-tokenisation of γ·E[row] + (1−γ)·q̄).
 //   working   cosine product keys whose score enters the selection logits ℓ = pk + cos(q, m)/τ (τ learned, from
 //             0.1), so keys and gate learn; soft mixing or straight-through top-1; EMA in feature space: a float
-//             cache `delta` (N, d) added to the decoded row, the tokens untouched (re-tokenised only to read them).
+//             offset added to the decoded row, the tokens untouched (re-tokenised only to read them). The offsets
+//             are kept for the rows the EMA has touched only (`touched`, `offsets` (M, d) and an (N) slot map), not
+//             as an N × d cache (2 GiB at 1M × 512), and the EMA runs in chunks of rows.
 // Shapes: B batch, T sequence, d = dim, dk key dim (two halves), n = √N keys per half, k candidates, L row length.
 import Foundation
 import Torch
 import TorchNN
 
 /// The rows, shared by every layer: token ids (N, L) int32, the frozen-row mask, and (working EMA) the feature
-/// cache. All persistent buffers: checkpoints keep what the bank holds.
+/// offsets of the rows the EMA has changed. Persistent buffers but the slot map: checkpoints keep what the bank holds.
 final class MemoryBank: Module {
     @Buffer var rows = Tensor.zeros([0], dtype: .int32)       // (N, L) token ids, pad where a row is shorter
     @Buffer var frozen = Tensor.zeros([0], dtype: .bool)      // (N) rows the EMA never changes
-    @Buffer var delta = Tensor.zeros([0])                     // (N, d) working EMA's feature offsets, or empty
+    @Buffer var touched = Tensor.zeros([0], dtype: .int64)    // (M) rows with a feature offset, in the order first changed
+    @Buffer var offsets = Tensor.zeros([0])                   // (M, d) their offsets (working EMA; empty otherwise)
+    @Buffer(persistent: false) var slot = Tensor.zeros([0], dtype: .int64)   // (N) a row's index into offsets, −1: none
     let padId: Int
+    /// The working EMA keeps feature offsets.
+    let featureEMA: Bool
+    /// Rows the EMA processes at once (ExplicitLM: 4,096).
+    static let emaChunk = 4096
     /// n-gram (context + next token) → the first row holding it; built on demand, rebuilt when the rows change (a
     /// fill, the faithful EMA, a loaded checkpoint: the ids' weighted checksum tells).
     private var continuations: (context: Int, checksum: Int64, rows: [[Int32]: Int])?
@@ -32,27 +40,79 @@ final class MemoryBank: Module {
         padId = config.memoryPadId
         rows = Tensor.randint(0, Swift.max(config.vocabSize, 1), [n, l], dtype: .int32)   // random ids until filled
         frozen = (Tensor.arange(0, Double(n)) .< Double(Int(config.memoryFreezeRatio * Double(n))))
-        if !config.memoryFaithful && config.memoryEMAEvery > 0 { delta = Tensor.zeros([n, config.dim]) }
+        featureEMA = !config.memoryFaithful && config.memoryEMAEvery > 0
+        if featureEMA {
+            offsets = Tensor.zeros([0, config.dim])
+            slot = Tensor.full([n], -1, dtype: .int64)
+        }
         super.init()
     }
 
     var count: Int { rows.size(0) }
     var length: Int { rows.size(1) }
 
-    /// Mean token embedding of each chosen row, pads left out (an all-pad row is the zero vector), plus the feature
-    /// cache when there is one: idx (…) int64 → (…, d). One embedding_bag over the flattened rows: the (…, L, d)
-    /// gather is never materialised.
+    /// Mean token embedding of each chosen row, pads left out (an all-pad row is the zero vector), plus its feature
+    /// offset when it has one: idx (…) int64 → (…, d).
     func decode(_ idx: Tensor, embedding: Tensor) -> Tensor {
-        let d = embedding.size(1)
         let flat = idx.reshape(-1)                                                   // (R)
+        var m = tokenMean(flat, embedding: embedding)                                // (R, d)
+        if let offset = offset(of: flat) { m = m + offset }
+        return m.view(idx.shape + [embedding.size(1)])
+    }
+
+    /// The mean token embedding of rows (R) → (R, d), pads left out. One embedding_bag over the flattened rows: the
+    /// (R, L, d) gather is never materialised.
+    func tokenMean(_ flat: Tensor, embedding: Tensor) -> Tensor {
         let tokens = rows.indexSelect(dim: 0, index: flat).long()                    // (R, L)
         let present = (tokens .!= padId).float()                              // (R, L)
         let weights = present / present.sum(dims: [1], keepDim: true).clamp(min: 1)  // 1/count, 0 on pads
-        let offsets = Tensor.arange(0, Double(tokens.count), step: Double(length), dtype: .int64, device: tokens.device)
-        var m = embeddingBag(tokens.reshape(-1), offsets: offsets, weight: embedding, mode: .sum,
-                             perSampleWeights: weights.reshape(-1))                  // (R, d)
-        if delta.count > 0 { m = m + delta.indexSelect(dim: 0, index: flat) }
-        return m.view(idx.shape + [d])
+        let starts = Tensor.arange(0, Double(tokens.count), step: Double(length), dtype: .int64, device: tokens.device)
+        return embeddingBag(tokens.reshape(-1), offsets: starts, weight: embedding, mode: .sum,
+                            perSampleWeights: weights.reshape(-1))                   // (R, d)
+    }
+
+    /// The feature offsets of rows (R) → (R, d), zero for rows the EMA has not changed; nil when no row has one.
+    func offset(of flat: Tensor) -> Tensor? {
+        guard touched.count > 0 else { return nil }
+        let s = slot.indexSelect(dim: 0, index: flat)                                // (R), −1 where none
+        let has = (s .>= 0).unsqueeze(1).to(offsets.dtype)
+        return offsets.indexSelect(dim: 0, index: s.clamp(min: 0).long()) * has
+    }
+
+    /// Sets the feature offsets of rows (U), distinct, to values (U, d); rows without one get a slot.
+    func setOffsets(rows changed: Tensor, _ values: Tensor) {
+        withNoGrad {
+            var s = slot.indexSelect(dim: 0, index: changed)                         // (U)
+            let new = changed[s .< 0]                                                // rows seen for the first time
+            if new.count > 0 {
+                let slots = Tensor.arange(Double(touched.count), Double(touched.count + new.count), device: new.device)
+                slot.indexPut_([new], slots)
+                touched = cat([touched, new])
+                offsets = cat([offsets, Tensor.zeros([new.count, values.size(1)], dtype: offsets.dtype, device: offsets.device)])
+                s = slot.indexSelect(dim: 0, index: changed)
+            }
+            offsets.indexPut_([s], values.to(offsets.dtype))
+        }
+    }
+
+    /// The offsets as an (N, d) table (zero rows where none), for tests and inspection.
+    func denseOffsets(dim: Int) -> Tensor {
+        let table = Tensor.zeros([count, dim], device: rows.device)
+        if touched.count > 0 { table.indexPut_([touched], offsets) }
+        return table
+    }
+
+    /// A checkpoint's offsets may cover more rows than this bank has now: take its shapes, and the slot map its
+    /// rows give, before its state dict is loaded.
+    func prepare(forStateDict state: [String: Tensor], prefix: String) {
+        guard featureEMA, let saved = state[prefix + "touched"], let values = state[prefix + "offsets"] else { return }
+        touched = Tensor.zeros(saved.shape, dtype: .int64, device: rows.device)
+        offsets = Tensor.zeros(values.shape, dtype: offsets.dtype, device: rows.device)
+        slot = Tensor.full([count], -1, dtype: .int64, device: rows.device)
+        if saved.count > 0 {
+            let savedRows = saved.to(rows.device).long()
+            slot.indexPut_([savedRows], Tensor.arange(0, Double(saved.count), device: rows.device))
+        }
     }
 
     /// For each position t of idx (B, T), the row that continues the text there: the first row holding
@@ -300,7 +360,8 @@ extension MemoryBank {
     /// Moves each row selected during the last training forward toward the mean query that selected it:
     /// new = γ·old + (1−γ)·q̄ (frozen rows untouched). Faithful: old = the row's token embeddings, re-tokenised by
     /// argmax over the (tied) embedding at every position, as upstream. Working: old = the decoded row plus its
-    /// cached offset, kept as the new offset (the token ids do not change). Returns the rows changed.
+    /// offset, kept as the new offset (the token ids do not change). Rows are processed in chunks (the faithful
+    /// re-tokenisation scores L·V logits per row, so its chunks are smaller). Returns the rows changed.
     @discardableResult
     func exponentialMovingAverage(rows selected: Tensor, queries: Tensor, decay: Double, embedding: Tensor,
                                   faithful: Bool) -> Int {
@@ -317,28 +378,27 @@ extension MemoryBank {
             let u = rowsTouched.size(0)
             let sums = Tensor.zeros([u, queries.size(1)], device: device).indexAdd(dim: 0, index: inverse, source: queries.float())
             let counts = inverse.bincount(minLength: u).float().unsqueeze(1)
-            let mean = sums / counts                                                    // (U, d)
-            let keep = frozen.indexSelect(dim: 0, index: rowsTouched).logicalNot().toArray(Bool.self)
-            let ids = rowsTouched.toArray(Int64.self).map(Int.init)
-            if faithful {
-                let old = embedding.indexSelect(dim: 0, index: rows.indexSelect(dim: 0, index: rowsTouched).long().reshape(-1))
-                    .view([u, length, -1])                                              // (U, L, d)
-                let new = old * decay + mean.unsqueeze(1) * (1 - decay)
-                let tokens = new.matmul(embedding.T).argmax(dim: -1).to(.int32)         // (U, L)
-                for (r, row) in ids.enumerated() where keep[r] {
-                    rows.narrow(dim: 0, start: row, length: 1).copy_(tokens.narrow(dim: 0, start: r, length: 1))
-                }
-            } else {
-                guard delta.count > 0 else { return 0 }
-                let decoded = decode(rowsTouched, embedding: embedding) - delta.indexSelect(dim: 0, index: rowsTouched)
-                let old = decoded + delta.indexSelect(dim: 0, index: rowsTouched)
-                let new = old * decay + mean * (1 - decay)
-                let offsets = new - decoded                                             // (U, d)
-                for (r, row) in ids.enumerated() where keep[r] {
-                    delta.narrow(dim: 0, start: row, length: 1).copy_(offsets.narrow(dim: 0, start: r, length: 1))
+            let keep = frozen.indexSelect(dim: 0, index: rowsTouched).logicalNot()      // (U)
+            let changing = rowsTouched[keep]                                            // (U') unfrozen rows
+            let mean = (sums / counts)[keep]                                            // (U', d)
+            guard faithful || featureEMA else { return 0 }
+            let chunk = faithful ? Swift.max(1, Self.emaChunk / 16) : Self.emaChunk
+            for first in stride(from: 0, to: changing.count, by: chunk) {
+                let n = Swift.min(chunk, changing.count - first)
+                let part = changing.narrow(dim: 0, start: first, length: n), target = mean.narrow(dim: 0, start: first, length: n)
+                if faithful {
+                    let old = embedding.indexSelect(dim: 0, index: rows.indexSelect(dim: 0, index: part).long().reshape(-1))
+                        .view([n, length, -1])                                          // (n, L, d)
+                    let new = old * decay + target.unsqueeze(1) * (1 - decay)
+                    rows.indexPut_([part], new.matmul(embedding.T).argmax(dim: -1).to(.int32))   // (n, L) re-tokenised
+                } else {
+                    let plain = tokenMean(part, embedding: embedding)                   // (n, d)
+                    let old = plain + (offset(of: part) ?? Tensor.zeros(plain.shape, device: plain.device))
+                    let new = old * decay + target * (1 - decay)
+                    setOffsets(rows: part, new - plain)
                 }
             }
-            return keep.filter { $0 }.count
+            return changing.count
         }
     }
 }

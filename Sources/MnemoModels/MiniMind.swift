@@ -568,8 +568,11 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
     /// The memory bank, for filling it and reading it back (nil without use_memory).
     public var memoryRows: Tensor? { model.memory_bank?.rows }
 
-    /// The working EMA's feature offsets (N, d), or nil (no bank, or no feature EMA).
-    public var memoryFeatureOffsets: Tensor? { model.memory_bank.flatMap { $0.delta.count > 0 ? $0.delta : nil } }
+    /// Whether row `r` carries a feature offset from the working EMA.
+    public func memoryRowHasOffset(_ r: Int) -> Bool {
+        guard let bank = model.memory_bank, bank.slot.count > 0 else { return false }
+        return bank.slot.narrow(dim: 0, start: r, length: 1).itemInt() >= 0
+    }
 
     /// The token embedding (V, d) the bank's rows are decoded through.
     public var tokenEmbedding: Tensor { model.embed_tokens.weight }
@@ -637,8 +640,10 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
 
 extension MiniMind: StateDictPreparing {
     /// An unbounded CortexGPT LTM grows: take the checkpoint's capacity before its state dict is loaded.
+    /// The memory bank's feature offsets cover the rows its EMA has touched so far: take the checkpoint's too.
     public func prepare(forStateDict state: [String: Tensor]) {
         CortexMemoryLayer.prepare(model.cortex, prefix: "model.cortex", forStateDict: state)
+        model.memory_bank?.prepare(forStateDict: state, prefix: "model.memory_bank.")
     }
 
     /// Forgets every CortexGPT memory layer's short-term memory (a new document); the LTM stays.

@@ -26,14 +26,13 @@ struct MemoryCommand: ParsableCommand {
             }
             let count = bank.size(0)
             let wanted = try Self.parse(rows, count: count)
-            let offsets = model.memoryFeatureOffsets
             let unit = { (t: Tensor) in t / t.norm(dims: [-1], keepDim: true).clamp(min: 1e-12) }
             let embedding = unit(model.tokenEmbedding.detached())
             for r in wanted {
                 let ids = bank.narrow(dim: 0, start: r, length: 1).toArray(Int32.self).map(Int.init)
                 let text = loaded.tokenizer.decode(ids.filter { $0 != model.config.memoryPadId })
                 print("row \(r): \(ids) \(text.debugDescription)")
-                if let offsets, offsets.narrow(dim: 0, start: r, length: 1).abs().sum().item() > 0, let feature = model.memoryFeature(row: r) {
+                if model.memoryRowHasOffset(r), let feature = model.memoryFeature(row: r) {
                     let top = embedding.matmul(unit(feature)).topk(nearest).indices.toArray(Int64.self).map(Int.init)
                     print("  feature (EMA) nearest tokens: \(top.map { loaded.tokenizer.decode([$0]).debugDescription }.joined(separator: " "))")
                 }

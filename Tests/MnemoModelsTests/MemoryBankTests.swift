@@ -87,15 +87,20 @@ import Testing
             let bank = MemoryBank(config)
             bank.rows = f["bank"]!.to(.int32).clone()   // the EMA writes rows in place: not into the fixture
             bank.frozen = f["frozen"]!.to(.bool)
-            if !faithful { bank.delta = f["delta_before"]!.clone() }
+            if !faithful {   // the fixture's offsets before, as the rows that have one
+                let before = f["delta_before"]!
+                let rows = (before.abs().sum(dims: [1]) .> 0).nonzero().view(-1)
+                bank.setOffsets(rows: rows, before.indexSelect(dim: 0, index: rows))
+            }
             bank.exponentialMovingAverage(rows: f["flat_index"]!, queries: f["flat_query"]!, decay: decay,
                                           embedding: f["embedding"]!, faithful: faithful)
             if faithful {
                 #expect(bank.rows.equal(f["bank_faithful"]!.to(.int32)), "faithful bank after the EMA")
             } else {
                 #expect(bank.rows.equal(f["bank"]!.to(.int32)), "the working EMA leaves the token ids alone")
-                let diff = (bank.delta - f["delta_after"]!).abs().sum(dims: [1]).toArray(Float.self)
-                #expect(close(bank.delta, f["delta_after"]!), "delta differs by \(maxDiff(bank.delta, f["delta_after"]!)) in rows \(diff.indices.filter { diff[$0] > 1e-5 })")
+                let after = bank.denseOffsets(dim: f["delta_after"]!.size(1))
+                let diff = (after - f["delta_after"]!).abs().sum(dims: [1]).toArray(Float.self)
+                #expect(close(after, f["delta_after"]!), "delta differs by \(maxDiff(after, f["delta_after"]!)) in rows \(diff.indices.filter { diff[$0] > 1e-5 })")
             }
         }
     }
@@ -110,7 +115,8 @@ import Testing
         #expect(config.problems().isEmpty, "\(config.problems())")
         let model = MiniMind(config)
         let keys = model.stateDict().keys
-        #expect(keys.contains("model.memory_bank.rows") && keys.contains("model.memory_bank.frozen") && keys.contains("model.memory_bank.delta"))
+        #expect(keys.contains("model.memory_bank.rows") && keys.contains("model.memory_bank.frozen") && keys.contains("model.memory_bank.touched")
+                && keys.contains("model.memory_bank.offsets") && !keys.contains("model.memory_bank.slot"))
         #expect(keys.contains("model.layers.1.memory.keys") && !keys.contains { $0.contains("layers.0.memory.reference") })
         #expect(!keys.contains("model.layers.0.post_attention_layernorm.weight") && !keys.contains { $0.contains("layers.0.mlp") })
         model.fillMemory([[1, 2, 3], [4, 5, 6, 7, 8, 9]], from: 60)
@@ -126,7 +132,7 @@ import Testing
         #expect(named["model.layers.0.memory.keys"]!.grad != nil)
         let changed = model.afterOptimizerStep(step: 0)
         #expect(changed["memory_rows_updated"]! > 0, "the EMA touched unfrozen rows")
-        #expect(model.model.memory_bank!.delta.abs().sum().item() > 0)
+        #expect(model.model.memory_bank!.offsets.abs().sum().item() > 0)
     }
 
     @Test("supervised retrieval: the row that continues the text is the label, and the loss trains the row logits toward it")

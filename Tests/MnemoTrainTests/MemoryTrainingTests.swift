@@ -3,7 +3,7 @@
 // with its entry), and the rows are checkpointed and read back by `memory dump`'s loader; the EMA's coverage
 // (memory_rows_updated) is logged on the training lines.
 import Foundation
-import MnemoModels
+@testable import MnemoModels
 import Testing
 @testable import MnemoTrain
 
@@ -57,6 +57,13 @@ import Testing
         let lines = try String(contentsOfFile: "\(dir)/run/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         let logged = lines.filter { $0.contains("\"memory_rows_updated\"") }
         #expect(logged.count >= 2, "every training line after an EMA carries the rows it changed")
+        // the offsets cover only the rows the EMA touched, and a loaded run takes the checkpoint's
+        let bank = try #require(model.model.memory_bank)
+        #expect(bank.touched.count > 0 && bank.touched.count < 64 && bank.offsets.shape == [bank.touched.count, 16])
+        let loaded = try #require(try LoadedRun(runDirectory: "\(dir)/run").model as? MiniMind)
+        let reloaded = try #require(loaded.model.memory_bank)
+        #expect(reloaded.denseOffsets(dim: 16).equal(bank.denseOffsets(dim: 16)))
+        #expect((0..<64).allSatisfy { loaded.memoryRowHasOffset($0) == model.memoryRowHasOffset($0) })
 
         for (text, words) in [(#"{"text": "x"}"#, "not an array"), (#"["ok", 3]"#, "entry 1"),
                               (#"[{"target": [{"subject": "x"}]}]"#, "entry 0: target 0 has no \"sentence\""), ("[", "knowledge.json")] {
