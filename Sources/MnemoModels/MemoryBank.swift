@@ -31,6 +31,8 @@ final class MemoryBank: Module {
     let featureEMA: Bool
     /// Rows the EMA processes at once (ExplicitLM: 4,096).
     static let emaChunk = 4096
+    /// Every row decoded, shared by the layers of one forward (`sharingDecodedRows`); nil outside one.
+    private var sharedDecode: (active: Bool, rows: Tensor?) = (false, nil)
     /// n-gram (context + next token) → the first row holding it; built on demand, rebuilt when the rows change (a
     /// fill, the faithful EMA, a loaded checkpoint: the ids' weighted checksum tells).
     private var continuations: (context: Int, checksum: Int64, rows: [[Int32]: Int])?
@@ -58,6 +60,22 @@ final class MemoryBank: Module {
         var m = tokenMean(flat, embedding: embedding)                                // (R, d)
         if let offset = offset(of: flat) { m = m + offset }
         return m.view(idx.shape + [embedding.size(1)])
+    }
+
+    /// Every row decoded (N, d): once per model forward while `sharingDecodedRows` runs (dense and exact retrieval
+    /// read the whole bank in every layer, and the layers share the decode and its gradient path), fresh otherwise.
+    func decodeAll(embedding: Tensor) -> Tensor {
+        if sharedDecode.active, let rows = sharedDecode.rows { return rows }
+        let all = decode(Tensor.arange(0, Double(count), dtype: .int64, device: embedding.device), embedding: embedding)
+        if sharedDecode.active { sharedDecode.rows = all }
+        return all
+    }
+
+    /// Runs one forward of the model's layers with `decodeAll` computed at most once.
+    func sharingDecodedRows<R>(_ body: () -> R) -> R {
+        sharedDecode = (true, nil)
+        defer { sharedDecode = (false, nil) }
+        return body()
     }
 
     /// The mean token embedding of rows (R) → (R, d), pads left out. One embedding_bag over the flattened rows: the
@@ -298,7 +316,7 @@ final class MemoryLayer: Module {
     private func exactCandidates(_ q: Tensor, embedding: Tensor) -> (rows: Tensor, scores: Tensor) {
         let bank = reference.bank
         let rows = withNoGrad {
-            let all = bank.decode(Tensor.arange(0, Double(bank.count), dtype: .int64, device: q.device), embedding: embedding)  // (N, d)
+            let all = bank.decodeAll(embedding: embedding)                                                        // (N, d)
             return normalized(q).matmul(normalized(all).T).topk(candidates).indices                              // (B, T, k)
         }
         return (rows, Tensor.zeros(rows.shape, device: q.device))
@@ -310,7 +328,7 @@ final class MemoryLayer: Module {
     private func denseRetrieval(_ q: Tensor, embedding: Tensor) -> MemoryOutput {
         let (B, T) = (q.size(0), q.size(1)), k = candidates
         let bank = reference.bank
-        let all = bank.decode(Tensor.arange(0, Double(bank.count), dtype: .int64, device: q.device), embedding: embedding)  // (N, d)
+        let all = bank.decodeAll(embedding: embedding)                               // (N, d)
         let similarity = normalized(gate_proj(q)).matmul(normalized(key_proj!(all)).T)   // (B, T, N) cos(W_q q, W_k m_r)
         let logits = similarity / log_tau!.exp()
         let w = logits.softmax(dim: -1)                                              // (B, T, N)

@@ -486,10 +486,13 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
         precondition(end <= config.maxSeqLen, "Cannot forward sequence of length \(end), max_seq_len is only \(config.maxSeqLen)")
         var x = model.dropout(model.embed_tokens(idx))                      // (B, T, C)
         let embedding = config.useMemory ? model.embed_tokens.weight : nil
-        for (i, layer) in model.layers.enumerated() {
-            x = layer(x, rope: model.rotary, cache: cache, layer: i, trace: trace, embedding: embedding)
-            if let m = model.cortexAfter[i] { x = model.cortex[m](x).out }   // CortexGPT's dual memory
+        func layers() {
+            for (i, layer) in model.layers.enumerated() {
+                x = layer(x, rope: model.rotary, cache: cache, layer: i, trace: trace, embedding: embedding)
+                if let m = model.cortexAfter[i] { x = model.cortex[m](x).out }   // CortexGPT's dual memory
+            }
         }
+        if let bank = model.memory_bank { bank.sharingDecodedRows(layers) } else { layers() }   // one decode of the bank
         cache?.advance(by: t)
         trace?.recordOutput(x)
         return model.norm(x)

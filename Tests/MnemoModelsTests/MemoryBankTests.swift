@@ -135,6 +135,29 @@ import Testing
         #expect(model.model.memory_bank!.offsets.abs().sum().item() > 0)
     }
 
+    @Test("dense retrieval: the layers of one forward share one decode of the bank; outside a forward, every call decodes")
+    func oneDecodePerForward() throws {
+        Random.seed(13)
+        var config = MiniMindConfig()
+        config.dim = 16; config.nLayers = 2; config.nHeads = 2; config.nKVHeads = 1; config.vocabSize = 30; config.maxSeqLen = 8
+        config.useMemory = true; config.memoryRows = 16; config.memoryLength = 4; config.memoryKeyDim = 8; config.memoryCandidates = 4
+        config.memoryRetrieval = .dense
+        let model = MiniMind(config)
+        let bank = try #require(model.model.memory_bank)
+        let embedding = model.tokenEmbedding.detached()
+        let (first, second) = bank.sharingDecodedRows { (bank.decodeAll(embedding: embedding), bank.decodeAll(embedding: embedding)) }
+        first.add_(Tensor.ones(first.shape))
+        #expect(first.equal(second), "one tensor: a change to the first is seen in the second")
+        let (third, fourth) = (bank.decodeAll(embedding: embedding), bank.decodeAll(embedding: embedding))
+        third.add_(Tensor.ones(third.shape))
+        #expect(!third.equal(fourth))
+        // a forward's shared decode passes both layers' gradients on to the token embedding
+        let x = Tensor.randint(0, 30, [2, 8]), y = Tensor.randint(0, 30, [2, 8])
+        let shared = crossEntropy(model.forward(x, targets: y).logits.view(-1, 30), y.view(-1))
+        shared.backward()
+        #expect(model.tokenEmbedding.grad!.abs().sum().item() > 0)
+    }
+
     @Test("supervised retrieval: the row that continues the text is the label, and the loss trains the row logits toward it")
     func supervisedRetrieval() throws {
         Random.seed(12)
