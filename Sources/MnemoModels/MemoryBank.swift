@@ -203,6 +203,7 @@ struct MemoryOutput {
     var out: Tensor             // (B, T, d)
     var similarityLoss: Tensor  // −mean Σ_k w_k cos_k
     var diversityLoss: Tensor   // mean off-diagonal cosine among the k candidates
+    var balanceLoss: Tensor?    // usage balance of the keys (or rows), when memory_balance_loss_coef > 0
     /// Internals for the fixture tests.
     var candidates: Tensor, productKeyScores: Tensor, cosines: Tensor, logits: Tensor, weights: Tensor, selected: Tensor
 }
@@ -238,6 +239,7 @@ final class MemoryLayer: Module {
     let dense: Bool                 // working: soft attention over every row (no candidates; small banks)
     let candidates: Int
     let keysPerHalf: Int
+    let balance: Bool               // compute the usage-balance loss (memory_balance_loss_coef > 0)
     let reference: MemoryBankReference
     let trace = MemoryTrace()
 
@@ -255,6 +257,7 @@ final class MemoryLayer: Module {
         dense = config.memoryRetrieval == .dense
         log_tau = faithful ? nil : Tensor.full([], Foundation.log(config.memoryTau)).requiringGrad()
         candidates = config.memoryCandidates
+        balance = config.memoryBalanceLossCoef > 0
         reference = MemoryBankReference(bank)
         super.init()
     }
@@ -265,7 +268,8 @@ final class MemoryLayer: Module {
         let (B, T) = (hAttn.size(0), hAttn.size(1))
         let q = memory_norm(hAttn)                                                   // (B, T, d)
         if dense { return denseRetrieval(q, embedding: embedding) }
-        let (idx, pk) = exact ? exactCandidates(q, embedding: embedding) : productKeyCandidates(q)   // (B, T, k) each
+        var balanceLoss: Tensor?
+        let (idx, pk) = exact ? exactCandidates(q, embedding: embedding) : productKeyCandidates(q, balance: &balanceLoss)   // (B, T, k) each
         // decode and compare
         let m = reference.bank.decode(idx, embedding: embedding)                     // (B, T, k, d)
         let similarity = cosine(q.unsqueeze(-2), m)                                  // (B, T, k) cos(q, m_k)
@@ -288,13 +292,14 @@ final class MemoryLayer: Module {
         trace.query = training ? q.detached().reshape([B * T, -1]) : nil
         trace.selectedRow = idx.gather(dim: -1, index: w.detached().argmax(dim: -1, keepDim: true)).reshape(-1)
         trace.candidates = idx
-        return MemoryOutput(out: out, similarityLoss: similarityLoss, diversityLoss: diversityLoss, candidates: idx,
-                            productKeyScores: pk, cosines: similarity, logits: logits, weights: w, selected: selected)
+        return MemoryOutput(out: out, similarityLoss: similarityLoss, diversityLoss: diversityLoss, balanceLoss: balanceLoss,
+                            candidates: idx, productKeyScores: pk, cosines: similarity, logits: logits, weights: w, selected: selected)
     }
 
     /// The coarse stage: two halves of the projected query against two key sets, top-k of each, top-k of the k²
     /// sums → rows i1·n + i2 and their scores pk (raw dot products in the faithful layer, cosines in the working one).
-    private func productKeyCandidates(_ q: Tensor) -> (rows: Tensor, scores: Tensor) {
+    /// With `balance` on, the keys' usage balance, the mean over the halves of usageBalance(softmax(s), top-k).
+    private func productKeyCandidates(_ q: Tensor, balance balanceLoss: inout Tensor?) -> (rows: Tensor, scores: Tensor) {
         let (B, T) = (q.size(0), q.size(1)), k = candidates, n = keysPerHalf
         let z = gate_proj(q)                                                         // (B, T, dk)
         let half = z.size(-1) / 2
@@ -303,6 +308,9 @@ final class MemoryLayer: Module {
         if !faithful { (z1, z2, k1, k2) = (normalized(z1), normalized(z2), normalized(k1), normalized(k2)) }
         let s1 = z1.matmul(k1.T), s2 = z2.matmul(k2.T)                               // (B, T, n) each
         let (v1, i1) = s1.topk(k), (v2, i2) = s2.topk(k)                             // (B, T, k)
+        if balance {
+            balanceLoss = (Self.usageBalance(s1.softmax(dim: -1), chosen: i1) + Self.usageBalance(s2.softmax(dim: -1), chosen: i2)) / 2
+        }
         let sums = v1.unsqueeze(-1) + v2.unsqueeze(-2)                               // (B, T, k, k)
         let (pk, j) = sums.reshape([B, T, k * k]).topk(k)                            // (B, T, k)
         let kk = Tensor.full([], Double(k), dtype: .int64)
@@ -337,12 +345,24 @@ final class MemoryLayer: Module {
         let similarityLoss = -(w * similarity).sum(dims: [-1]).mean()
         let top = w.detached().topk(k).indices                                       // (B, T, k)
         let diversityLoss = Self.diversity(all.indexSelect(dim: 0, index: top.reshape(-1)).view([B, T, k, -1]))
+        let balanceLoss = balance ? Self.usageBalance(w, chosen: top.narrow(dim: -1, start: 0, length: 1)) : nil
         trace.query = training ? q.detached().reshape([B * T, -1]) : nil
         trace.selectedRow = top.select(dim: -1, index: 0).reshape(-1)
         trace.candidates = top
-        return MemoryOutput(out: out, similarityLoss: similarityLoss, diversityLoss: diversityLoss, candidates: top,
+        return MemoryOutput(out: out, similarityLoss: similarityLoss, diversityLoss: diversityLoss, balanceLoss: balanceLoss, candidates: top,
                             productKeyScores: Tensor.zeros(top.shape, device: q.device), cosines: similarity.gather(dim: -1, index: top),
                             logits: logits, weights: w, selected: selected)
+    }
+
+    /// The usage-balance loss of a MoE router (Switch Transformer's n · Σ_i f_i · P_i) over n choices — keys of a
+    /// half, or rows: P_i the mean probability of choice i over the tokens, f_i the fraction of the tokens' chosen
+    /// slots (B, T, c) that are i. 1 when usage is uniform, up to n when every token takes the same choice; the
+    /// gradient flows through P. (ExplicitLM 1.4.6's `balance_loss_coef` term, whose code is not public: restated.)
+    static func usageBalance(_ probabilities: Tensor, chosen: Tensor) -> Tensor {
+        let n = probabilities.size(-1)
+        let meanProbability = probabilities.reshape([-1, n]).mean(dims: [0])         // (n) P_i
+        let fraction = chosen.reshape(-1).bincount(minLength: n).float() / Double(chosen.count)   // (n) f_i
+        return (fraction * meanProbability).sum() * Double(n)
     }
 
     /// The diversity loss: the mean off-diagonal cosine among each token's k candidate rows m (B, T, k, d).

@@ -84,6 +84,7 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var memoryEMAEvery = 0        // optimizer steps between EMA updates (0: no EMA)
     public var memorySimilarityWeight = 0.1
     public var memoryDiversityWeight = 0.05
+    public var memoryBalanceLossCoef = 0.0    // usage balance of the keys (dense: rows); ExplicitLM 1.4.6's balance_loss_coef (0.1)
     public var memorySupervisionWeight = 0.0  // dense retrieval: CE toward the row that continues the text (MemoryBank.continuationRows)
     public var memorySupervisionContext = 3   // tokens of context that, with the next token, must stand in a row
     public var memoryPadId = 0
@@ -137,6 +138,12 @@ public struct MiniMindConfig: Sendable, Equatable {
             if !(memorySupervisionWeight >= 0 && memorySupervisionWeight.isFinite) {
                 out.append("memory_supervision_weight must be a finite number ≥ 0, got \(memorySupervisionWeight)")
             }
+            if !(memoryBalanceLossCoef >= 0 && memoryBalanceLossCoef.isFinite) {
+                out.append("memory_balance_loss_coef must be a finite number ≥ 0, got \(memoryBalanceLossCoef)")
+            }
+            if memoryBalanceLossCoef > 0 && memoryRetrieval == .exact {
+                out.append("memory_balance_loss_coef balances a distribution over keys or rows, which exact retrieval does not have: use product_keys or dense")
+            }
             if memorySupervisionWeight > 0 && memoryRetrieval != .dense {
                 out.append("memory_supervision_weight supervises the logits over every row: it needs memory_retrieval = \"dense\"")
             }
@@ -182,7 +189,7 @@ extension MiniMindConfig: ModelConfiguration {
         .double("memory_tau", \.memoryTau), .double("memory_freeze_ratio", \.memoryFreezeRatio),
         .double("memory_ema_decay", \.memoryEMADecay), .int("memory_ema_every", \.memoryEMAEvery),
         .double("memory_similarity_weight", \.memorySimilarityWeight),
-        .double("memory_diversity_weight", \.memoryDiversityWeight), .int("memory_pad_id", \.memoryPadId),
+        .double("memory_diversity_weight", \.memoryDiversityWeight), .double("memory_balance_loss_coef", \.memoryBalanceLossCoef), .int("memory_pad_id", \.memoryPadId),
         .double("memory_supervision_weight", \.memorySupervisionWeight), .int("memory_supervision_context", \.memorySupervisionContext),
         .string("memory_file", \.memoryFile),
     ] + CortexConfig.fields(\.cortex))
@@ -524,6 +531,11 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
             let diversity = memories.dropFirst().reduce(first.diversityLoss) { $0 + $1.diversityLoss } / layers
             output.auxiliaryLosses.append(AuxiliaryLoss("memory_similarity", weight: config.memorySimilarityWeight, similarity))
             output.auxiliaryLosses.append(AuxiliaryLoss("memory_diversity", weight: config.memoryDiversityWeight, diversity))
+            let balances = memories.compactMap(\.balanceLoss)
+            if let firstBalance = balances.first {
+                output.auxiliaryLosses.append(AuxiliaryLoss("memory_balance", weight: config.memoryBalanceLossCoef,
+                                                            balances.dropFirst().reduce(firstBalance, +) / Double(balances.count)))
+            }
             if let tau = model.layers.first?.memory?.log_tau { output.metrics["memory_tau"] = tau.detached().exp() }
             if config.memorySupervisionWeight > 0, let targets, let bank = model.memory_bank {
                 // supervised retrieval: each layer's logits over the rows, toward the row that continues the text

@@ -135,6 +135,39 @@ import Testing
         #expect(model.model.memory_bank!.offsets.abs().sum().item() > 0)
     }
 
+    @Test("the usage-balance loss: 1 for uniform use, n when every token takes one choice; it trains the faithful layer's keys")
+    func usageBalance() throws {
+        let n = 8
+        let uniform = Tensor.full([2, 4, n], 1 / Double(n))
+        let everyKey = Tensor.arange(0, Double(n)).view(2, 4, 1)                     // each key chosen once
+        #expect(abs(MemoryLayer.usageBalance(uniform, chosen: everyKey).item() - 1) < 1e-6)
+        let collapsed = Tensor.zeros([2, 4, n]); collapsed.select(dim: -1, index: 0).copy_(Tensor.ones([2, 4]))
+        #expect(abs(MemoryLayer.usageBalance(collapsed, chosen: Tensor.zeros([2, 4, 1], dtype: .int64)).item() - Double(n)) < 1e-6)
+        // dL/dP_i = n · f_i / (tokens): the gradient of the mean probability, analytically
+        let p = Tensor.rand([2, 4, n]).softmax(dim: -1).requiringGrad()
+        let chosen = Tensor.randint(0, n, [2, 4, 2])
+        MemoryLayer.usageBalance(p, chosen: chosen).backward()
+        let f = chosen.reshape(-1).bincount(minLength: n).float() / 16
+        #expect((p.grad! - (f * Double(n) / 8).view(1, 1, n)).abs().max().item() < 1e-6)
+
+        Random.seed(14)
+        var config = MiniMindConfig()
+        config.dim = 16; config.nLayers = 2; config.nHeads = 2; config.nKVHeads = 1; config.vocabSize = 30; config.maxSeqLen = 8
+        config.useMemory = true; config.memoryRows = 64; config.memoryLength = 4; config.memoryKeyDim = 8; config.memoryCandidates = 4
+        config.memoryFaithful = true; config.memoryBalanceLossCoef = 0.1
+        #expect(config.problems().isEmpty, "\(config.problems())")
+        let model = MiniMind(config)
+        let x = Tensor.randint(0, 30, [2, 8]), y = Tensor.randint(0, 30, [2, 8])
+        let output = model.forward(x, targets: y)
+        let balance = try #require(output.auxiliaryLosses.first { $0.name == "memory_balance" })
+        #expect(balance.weight == 0.1 && balance.value.item() > 0 && balance.value.item().isFinite)
+        balance.value.backward()
+        let keys = try #require(model.namedParameters().first { $0.name == "model.layers.0.memory.keys" }).tensor
+        #expect(keys.grad!.abs().max().item() > 0, "the balance loss reaches the keys the faithful layer never trains otherwise")
+        config.memoryFaithful = false; config.memoryRetrieval = .exact
+        #expect(config.problems().contains { $0.contains("memory_balance_loss_coef") })
+    }
+
     @Test("dense retrieval: the layers of one forward share one decode of the bank; outside a forward, every call decodes")
     func oneDecodePerForward() throws {
         Random.seed(13)
