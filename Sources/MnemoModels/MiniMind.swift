@@ -583,6 +583,9 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
     /// The memory bank, for filling it and reading it back (nil without use_memory).
     public var memoryRows: Tensor? { model.memory_bank?.rows }
 
+    /// Rows carrying a feature offset from the working EMA.
+    public var memoryOffsetRows: Int { model.memory_bank?.touched.count ?? 0 }
+
     /// Whether row `r` carries a feature offset from the working EMA.
     public func memoryRowHasOffset(_ r: Int) -> Bool {
         guard let bank = model.memory_bank, bank.slot.count > 0 else { return false }
