@@ -49,6 +49,17 @@ public enum Reduction: Sendable {
     }
 }
 
+/// The mean softmax cross-entropy of the logits hidden (N, C) · weight (V, C)ᵀ against targets (N), targets equal to
+/// `ignoreIndex` skipped — `crossEntropy(hidden.matmul(weight.T), targets)` without ever holding the (N, V) logits or
+/// their gradient: rows go in chunks (default: about 8M logits at a time), and each chunk's gradients for hidden and
+/// weight are formed in the forward (fused.cpp). Float32 loss; matmuls follow autocast.
+public func linearCrossEntropy(_ hidden: Tensor, weight: Tensor, targets: Tensor, ignoreIndex: Int = -1,
+                               chunkRows: Int? = nil) -> Tensor {
+    let rows = chunkRows ?? max(64, (1 << 23) / max(weight.size(0), 1))
+    return wrap(mt_linear_cross_entropy(hidden.handle, weight.handle, targets.handle, Int64(ignoreIndex), Int64(rows)),
+                "linearCrossEntropy of hidden \(hidden.shape), weight \(weight.shape), targets \(targets.shape)")
+}
+
 /// Softmax cross-entropy of `logits` (N, C) or (N, C, d…) against int64 class targets (N) or (N, d…).
 public func crossEntropy(_ logits: Tensor, _ targets: Tensor, weight: Tensor? = nil, reduction: Reduction = .mean,
                          ignoreIndex: Int = -100, labelSmoothing: Double = 0) -> Tensor {

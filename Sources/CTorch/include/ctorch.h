@@ -268,6 +268,10 @@ mt_tensor mt_nll_loss(mt_tensor log_probs, mt_tensor target, mt_tensor weight, m
                       int64_t ignore_index);
 mt_tensor mt_kl_div(mt_tensor input, mt_tensor target, mt_reduction reduction, bool log_target);
 mt_tensor mt_mse_loss(mt_tensor a, mt_tensor b, mt_reduction reduction);
+// fused.cpp: mean cross-entropy of hidden (N, C) · weight (V, C)ᵀ against targets (N) (ignore_index skipped), in
+// chunks of chunk_rows rows: the (N, V) logits are never held whole; gradients for hidden and weight.
+mt_tensor mt_linear_cross_entropy(mt_tensor hidden, mt_tensor weight, mt_tensor targets, int64_t ignore_index,
+                                  int64_t chunk_rows);
 
 // MARK: optimizer kernels (lists of n tensors; libtorch's fused / foreach implementations)
 

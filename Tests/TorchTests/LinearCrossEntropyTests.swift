@@ -1,0 +1,61 @@
+// LinearCrossEntropyTests.swift — the fused, chunked linear cross-entropy (fused.cpp) against the unfused path,
+// crossEntropy(hidden.matmul(weight.T), targets): the loss and the gradients of hidden and weight, with ignored
+// targets, chunk sizes that do and do not divide the rows, an incoming gradient other than 1, under no-grad, and
+// under bf16 autocast (against the unfused path under the same autocast); a shape mismatch is refused.
+import Testing
+@testable import Torch
+
+@Suite struct LinearCrossEntropyTests {
+    func unfused(_ h: Tensor, _ w: Tensor, _ y: Tensor) -> Tensor {
+        crossEntropy(h.matmul(w.T), y, ignoreIndex: -1)
+    }
+
+    @Test(arguments: [1, 7, 32, 100])
+    func equalsTheUnfusedPath(chunkRows: Int) {
+        let generator = Generator(seed: 31)
+        let (n, c, v) = (37, 12, 53)
+        let h0 = Tensor.randn([n, c], generator: generator), w0 = Tensor.randn([v, c], generator: generator) * 0.3
+        var targets = Tensor.randint(0, v, [n], generator: generator).toArray(Int64.self)
+        for i in stride(from: 0, to: n, by: 5) { targets[i] = -1 }                 // every fifth row ignored
+        let y = Tensor(targets, shape: [n])
+        let (h1, w1) = (h0.clone().requiringGrad(), w0.clone().requiringGrad())
+        let (h2, w2) = (h0.clone().requiringGrad(), w0.clone().requiringGrad())
+        let fused = linearCrossEntropy(h1, weight: w1, targets: y, chunkRows: chunkRows)
+        let plain = unfused(h2, w2, y)
+        #expect(abs(fused.item() - plain.item()) < 1e-5, "loss \(fused.item()) vs \(plain.item())")
+        (fused * 2.5).backward()
+        (plain * 2.5).backward()
+        #expect((h1.grad! - h2.grad!).abs().max().item() < 1e-5, "grad hidden")
+        #expect((w1.grad! - w2.grad!).abs().max().item() < 1e-5, "grad weight")
+        let ignored = h1.grad!.indexSelect(dim: 0, index: Tensor([0, 5, 10], shape: [3]))
+        #expect(ignored.abs().max().item() == 0, "ignored rows get no gradient")
+    }
+
+    @Test func withoutGradientsAndUnderAutocast() throws {
+        let generator = Generator(seed: 32)
+        let h = Tensor.randn([40, 16], generator: generator), w = Tensor.randn([30, 16], generator: generator) * 0.3
+        let y = Tensor.randint(0, 30, [40], generator: generator)
+        let loss = withNoGrad { linearCrossEntropy(h, weight: w.clone().requiringGrad(), targets: y, chunkRows: 8) }
+        #expect(abs(loss.item() - unfused(h, w, y).item()) < 1e-5)
+        #expect(!loss.requiresGrad)
+        let (h1, w1) = (h.clone().requiringGrad(), w.clone().requiringGrad())
+        let (h2, w2) = (h.clone().requiringGrad(), w.clone().requiringGrad())
+        let fused = withAutocast { linearCrossEntropy(h1, weight: w1, targets: y, chunkRows: 8) }
+        let plain = withAutocast { unfused(h2, w2, y) }
+        #expect(fused.dtype == .float32)
+        #expect(abs(fused.item() - plain.item()) < 2e-2, "bf16 matmuls: \(fused.item()) vs \(plain.item())")
+        fused.backward()
+        plain.backward()
+        let (fusedW, plainW) = (try #require(w1.grad, "fused grad weight"), try #require(w2.grad, "unfused grad weight"))
+        let (fusedH, plainH) = (try #require(h1.grad, "fused grad hidden"), try #require(h2.grad, "unfused grad hidden"))
+        #expect((fusedW - plainW).abs().max().item() < 5e-2 && fusedW.dtype == .float32)
+        #expect((fusedH - plainH).abs().max().item() < 5e-2)
+    }
+
+    @Test func mismatchedShapesAreRefused() {
+        let error = #expect(throws: TorchError.self) {
+            try withError { linearCrossEntropy(Tensor.zeros([4, 3]), weight: Tensor.zeros([5, 2]), targets: Tensor.zeros([4], dtype: .int64)) }
+        }
+        #expect(error?.message.contains("do not fit") == true, "\(error?.message ?? "")")
+    }
+}
