@@ -280,6 +280,8 @@ public final class GPT: Module {
     public let config: GPTConfig
     let transformer: GPTTransformer
     let lm_head: Linear  // weight tied to transformer.wte.weight (https://paperswithcode.com/method/weight-tying)
+    /// `fused = true`: forward with targets gives the cross-entropy from the hidden states in chunks, no logits.
+    public var fusedLoss = false
 
     public init(_ config: GPTConfig) {
         precondition(config.problems().isEmpty, "GPTConfig: " + config.problems().joined(separator: "; "))
@@ -362,6 +364,7 @@ extension GPT: LanguageModel {
         let output: ModelOutput
         if config.earlyExit != .none { output = earlyExit(residualStreams(idx), targets: targets).output }
         else if config.layerLoss == .all { output = allLayerLoss(residualStreams(idx), targets: targets) }
+        else if fusedLoss, let targets { output = ModelOutput(logits: Tensor.zeros([0]), taskLoss: fusedCrossEntropy(hidden(idx), targets)) }
         else { output = ModelOutput(logits: lm_head(hidden(idx))) }   // (B, T, vocab_size)
         return withMemoryTerms(output)
     }
@@ -375,6 +378,17 @@ extension GPT: LanguageModel {
 
     public var contextLength: Int { config.blockSize }
     public var outputWeight: Tensor? { lm_head.weight }
+}
+
+extension GPT: FusedLossModel {
+    /// The head's cross-entropy of final hidden states x (B, T, n_embd) against targets (B, T), in chunks of rows.
+    func fusedCrossEntropy(_ x: Tensor, _ targets: Tensor) -> Tensor {
+        linearCrossEntropy(x.reshape([-1, config.nEmbd]), weight: lm_head.weight, targets: targets.reshape([-1]))
+    }
+
+    public var fusedLossProblem: String? {
+        config.earlyExit != .none ? "early exit reads every layer's logits" : nil
+    }
 }
 
 extension GPT: IncrementalDecoding {

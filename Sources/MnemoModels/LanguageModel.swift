@@ -20,13 +20,27 @@ public struct ModelOutput {
     /// The task loss's weight in the objective (loss = taskWeight · task + Σ weight · auxiliary); the logged training
     /// loss stays the task loss. A looped GPT averaging its per-layer losses sets 1/n_layer.
     public var taskWeight: Double = 1
+    /// A model asked for its fused loss (FusedLossModel) gives the mean softmax cross-entropy against the targets it
+    /// was given here, computed from its hidden states in chunks (linearCrossEntropy), and `logits` is then empty.
+    public var taskLoss: Tensor?
 
-    public init(logits: Tensor, auxiliaryLosses: [AuxiliaryLoss] = [], metrics: [String: Tensor] = [:], taskWeight: Double = 1) {
+    public init(logits: Tensor, auxiliaryLosses: [AuxiliaryLoss] = [], metrics: [String: Tensor] = [:], taskWeight: Double = 1,
+                taskLoss: Tensor? = nil) {
         self.logits = logits
+        self.taskLoss = taskLoss
         self.auxiliaryLosses = auxiliaryLosses
         self.metrics = metrics
         self.taskWeight = taskWeight
     }
+}
+
+/// A model that can compute its softmax cross-entropy against the targets of `forward(_:targets:)` from its hidden
+/// states in chunks of rows (Torch's linearCrossEntropy: the (B·T, V) logits never held whole) instead of returning
+/// logits — the `fused` setting, for next-token training with the softmax loss.
+public protocol FusedLossModel: AnyObject {
+    var fusedLoss: Bool { get set }
+    /// Why this configuration cannot fuse its loss (nil: it can).
+    var fusedLossProblem: String? { get }
 }
 
 public struct AuxiliaryLoss {

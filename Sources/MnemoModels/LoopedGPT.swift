@@ -24,11 +24,17 @@ import TorchNN
 
 extension GPT {
     func allLayerLoss(_ streams: [Tensor], targets: Tensor?) -> ModelOutput {
-        let logits = streams.map(head)                                            // L × (B, T, V)
-        var output = ModelOutput(logits: logits.last!)
-        guard let targets else { return output }
-        let vocabulary = logits[0].size(-1)
-        let losses = logits.map { crossEntropy($0.view(-1, vocabulary), targets.view(-1), ignoreIndex: -1) }
+        var output: ModelOutput, losses: [Tensor]
+        if fusedLoss, let targets {   // each layer's loss from its normed stream in chunks: no layer's logits held
+            losses = streams.map { fusedCrossEntropy(transformer.finalNorm($0), targets) }
+            output = ModelOutput(logits: Tensor.zeros([0]), taskLoss: losses.last!)
+        } else {
+            let logits = streams.map(head)                                        // L × (B, T, V)
+            output = ModelOutput(logits: logits.last!)
+            guard let targets else { return output }
+            let vocabulary = logits[0].size(-1)
+            losses = logits.map { crossEntropy($0.view(-1, vocabulary), targets.view(-1), ignoreIndex: -1) }
+        }
         let weight = config.layerLossMean ? 1 / Double(losses.count) : 1
         output.taskWeight = weight                                                 // the last layer's CE is the task loss
         if losses.count > 1 {

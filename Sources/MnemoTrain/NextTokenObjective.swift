@@ -6,7 +6,8 @@
 //   task  = CE(logits, targets)                                            (logged and evaluated)
 //
 // A model whose logits cover fewer positions than the targets (T' < T: the grokking models answer once) is scored on
-// the last T' targets.
+// the last T' targets. A model that fused its head and loss (`fused = true`: softmax, no smoothing) gives the task
+// loss itself (ModelOutput.taskLoss).
 import MnemoData
 import MnemoModels
 import Torch
@@ -36,6 +37,11 @@ public final class NextTokenObjective: Objective {
 
     public func loss(_ model: any LanguageModel, on batch: Batch, training: Bool) -> ObjectiveLoss {
         let output = model.forward(batch.inputs, targets: batch.targets)
+        if let fused = output.taskLoss {
+            var total = output.taskWeight == 1 ? fused : fused * output.taskWeight
+            for aux in output.auxiliaryLosses { total = total + aux.value * aux.weight }
+            return ObjectiveLoss(task: fused, total: total, auxiliaryLosses: output.auxiliaryLosses, metrics: output.metrics)
+        }
         let targets = Self.aligned(batch.targets, to: output.logits)
         let smoothing = training && labelSmoothing > 0
         let objective = smoothing ? smoothed(output.logits, targets) : plain(output.logits, targets)

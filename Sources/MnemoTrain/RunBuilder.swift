@@ -166,6 +166,16 @@ public enum RunBuilder {
     /// reads them back from there.
     public static func objective(_ config: TrainConfig, model: any LanguageModel, tokenizer: any Tokenizer, folder: RunFolder,
                                  resuming: Bool, primary: Bool = true) throws -> any Objective {
+        if config.fused {
+            guard let fusable = model as? any FusedLossModel else { throw ConfigError("fused = true: \(config.model) has no fused loss") }
+            var problems: [String] = []
+            if config.objective != .nextToken { problems.append("objective = \(config.objective.rawValue) reads the logits") }
+            if config.loss != .softmax { problems.append("loss = \(config.loss.rawValue) is not the softmax cross-entropy") }
+            if config.labelSmoothing > 0 { problems.append("label_smoothing needs the logits") }
+            if let problem = fusable.fusedLossProblem { problems.append(problem) }
+            guard problems.isEmpty else { throw ConfigError("fused = true fuses the head with the softmax cross-entropy of next-token training: " + problems.joined(separator: "; ")) }
+            fusable.fusedLoss = true
+        }
         switch config.objective {
         case .nextToken:
             return NextTokenObjective(lossKind: config.loss, labelSmoothing: config.labelSmoothing)

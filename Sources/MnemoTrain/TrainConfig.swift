@@ -81,6 +81,7 @@ public struct TrainConfig: Sendable, Equatable {
     public var orthogonal = false           // ⊥Grad: remove the gradient's component along the weights before AdamW
     public var orthogonalSkip: [String] = []  // name substrings ⊥Grad leaves alone (["bias", "ln_"], or "bias,ln_")
     public var orthogonalSkip1D = false     // ⊥Grad leaves 1-D parameters (biases, norm gains) alone
+    public var fused = false                // the head's cross-entropy in chunks (FusedLossModel): softmax, next-token only
     public var labelSmoothing = 0.0         // ε of the training objective (StabilizedLoss's label-smoothed KL: the same
                                             // gradients); evaluation and the logged train_loss stay plain cross-entropy
     public var paramGroups = ""             // "NAME:lr=…,wd=…,clip=…; …" (ParameterGroupRules.swift): own lr, decay, clipping
@@ -155,7 +156,7 @@ extension TrainConfig {
         .double("weight_decay", \.weightDecay, .nonNegative),
         .double("grad_clip", \.gradClip, .nonNegative), .choice("loss", \.loss).frozen, .bool("orthogonal", \.orthogonal).frozen,
         .strings("orthogonal_skip", \.orthogonalSkip).frozen, .bool("orthogonal_skip_1d", \.orthogonalSkip1D).frozen,
-        .double("label_smoothing", \.labelSmoothing, .fraction), .string("param_groups", \.paramGroups),
+        .double("label_smoothing", \.labelSmoothing, .fraction), .string("param_groups", \.paramGroups), .bool("fused", \.fused),
         .double("ema_decay", \.emaDecay, SettingRange.fraction.zero(means: "no EMA")),
         .strings("hooks", \.hooks), .choice("objective", \.objective).frozen, .string("chat_template", \.chatTemplate).frozen, .double("dpo_beta", \.dpoBeta, .positive),
         .int("lora_rank", \.loraRank, SettingRange.nonNegative.atMost(65_536)).frozen, .double("lora_alpha", \.loraAlpha, .positive).frozen,
