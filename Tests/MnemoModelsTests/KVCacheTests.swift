@@ -1,5 +1,5 @@
 // KVCacheTests.swift — generation with the KV cache gives the tokens of generation without it (greedy, so the
-// draws do not depend on the generator), for GPT and MiniMind (both RoPE layouts, GQA, MoE), including when the
+// draws do not depend on the generator), for GPT and MiniMind (both RoPE layouts, GQA, MoE, the memory bank), including when the
 // sequence outgrows the context and generation falls back to cropped windows; and cached logits equal uncached.
 // Batched decoding (BatchedKVCache): rows of different lengths, stepped together, in any order or a subset of them,
 // give each row the logits its own cache gives, also when the storage grows.
@@ -21,6 +21,11 @@ import TorchNN
             c.ropeLayout = RopeLayout(rawValue: layout)!; c.useMoE = moe
             out.append(("minimind \(layout)\(moe ? " moe" : "")", MiniMind(c)))
         }
+        var bank = MiniMindConfig()   // the explicit memory bank in place of every FFN (dense retrieval)
+        bank.dim = 32; bank.nLayers = 2; bank.nHeads = 4; bank.nKVHeads = 2; bank.vocabSize = 50; bank.maxSeqLen = 24
+        bank.useMemory = true; bank.memoryRows = 16; bank.memoryLength = 4; bank.memoryKeyDim = 8; bank.memoryCandidates = 4
+        bank.memoryRetrieval = .dense
+        out.append(("minimind memory bank", MiniMind(bank)))
         return out
     }
 
