@@ -387,7 +387,8 @@ extension GPT: FusedLossModel {
     }
 
     public var fusedLossProblem: String? {
-        config.earlyExit != .none ? "early exit reads every layer's logits" : nil
+        if config.earlyExit != .none { return "early exit reads every layer's logits" }
+        return lm_head.lora_A != nil ? "the head carries a LoRA adapter, whose output the fused loss would leave out" : nil
     }
 }
 

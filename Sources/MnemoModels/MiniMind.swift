@@ -474,6 +474,8 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
     public let config: MiniMindConfig
     let model: MiniMindBody
     let lm_head: Linear   // (V, C); with tied embeddings the same tensor as model.embed_tokens.weight
+    /// `fused = true`: forward with targets gives the cross-entropy from the hidden states in chunks, no logits.
+    public var fusedLoss = false
 
     public init(_ config: MiniMindConfig) {
         precondition(config.problems().isEmpty, "MiniMindConfig: " + config.problems().joined(separator: "; "))
@@ -512,7 +514,14 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
     }
 
     public func forward(_ idx: Tensor, targets: Tensor?) -> ModelOutput {
-        var output = ModelOutput(logits: lm_head(hidden(idx)))             // (B, T, V)
+        let x = hidden(idx)                                                  // (B, T, C)
+        var output: ModelOutput
+        if fusedLoss, let targets {   // the head's cross-entropy in chunks: no (B·T, V) logits
+            let loss = linearCrossEntropy(x.reshape([-1, config.dim]), weight: lm_head.weight, targets: targets.reshape([-1]))
+            output = ModelOutput(logits: Tensor.zeros([0]), taskLoss: loss)
+        } else {
+            output = ModelOutput(logits: lm_head(x))                         // (B, T, V)
+        }
         let moe = model.layers.compactMap { $0.mlp as? MixtureOfExperts }
         if !moe.isEmpty {
             let losses = moe.compactMap(\.last.auxLoss)
@@ -653,6 +662,12 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
             }
         }
         return changed ? out : nil
+    }
+}
+
+extension MiniMind: FusedLossModel {
+    public var fusedLossProblem: String? {
+        lm_head.lora_A != nil ? "the head carries a LoRA adapter, whose output the fused loss would leave out" : nil
     }
 }
 

@@ -1,6 +1,7 @@
 // FusedLossTests.swift — `fused = true` (the head's cross-entropy in chunks, FusedLossModel) trains as the unfused
-// run does: the same training and validation losses, step by step, for a GPT with the last layer's loss and a looped
-// GPT with every layer's loss (and its per-layer metrics); settings that need the logits are refused with the reason.
+// run does: the same training and validation losses, step by step, for a GPT with the last layer's loss, a looped
+// GPT with every layer's loss (and its per-layer metrics) and a MiniMind; settings that need the logits are refused
+// with the reason.
 import Foundation
 import MnemoModels
 import Testing
@@ -17,14 +18,16 @@ import Testing
         return try metricLines(run).map { line in line.compactMapValues { $0 as? Double } }
     }
 
-    @Test(arguments: ["last", "all"])
-    func fusedTrainsAsUnfused(layerLoss: String) throws {
-        let dir = try temporaryFolder("fused-\(layerLoss)")
+    @Test(arguments: ["last", "all", "minimind"])
+    func fusedTrainsAsUnfused(variant: String) throws {
+        let dir = try temporaryFolder("fused-\(variant)")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var config = tinyConfig(data: try writeCorpus(in: dir))
         config.maxIters = 6; config.evalInterval = 3; config.lrDecayIters = 6
-        try config.apply(override: "n_layer=3")
-        try config.apply(override: "layer_loss=\(layerLoss)")
+        let settings = variant == "minimind"
+            ? ["model=minimind", "dim=16", "n_layers=2", "n_heads=2", "n_kv_heads=1", "max_seq_len=16"]
+            : ["n_layer=3", "layer_loss=\(variant)"]
+        for setting in settings { try config.apply(override: setting) }
         let plain = try losses(config, fused: false, in: dir), fused = try losses(config, fused: true, in: dir)
         #expect(plain.count == fused.count)
         var compared = 0
@@ -35,7 +38,7 @@ import Testing
                 compared += 1
             }
         }
-        #expect(compared >= 6 + 3 + (layerLoss == "all" ? 6 * 3 : 0), "train, val and (all layers) per-layer losses compared")
+        #expect(compared >= 6 + 3 + (variant == "all" ? 6 * 3 : 0), "train, val and (all layers) per-layer losses compared")
     }
 
     @Test func settingsThatNeedTheLogitsAreRefused() throws {
