@@ -10,6 +10,9 @@ What it does
       working   the fixed formulation: cosine product-key scores, logits pk + cos / exp(log_tau) with a learned
                 log_tau, so that gate_proj and keys are trained; selection soft (softmax) or top1
                 (straight-through one-hot of the same softmax)
+    the pointer readout (memory_readout = "pointer": each selected row proposes the token after its longest match
+    with the query's last c tokens, an exact rule written here as plain loops; the copy distribution is mixed with
+    the model's softmax by a sigmoid gate, log-probabilities out) in memory_pointer.safetensors,
     and the EMA update of the bank after an optimizer step, in token space (faithful, as upstream: argmax
     re-tokenisation, which collapses rows toward one token) and in feature space (working: a float delta cache).
     It runs one forward and backward pass per layer file on CPU in float32 and stores inputs, parameters,
@@ -534,6 +537,112 @@ def ema_fixture():
 
 
 # ----------------------------------------------------------------------------------------------------
+# Pointer readout fixture
+
+PTR_SEED = 6105
+PTR_B, PTR_T, PTR_K, PTR_L, PTR_V, PTR_D, PTR_C = 2, 7, 4, 6, 12, 8, 3
+PTR_EXTRA = 2  # selection logits beyond the k rows: the weights of the k rows sum to less than 1 (dense top-k)
+
+
+def pointer_align(tokens, idx, c):
+    """Plain loops: for each (b, t, r) the first row position j of the longest match (at most c) of row[j], row[j-1],
+    ... against idx[b, t], idx[b, t-1], ..., counted only where row[j+1] is not a pad; pads and positions before the
+    row's or the sequence's start never match. next = row[j+1] and strength = m / c, or 0 and 0 without a match."""
+    B, T, K, L = tokens.shape
+    nxt = torch.zeros(B, T, K, dtype=torch.int64)
+    strength = torch.zeros(B, T, K)
+    for b in range(B):
+        for t in range(T):
+            for r in range(K):
+                row = tokens[b, t, r].tolist()
+                best_m, best_j = 0, None
+                for j in range(L - 1):
+                    if row[j + 1] == PAD_ID:
+                        continue
+                    m = 0
+                    for i in range(c):
+                        if j - i < 0 or t - i < 0 or row[j - i] == PAD_ID or row[j - i] != int(idx[b, t - i]):
+                            break
+                        m += 1
+                    if m > best_m:
+                        best_m, best_j = m, j
+                if best_m > 0:
+                    nxt[b, t, r] = row[best_j + 1]
+                    strength[b, t, r] = best_m / c
+    return nxt, strength
+
+
+def pointer_mix(logits, gate_logit, weights, nxt, strength):
+    g = torch.sigmoid(gate_logit)                                         # (B, T, 1)
+    pointed = weights * strength                                          # (B, T, k)
+    copy = (pointed[..., None] * F.one_hot(nxt, logits.shape[-1]).to(logits.dtype)).sum(-2)   # (B, T, V)
+    kept = g + (1 - g) * (1 - pointed.sum(-1, keepdim=True))
+    p = kept * torch.softmax(logits, -1) + (1 - g) * copy
+    return p.clamp_min(1e-20).log(), p
+
+
+def pointer_fixture():
+    B, T, K, L, V, D, C = PTR_B, PTR_T, PTR_K, PTR_L, PTR_V, PTR_D, PTR_C
+    gen = torch.Generator().manual_seed(PTR_SEED)
+    idx = torch.randint(1, V, (B, T), generator=gen)
+    idx[1, 3] = PAD_ID  # a pad in the text: it never matches (rows' pads do not count)
+    tokens = torch.randint(1, V, (B, T, K, L), generator=gen)
+    tokens[torch.rand(B, T, K, L, generator=gen) < 0.15] = PAD_ID
+    cases = {}
+    for b in range(B):
+        for t in range(2, T):
+            x = [int(idx[b, t - 2]), int(idx[b, t - 1]), int(idx[b, t])]
+            if PAD_ID in x:
+                continue
+            o = int(torch.randint(1, V, (1,), generator=gen))
+            tokens[b, t, 0] = torch.tensor(x + [o] + [PAD_ID] * (L - 4))                   # the fact row: full match
+            tokens[b, t, 1, 2:5] = torch.tensor([99, x[2], o])                             # partial match (1 of 3) at j=3
+            tokens[b, t, 1, 2] = (x[1] % (V - 1)) + 1 if (x[1] % (V - 1)) + 1 != x[1] else (x[1] + 1) % (V - 1) + 1
+            cases.setdefault("full", (b, t))
+    # special rows at fixed places
+    b, t = 0, 4
+    x = [int(idx[b, t - 2]), int(idx[b, t - 1]), int(idx[b, t])]
+    tokens[b, t, 2] = torch.tensor([x[0], x[1], x[2], PAD_ID, x[1], x[2]])   # match followed by a pad, then at the end: nothing
+    tokens[b, t, 3] = torch.tensor([x[2], 5, x[1], x[2], 7, x[2]])            # j=3 (m=2) beats j=0 (m=1)
+    b, t = 1, 1
+    tokens[b, t, 2] = torch.tensor([int(idx[1, 0]), int(idx[1, 1]), 3, int(idx[1, 1]), 4, PAD_ID])  # tie-free m=2 at j=1 (t-2 < 0)
+    tokens[b, t, 3] = torch.tensor([int(idx[1, 1]), 6, int(idx[1, 1]), 8, PAD_ID, PAD_ID])         # tie m=1 at j=0 and j=2: first
+    tokens = tokens.clamp(max=V - 1)
+    logits = torch.randn(B, T, V, generator=gen).requires_grad_()
+    hidden = torch.randn(B, T, D, generator=gen).requires_grad_()
+    gate_weight = (0.3 * torch.randn(1, D, generator=gen)).requires_grad_()
+    gate_bias = (0.1 * torch.randn(1, generator=gen)).requires_grad_()
+    selection_logits = (2 * torch.randn(B, T, K + PTR_EXTRA, generator=gen)).requires_grad_()
+    cot = torch.randn(B, T, V, generator=gen)
+    weights = torch.softmax(selection_logits, -1)[..., :K]
+    nxt, strength = pointer_align(tokens, idx, C)
+    gate_logit = hidden @ gate_weight.T + gate_bias
+    log_probs, p = pointer_mix(logits, gate_logit, weights, nxt, strength)
+    assert torch.allclose(p.sum(-1), torch.ones(B, T), atol=1e-5)
+    objective = (log_probs * cot).sum()
+    objective.backward()
+    n_full = int((strength == 1).sum())
+    n_partial = int(((strength > 0) & (strength < 1)).sum())
+    n_none = int((strength == 0).sum())
+    assert n_full >= 5 and n_partial >= 5 and n_none >= 5, (n_full, n_partial, n_none)
+    tensors = {
+        "idx": idx, "tokens": tokens.to(torch.int32), "logits": logits.detach(), "hidden": hidden.detach(),
+        "param.gate.weight": gate_weight.detach(), "param.gate.bias": gate_bias.detach(),
+        "selection_logits": selection_logits.detach(), "cot": cot, "next": nxt, "strength": strength,
+        "gate_logit": gate_logit.detach(), "log_probs": log_probs.detach(),
+        "grad.logits": logits.grad, "grad.hidden": hidden.grad, "grad.gate.weight": gate_weight.grad,
+        "grad.gate.bias": gate_bias.grad, "grad.selection_logits": selection_logits.grad,
+    }
+    check_dtypes(tensors, {"idx": torch.int64, "tokens": torch.int32, "next": torch.int64})
+    config = json.dumps({"vocab": V, "dim": D, "candidates": K, "row_length": L, "pad_id": PAD_ID, "match_length": C,
+                         "extra_selection_logits": PTR_EXTRA}, separators=(",", ":"))
+    metadata = {"config": config, "seed": str(PTR_SEED), "torch": torch.__version__, "generator": GENERATOR}
+    fname = "memory_pointer.safetensors"
+    size = save(fname, tensors, metadata)
+    return tensors, {"file": fname, "size": size, "full": n_full, "partial": n_partial, "none": n_none}
+
+
+# ----------------------------------------------------------------------------------------------------
 # README
 
 def key_table(tensors):
@@ -544,8 +653,9 @@ def key_table(tensors):
     return "\n".join(rows)
 
 
-def write_readme(layer_results, ema_result):
-    all_info = [info for _, info in layer_results.values()] + [ema_result[1]]
+def write_readme(layer_results, ema_result, pointer_result):
+    all_info = [info for _, info in layer_results.values()] + [ema_result[1], pointer_result[1]]
+    pi = pointer_result[1]
     sizes = "\n".join(f"| `{i['file']}` | {i['size']:,} |" for i in all_info)
     cases = "\n".join(
         f"| `{i['file']}` | {i['version']} | {i['selection']} | {i['seed']} | {i['margin']:.2e} | "
@@ -690,6 +800,33 @@ were overwritten by real tokens, and {e['pads_created']} real token(s) became th
 included, as upstream).
 
 {key_table(ema_result[0])}
+
+## The pointer readout (`memory_pointer.safetensors`)
+
+`memory_readout = "pointer"`, restated for the head alone: B = {PTR_B}, T = {PTR_T}, k = {PTR_K} rows per position,
+L = {PTR_L}, V = {PTR_V}, d = {PTR_D}, c = {PTR_C} (`match_length`), pad id {PAD_ID}. Metadata `config`:
+`vocab`, `dim`, `candidates`, `row_length`, `pad_id`, `match_length`, `extra_selection_logits` ({PTR_EXTRA}).
+
+- Inputs: `idx` (B, T) int64, the sequence (one pad at [1, 3]: it never matches); `tokens` (B, T, k, L) int32, the
+  k rows each position reads (random ids, about 15% pads, plus rows built to match: a full match `x_{{t-2}} x_{{t-1}}
+  x_t o pad…`, partial matches, a match followed by a pad, a longer match beating a shorter one, a tie, a match
+  reaching before the sequence's start); `logits` (B, T, V) the head's; `hidden` (B, T, d) the final hidden
+  state; `param.gate.weight` (1, d), `param.gate.bias` (1); `selection_logits` (B, T, k + {PTR_EXTRA}); `cot` (B, T, V).
+- `w = softmax(selection_logits)[..., :k]` (the k rows' weights; they sum to less than 1, as dense retrieval's k
+  rows of largest weight).
+- Alignment (exact rule, no gradient), written as plain loops: for each (b, t, r), over row positions j = 0..L−2
+  with `row[j+1]` not a pad, `m_j` = the number of consecutive matches `row[j−i] = idx[b, t−i]` for i = 0, 1, …
+  (at most c; stopping at a pad, at j − i < 0 or t − i < 0); the row points at the **first** j of largest `m_j`;
+  `next` = row[j+1] and `strength` = m_j / c, or `next` = 0 and `strength` = 0 when no position matches
+  → `next` (B, T, k) int64, `strength` (B, T, k). Here {pi['full']} full, {pi['partial']} partial and {pi['none']} empty proposals.
+- `gate_logit = hidden gate.weightᵀ + gate.bias` (B, T, 1) → `gate_logit`; `g = sigmoid(gate_logit)`.
+- `copy[v] = Σ_r w_r strength_r [next_r = v]` (one-hot sum); `M = Σ_r w_r strength_r`;
+  `p = (g + (1 − g)(1 − M)) softmax(logits) + (1 − g) copy` (sums to 1, checked);
+  `log_probs = log(max(p, 1e-20))` (B, T, V).
+- `objective = (log_probs * cot).sum()`, one backward: `grad.logits`, `grad.hidden`, `grad.gate.weight`,
+  `grad.gate.bias`, `grad.selection_logits`.
+
+{key_table(pointer_result[0])}
 """
     path = OUT_DIR / "README.md"
     if not path.exists() or path.read_text() != text:
@@ -701,7 +838,8 @@ def main():
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     layer_results = {name: layer_fixture(name) for name in CASES}
     ema = ema_fixture()
-    write_readme(layer_results, ema)
+    pointer = pointer_fixture()
+    write_readme(layer_results, ema, pointer)
     for _, info in layer_results.values():
         print(f"{OUT_DIR.relative_to(ROOT)}/{info['file']}: {info['size']:,} bytes, seed {info['seed']}, "
               f"margin {info['margin']:.2e}, special rows {info['special']}, "
@@ -710,6 +848,8 @@ def main():
     print(f"{OUT_DIR.relative_to(ROOT)}/{e['file']}: {e['size']:,} bytes, seed {e['seed']}, margin {e['margin']:.2e}, "
           f"changed {e['changed']}/{e['written']} positions, one-token rows {e['one_token_rows']}/{e['written_rows']}, "
           f"at argmax(E h) {e['at_target']}, pads overwritten {e['pads_overwritten']}, pads created {e['pads_created']}")
+    pi = pointer[1]
+    print(f"{OUT_DIR.relative_to(ROOT)}/{pi['file']}: {pi['size']:,} bytes, proposals full {pi['full']}, partial {pi['partial']}, none {pi['none']}")
     print(f"{(OUT_DIR / 'README.md').relative_to(ROOT)} written")
 
 

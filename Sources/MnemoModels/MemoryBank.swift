@@ -13,6 +13,12 @@
 //             offset added to the decoded row, the tokens untouched (re-tokenised only to read them). The offsets
 //             are kept for the rows the EMA has touched only (`touched`, `offsets` (M, d) and an (N) slot map), not
 //             as an N × d cache (2 GiB at 1M × 512), and the EMA runs in chunks of rows.
+// Two readouts (`memory_readout`): `embedding` (above: the selected rows' mean embedding, fused into the residual
+// stream — learned per trained row, it does not carry to rows never trained on) and `pointer` (`PointerReadout`
+// below: the embedding readout stays as each layer's FFN replacement, and at the head the rows the last memory layer
+// selects — its k candidates, or with dense retrieval every row by its softmax weight — each propose the token that
+// follows the query's recent tokens in the row, a copy distribution mixed with the model's own by a learned gate —
+// the values are token identities, so a new row's content is readable as written).
 // Shapes: B batch, T sequence, d = dim, dk key dim (two halves), n = √N keys per half, k candidates, L row length.
 import Foundation
 import Torch
@@ -36,6 +42,8 @@ final class MemoryBank: Module {
     /// n-gram (context + next token) → the first row holding it; built on demand, rebuilt when the rows change (a
     /// fill, the faithful EMA, a loaded checkpoint: the ids' weighted checksum tells).
     private var continuations: (context: Int, checksum: Int64, rows: [[Int32]: Int])?
+    /// The pointer readout's index: the ids, and for each token where it stands (row, position) with a token after it.
+    fileprivate var occurrences: (checksum: Int64, ids: [Int32], table: [Int32: [(row: Int32, position: Int32)]])?
 
     init(_ config: MiniMindConfig) {
         let n = config.memoryRows, l = config.memoryLength
@@ -204,6 +212,9 @@ struct MemoryOutput {
     var similarityLoss: Tensor  // −mean Σ_k w_k cos_k
     var diversityLoss: Tensor   // mean off-diagonal cosine among the k candidates
     var balanceLoss: Tensor?    // usage balance of the keys (or rows), when memory_balance_loss_coef > 0
+    /// The rows the pointer readout reads and their selection weights, with gradient: the candidates (B, T, k) int64
+    /// and w (B, T, k) (product keys, exact), or nil and w over every row (B, T, N) (dense).
+    var pointerRows: Tensor?, pointerWeights: Tensor
     /// Internals for the fixture tests.
     var candidates: Tensor, productKeyScores: Tensor, cosines: Tensor, logits: Tensor, weights: Tensor, selected: Tensor
 }
@@ -293,7 +304,8 @@ final class MemoryLayer: Module {
         trace.selectedRow = idx.gather(dim: -1, index: w.detached().argmax(dim: -1, keepDim: true)).reshape(-1)
         trace.candidates = idx
         return MemoryOutput(out: out, similarityLoss: similarityLoss, diversityLoss: diversityLoss, balanceLoss: balanceLoss,
-                            candidates: idx, productKeyScores: pk, cosines: similarity, logits: logits, weights: w, selected: selected)
+                            pointerRows: idx, pointerWeights: w, candidates: idx,
+                            productKeyScores: pk, cosines: similarity, logits: logits, weights: w, selected: selected)
     }
 
     /// The coarse stage: two halves of the projected query against two key sets, top-k of each, top-k of the k²
@@ -349,7 +361,8 @@ final class MemoryLayer: Module {
         trace.query = training ? q.detached().reshape([B * T, -1]) : nil
         trace.selectedRow = top.select(dim: -1, index: 0).reshape(-1)
         trace.candidates = top
-        return MemoryOutput(out: out, similarityLoss: similarityLoss, diversityLoss: diversityLoss, balanceLoss: balanceLoss, candidates: top,
+        return MemoryOutput(out: out, similarityLoss: similarityLoss, diversityLoss: diversityLoss, balanceLoss: balanceLoss,
+                            pointerRows: nil, pointerWeights: w, candidates: top,
                             productKeyScores: Tensor.zeros(top.shape, device: q.device), cosines: similarity.gather(dim: -1, index: top),
                             logits: logits, weights: w, selected: selected)
     }
@@ -378,6 +391,143 @@ final class MemoryLayer: Module {
     private func straightThroughTopOne(_ p: Tensor) -> Tensor {
         let hard = p.argmax(dim: -1).oneHot(numClasses: p.size(-1)).to(p.dtype)
         return hard - p.detached() + p
+    }
+}
+
+// MARK: the pointer readout
+
+/// The pointer readout (`memory_readout = "pointer"`): a copy distribution over the tokens that follow the matched
+/// context in the selected rows, mixed with the model's own next-token distribution (pointer-generator form, See et al.
+/// 2017; the unmatched mass goes to the model, as a pointer-sentinel's sentinel):
+///
+///   p(v) = (g + (1 − g)(1 − M)) · softmax(logits)(v) + (1 − g) · Σ_r w_r a_r [next_r = v],   M = Σ_r w_r a_r
+///
+/// g = sigmoid(gate(h)) from the final hidden state; w_r the last memory layer's weight of row r, with gradient (its k
+/// candidates with product keys or exact retrieval; every row with dense retrieval, where only matching rows enter).
+/// The alignment is an exact rule (no gradient; the gradient trains the retrieval and the gate): with the query's
+/// last c tokens x_t, x_{t−1}, …, x_{t−c+1} (c = memory_pointer_context), a row position j matches m_j tokens —
+/// the longest run row[j] = x_t, row[j−1] = x_{t−1}, … (at most c; pads and positions before the row's start or the
+/// sequence's start never match) —, counted only where row[j+1] is a token (not a pad, not past the row's end). The
+/// row points at j* = the first position of largest m_j; it proposes next_r = row[j* + 1] with strength
+/// a_r = m_{j*} / c (0 when nothing matches: the row proposes nothing and its weight stays with the model). So the row
+/// [s1 s2 r o pad …] asked after "s1 s2 r" proposes o with strength 1, after "x s2 r" with strength 2/3.
+/// The result is log p (clamped at 1e-20): cross-entropy of it is the mixture's NLL, its softmax is p, its argmax the
+/// mixture's — so the loss, evaluation and generation all see the same distribution.
+enum PointerReadout {
+    /// For each query position and row: the proposed token (B, T, R) int64 (0 where none) and its strength a
+    /// (B, T, R) float in [0, 1]. tokens (B, T, R, L) row ids, context (B, T) the sequence's ids.
+    static func proposals(tokens: Tensor, context idx: Tensor, pad: Int, matchLength c: Int) -> (next: Tensor, strength: Tensor) {
+        let (B, T, L) = (idx.size(0), idx.size(1), tokens.size(-1))
+        let row = tokens.long().maskedFill(tokens.long() .== pad, -1)                          // (B, T, R, L), pads −1
+        var run = Tensor.ones(row.shape, dtype: .bool, device: row.device)                    // all of x_t … x_{t−i} matched
+        var matched = Tensor.zeros(row.shape, device: row.device)                             // m_j
+        for i in 0..<c {
+            // row[j − i] (−1 before the row's start) against x_{t−i} (−2 before the sequence's start)
+            let shiftedRow = i == 0 ? row : cat([Tensor.full(Array(row.shape.dropLast()) + [i], -1, dtype: .int64, device: row.device),
+                                                 row.narrow(dim: -1, start: 0, length: L - i)], dim: -1)
+            let x = i == 0 ? idx : i >= T ? Tensor.full([B, T], -2, dtype: .int64, device: idx.device)
+                : cat([Tensor.full([B, i], -2, dtype: .int64, device: idx.device),
+                       idx.narrow(dim: 1, start: 0, length: T - i)], dim: 1)                  // (B, T) x_{t−i}
+            run = run.logicalAnd(shiftedRow .== x.long().view([B, T, 1, 1])).logicalAnd(shiftedRow .>= 0)
+            matched = matched + run.float()
+        }
+        let following = cat([row.narrow(dim: -1, start: 1, length: L - 1),
+                             Tensor.full(Array(row.shape.dropLast()) + [1], -1, dtype: .int64, device: row.device)], dim: -1)  // row[j+1]
+        matched = matched * (following .>= 0).float()
+        // first position of the longest match: argmax of m_j·L + (L − 1 − j)
+        let order = Tensor.arange(Double(L - 1), -1, step: -1, dtype: .float32, device: row.device)            // L−1 … 0
+        let best = (matched * Double(L) + order).argmax(dim: -1, keepDim: true)               // (B, T, R, 1)
+        let strength = matched.gather(dim: -1, index: best).squeeze(-1) / Double(c)      // (B, T, R)
+        let next = following.gather(dim: -1, index: best).squeeze(-1)
+            .maskedFill(strength .== 0, 0)                                                    // (B, T, R), 0 where none
+        return (next, strength)
+    }
+
+    /// log p of the mixture (B, T, V): logits (B, T, V) the model's head, gate (B, T, 1) the gate's pre-sigmoid
+    /// value, weights (B, T, R) the rows' retrieval weights, next and strength from `proposals`.
+    static func mix(logits: Tensor, gate: Tensor, weights: Tensor, next: Tensor, strength: Tensor) -> Tensor {
+        let pointed = weights * strength                                                      // (B, T, R) w_r a_r
+        let copied = Tensor.zeros(logits.shape, dtype: pointed.dtype, device: logits.device)
+            .scatterAdd(dim: -1, index: next, src: pointed)                                   // (B, T, V)
+        return mix(logits: logits, gate: gate, copied: copied, mass: pointed.sum(dims: [-1], keepDim: true))
+    }
+
+    /// The same over every row of the bank, sparse (dense retrieval): weights (B, T, N); only the (position, row)
+    /// pairs with a match (`MemoryBank.pointerProposals`) enter.
+    static func mix(logits: Tensor, gate: Tensor, weights: Tensor, proposals: MemoryBank.Proposals) -> Tensor {
+        let (B, T, V) = (logits.size(0), logits.size(1), logits.size(2))
+        let pointed = weights.reshape(-1).indexSelect(dim: 0, index: proposals.row) * proposals.strength   // (P) w_r a_r
+        let copied = Tensor.zeros([B * T * V], dtype: pointed.dtype, device: logits.device)
+            .scatterAdd(dim: 0, index: proposals.token, src: pointed).view([B, T, V])
+        let mass = Tensor.zeros([B * T], dtype: pointed.dtype, device: logits.device)
+            .scatterAdd(dim: 0, index: proposals.position, src: pointed).view([B, T, 1])
+        return mix(logits: logits, gate: gate, copied: copied, mass: mass)
+    }
+
+    /// p = (g + (1 − g)(1 − M)) softmax(logits) + (1 − g) copy, as log p: copied (B, T, V) Σ_r w_r a_r [next_r = v],
+    /// mass (B, T, 1) M.
+    static func mix(logits: Tensor, gate: Tensor, copied: Tensor, mass: Tensor) -> Tensor {
+        let g = gate.sigmoid()                                                                // (B, T, 1)
+        let kept = g + (1 - g) * (1 - mass)                                                   // (B, T, 1)
+        let p = kept * logits.float().softmax(dim: -1) + (1 - g) * copied
+        return p.clamp(min: 1e-20).log()
+    }
+}
+
+extension MemoryBank {
+    /// Every row's pointer proposal for every position, sparse: the (position, row) pairs where the row matches
+    /// (`PointerReadout`'s rule), as flat indices — `row` into (B·T·N), `token` into (B·T·V) (the proposed token),
+    /// `position` into (B·T) — and the strengths m/c (P). On idx's device.
+    struct Proposals {
+        var row: Tensor, token: Tensor, position: Tensor, strength: Tensor
+    }
+
+    /// The proposals over every row (dense retrieval), from an index of where each token stands in the rows (built on
+    /// demand, rebuilt when the rows change): only rows holding the position's last token are looked at.
+    func pointerProposals(context idx: Tensor, vocabulary V: Int, matchLength c: Int) -> Proposals {
+        let checksum = withNoGrad {
+            (rows.long() * Tensor.arange(1, Double(rows.count + 1), device: rows.device).view(rows.shape)).sum().toArray(Int64.self)[0]
+        }
+        if occurrences?.checksum != checksum {
+            var table: [Int32: [(row: Int32, position: Int32)]] = [:]
+            let ids = rows.to(.cpu).toArray(Int32.self), l = length, pad = Int32(padId)
+            for r in 0..<count {
+                for j in 0..<(l - 1) where ids[r * l + j] != pad && ids[r * l + j + 1] != pad {
+                    table[ids[r * l + j], default: []].append((Int32(r), Int32(j)))
+                }
+            }
+            occurrences = (checksum, ids, table)
+        }
+        let (ids, table, l, n, pad) = (occurrences!.ids, occurrences!.table, length, count, Int32(padId))
+        let (B, T) = (idx.size(0), idx.size(1))
+        let x = idx.to(.cpu).toArray(Int64.self)
+        var rowIndex: [Int64] = [], tokenIndex: [Int64] = [], positionIndex: [Int64] = [], strength: [Float] = []
+        var best: [Int32: (m: Int, next: Int32)] = [:]
+        for b in 0..<B {
+            for t in 0..<T {
+                best.removeAll(keepingCapacity: true)
+                let p = b * T + t
+                for (r, j) in table[Int32(truncatingIfNeeded: x[p])] ?? [] {
+                    let base = Int(r) * l
+                    var m = 1
+                    while m < c && Int(j) - m >= 0 && t - m >= 0 {
+                        let token = ids[base + Int(j) - m]
+                        guard token != pad && Int64(token) == x[p - m] else { break }
+                        m += 1
+                    }
+                    if m > (best[r]?.m ?? 0) { best[r] = (m, ids[base + Int(j) + 1]) }   // the first j of the longest match
+                }
+                for (r, proposal) in best {
+                    rowIndex.append(Int64(p * n) + Int64(r))
+                    tokenIndex.append(Int64(p * V) + Int64(proposal.next))
+                    positionIndex.append(Int64(p))
+                    strength.append(Float(proposal.m) / Float(c))
+                }
+            }
+        }
+        let device = idx.device, count = rowIndex.count
+        return Proposals(row: Tensor(rowIndex, shape: [count]).to(device), token: Tensor(tokenIndex, shape: [count]).to(device),
+                         position: Tensor(positionIndex, shape: [count]).to(device), strength: Tensor(strength, shape: [count]).to(device))
     }
 }
 

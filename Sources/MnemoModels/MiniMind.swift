@@ -32,6 +32,15 @@ public enum MemorySelection: String, CaseIterable, Codable, Sendable {
     case soft, top1
 }
 
+/// How the bank's rows reach the prediction: `embedding` — each layer fuses the mean of a row's token embeddings into
+/// the residual stream (ExplicitLM; the readout every earlier arm used); `pointer` — that, plus a copy distribution at
+/// the head: each of the last memory layer's k rows proposes the token that follows the query's recent tokens in
+/// the row, mixed with the model's own distribution by a learned gate (pointer-generator; MemoryBank.swift,
+/// `PointerReadout`). The model's logits are then log-probabilities of the mixture.
+public enum MemoryReadout: String, CaseIterable, Codable, Sendable {
+    case embedding, pointer
+}
+
 /// How a memory layer finds its candidate rows: product keys (√N keys per half), or, for small banks, exact top-k
 /// cosine over every row, or a dense softmax over every row.
 public enum MemoryRetrieval: String, CaseIterable, Codable, Sendable {
@@ -88,6 +97,8 @@ public struct MiniMindConfig: Sendable, Equatable {
     public var memorySupervisionWeight = 0.0  // dense retrieval: CE toward the row that continues the text (MemoryBank.continuationRows)
     public var memorySupervisionContext = 3   // tokens of context that, with the next token, must stand in a row
     public var memoryPadId = 0
+    public var memoryReadout = MemoryReadout.embedding  // embedding (ExplicitLM) | pointer (plus a gated copy distribution at the head)
+    public var memoryPointerContext = 3       // pointer: how many of the query's last tokens a row is matched against
     public var memoryFile = ""          // rows from a .jsonl ({"text": …} per line), a text file (a row per line) or a .json
                                         // array (strings, {"text": …}, ExplicitLM's {"target": [{"sentence": …}]}), tokenized
     // CortexGPT's dual-memory layers between decoder layers (keys cortex_*; CortexConfig.swift, CortexMemory.swift)
@@ -147,6 +158,10 @@ public struct MiniMindConfig: Sendable, Equatable {
             if memorySupervisionWeight > 0 && memoryRetrieval != .dense {
                 out.append("memory_supervision_weight supervises the logits over every row: it needs memory_retrieval = \"dense\"")
             }
+            if memoryReadout == .pointer && memoryFaithful { out.append("memory_readout = \"pointer\" is a working-version option; set memory_faithful = false") }
+            if memoryPointerContext < 1 || memoryPointerContext >= memoryLength {
+                out.append("memory_pointer_context must be in 1..<memory_length (\(memoryLength)), got \(memoryPointerContext)")
+            }
             if memorySupervisionContext < 1 || memorySupervisionContext >= memoryLength {
                 out.append("memory_supervision_context must be in 1..<memory_length (\(memoryLength)), got \(memorySupervisionContext)")
             }
@@ -191,7 +206,8 @@ extension MiniMindConfig: ModelConfiguration {
         .double("memory_similarity_weight", \.memorySimilarityWeight),
         .double("memory_diversity_weight", \.memoryDiversityWeight), .double("memory_balance_loss_coef", \.memoryBalanceLossCoef), .int("memory_pad_id", \.memoryPadId),
         .double("memory_supervision_weight", \.memorySupervisionWeight), .int("memory_supervision_context", \.memorySupervisionContext),
-        .string("memory_file", \.memoryFile),
+        .string("memory_file", \.memoryFile), .choice("memory_readout", \.memoryReadout),
+        .int("memory_pointer_context", \.memoryPointerContext),
     ] + CortexConfig.fields(\.cortex))
     public static let defaults = MiniMindConfig()
     public static var tiny: MiniMindConfig {
@@ -474,6 +490,7 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
     public let config: MiniMindConfig
     let model: MiniMindBody
     let lm_head: Linear   // (V, C); with tied embeddings the same tensor as model.embed_tokens.weight
+    let pointer_gate: Linear?   // memory_readout = pointer: g = sigmoid(pointer_gate(h)), C → 1 with bias
     /// `fused = true`: forward with targets gives the cross-entropy from the hidden states in chunks, no logits.
     public var fusedLoss = false
 
@@ -485,7 +502,28 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
         let embedding = config.tieEmbeddings ? Embedding(weight: head.weight) : Embedding(config.vocabSize, config.dim)
         model = MiniMindBody(config, embedding: embedding)
         lm_head = head
+        pointer_gate = config.useMemory && config.memoryReadout == .pointer ? Linear(config.dim, 1, bias: true) : nil
         super.init()
+    }
+
+    /// The head: logits (B, T, V), or with the pointer readout the log-probabilities of the mixture of the head's
+    /// distribution and the last memory layer's copy distribution (PointerReadout): what the loss, evaluation and
+    /// generation read.
+    func head(_ h: Tensor, idx: Tensor) -> Tensor {
+        let logits = lm_head(h)
+        guard let pointer_gate, let bank = model.memory_bank, let last = model.layers.last?.memoryOutput.value else { return logits }
+        let c = config.memoryPointerContext
+        guard let rows = last.pointerRows else {
+            // dense retrieval: every row, weighted by its softmax weight; only the rows that match propose
+            let proposals = bank.pointerProposals(context: idx, vocabulary: logits.size(-1), matchLength: c)
+            return PointerReadout.mix(logits: logits, gate: pointer_gate(h), weights: last.pointerWeights, proposals: proposals)
+        }
+        let (B, T, k) = (idx.size(0), idx.size(1), rows.size(-1))
+        let tokens = bank.rows.indexSelect(dim: 0, index: rows.reshape(-1)).view([B, T, k, bank.length])   // (B, T, k, L)
+        let (next, strength) = withNoGrad {
+            PointerReadout.proposals(tokens: tokens, context: idx, pad: config.memoryPadId, matchLength: c)
+        }
+        return PointerReadout.mix(logits: logits, gate: pointer_gate(h), weights: last.pointerWeights, next: next, strength: strength)
     }
 
     /// Final hidden states: idx (B, T) → (B, T, C). With `cache`, idx holds the positions after the cached ones
@@ -520,7 +558,7 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
             let loss = linearCrossEntropy(x.reshape([-1, config.dim]), weight: lm_head.weight, targets: targets.reshape([-1]))
             output = ModelOutput(logits: Tensor.zeros([0]), taskLoss: loss)
         } else {
-            output = ModelOutput(logits: lm_head(x))                         // (B, T, V)
+            output = ModelOutput(logits: head(x, idx: idx))                 // (B, T, V)
         }
         let moe = model.layers.compactMap { $0.mlp as? MixtureOfExperts }
         if !moe.isEmpty {
@@ -565,7 +603,8 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
     }
 
     public func lastLogits(_ idx: Tensor) -> Tensor {
-        lm_head(hidden(idx).select(dim: 1, index: -1))                       // (B, V)
+        if pointer_gate != nil { return head(hidden(idx), idx: idx).select(dim: 1, index: -1) }   // the rows read the whole window
+        return lm_head(hidden(idx).select(dim: 1, index: -1))                // (B, V)
     }
 
     /// The memory bank's EMA, every memory_ema_every optimizer steps, from what the last training forward selected
@@ -635,7 +674,8 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
     public func makeCache() -> KVCache { KVCache(layers: config.nLayers) }
 
     /// The memory layers' STM reads earlier positions of the layer's input, which a KV cache does not keep: recompute.
-    public var decodesIncrementally: Bool { !config.cortex.isEnabled }
+    /// The pointer readout matches the rows against the last tokens of the sequence, which one new token does not hold.
+    public var decodesIncrementally: Bool { !config.cortex.isEnabled && pointer_gate == nil }
 
     public func decode(_ idx: Tensor, cache: any DecodingCache) -> Tensor {
         lm_head(hidden(idx, cache: cache).select(dim: 1, index: -1))         // (B, V)
@@ -667,7 +707,8 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
 
 extension MiniMind: FusedLossModel {
     public var fusedLossProblem: String? {
-        lm_head.lora_A != nil ? "the head carries a LoRA adapter, whose output the fused loss would leave out" : nil
+        if pointer_gate != nil { return "the pointer readout mixes a copy distribution into the head's" }
+        return lm_head.lora_A != nil ? "the head carries a LoRA adapter, whose output the fused loss would leave out" : nil
     }
 }
 

@@ -1,7 +1,9 @@
 // MemoryReport.swift — the memory-bank study's table (results.md) and page (report.html): per arm and seed the
 // object accuracy on facts seen in text and on facts only the bank holds, hit@k and hit@1 of the fact's row,
-// parameters, MACs per token and tokens/s; the means over seeds; the verdict on the study's claim (B-fix ≥ 10×
-// chance on bank-only facts while B-rand stays at chance) and on what the faithful layer achieves; the loss curves.
+// parameters, MACs per token and tokens/s; knowledge editing's efficacy and specificity for the arms whose bank holds
+// the facts; the means over seeds; the verdicts on the study's claim (B-fix ≥ 10× chance on bank-only facts while
+// B-rand stays at chance), on what the faithful layer achieves, on the pointer readout (issue 21: an arm ≥ 10× chance
+// on bank-only facts while the weights-only arm A stays at chance, or which part fails) and on editing; the loss curves.
 import Foundation
 import MnemoReport
 import MnemoSupport
@@ -22,10 +24,15 @@ public struct MemoryArmRecord: StudyRunRecord, Sendable {
     public var bankRows: Int
     public var metrics: MetricsLog
     public var tokensPerStep: Int
+    /// Knowledge editing (nil: the arm's bank does not hold the facts): the fraction of edited bank-only questions
+    /// answered with the new object, the fraction of the other facts whose answer did not change, and how many rows.
+    public var editEfficacy: Double?, editSpecificity: Double?
+    public var edits: Int
 
     public init(arm: String, summary: String, seed: Int, runDirectory: String, parameters: Int, macsPerToken: Int,
                 textAccuracy: Double, memoryAccuracy: Double, textHitK: Double, memoryHitK: Double, textHitOne: Double,
-                memoryHitOne: Double, candidates: Int, bankRows: Int = 0, metrics: MetricsLog, tokensPerStep: Int) {
+                memoryHitOne: Double, candidates: Int, bankRows: Int = 0, metrics: MetricsLog, tokensPerStep: Int,
+                editEfficacy: Double? = nil, editSpecificity: Double? = nil, edits: Int = 0) {
         self.arm = arm
         self.summary = summary
         self.seed = seed
@@ -42,6 +49,9 @@ public struct MemoryArmRecord: StudyRunRecord, Sendable {
         self.bankRows = bankRows
         self.metrics = metrics
         self.tokensPerStep = tokensPerStep
+        self.editEfficacy = editEfficacy
+        self.editSpecificity = editSpecificity
+        self.edits = edits
     }
 
     /// Training tokens per second over the whole run (evaluations excluded).
@@ -67,32 +77,36 @@ public enum MemoryReport {
 
     static func percent(_ v: Double) -> String { String(format: "%.1f%%", v * 100) }
 
-    static func mean(_ records: [MemoryArmRecord], _ arm: String, _ value: (MemoryArmRecord) -> Double) -> Double? {
-        let values = records.filter { $0.arm == arm }.map(value)
+    static func mean(_ records: [MemoryArmRecord], _ arm: String, _ value: (MemoryArmRecord) -> Double?) -> Double? {
+        let values = records.filter { $0.arm == arm }.compactMap(value)
         return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
     }
 
     public static func table(_ records: [MemoryArmRecord]) -> String {
         var out = "# Explicit memory bank: fact recall — results\n\n"
-        out += "| arm | seed | parameters (non-emb.) | MACs/token | tok/s | accuracy: text facts | accuracy: bank-only facts | hit@k text / bank | hit@1 text / bank |\n"
-        out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        out += "| arm | seed | parameters (non-emb.) | MACs/token | tok/s | accuracy: text facts | accuracy: bank-only facts | hit@k text / bank | hit@1 text / bank | edit efficacy | edit specificity |\n"
+        out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         for r in records {
             let hits = r.candidates > 0 ? "\(percent(r.textHitK)) / \(percent(r.memoryHitK))" : "—"
             let ones = r.candidates > 0 ? "\(percent(r.textHitOne)) / \(percent(r.memoryHitOne))" : "—"
             out += "| \(r.arm) | \(r.seed) | \(groupedThousands(r.parameters)) | \(groupedThousands(r.macsPerToken)) | "
-                + "\(r.tokensPerSecond.map { String(format: "%.0f", $0) } ?? "—") | \(percent(r.textAccuracy)) | \(percent(r.memoryAccuracy)) | \(hits) | \(ones) |\n"
+                + "\(r.tokensPerSecond.map { String(format: "%.0f", $0) } ?? "—") | \(percent(r.textAccuracy)) | \(percent(r.memoryAccuracy)) | \(hits) | \(ones) | "
+                + "\(r.editEfficacy.map(percent) ?? "—") | \(r.editSpecificity.map(percent) ?? "—") |\n"
         }
         var arms: [String] = []
         for r in records where !arms.contains(r.arm) { arms.append(r.arm) }
-        out += "\n| arm (mean over seeds) | text facts | bank-only facts | × chance | hit@k bank-only | hit@1 bank-only |\n| --- | ---: | ---: | ---: | ---: | ---: |\n"
+        out += "\n| arm (mean over seeds) | text facts | bank-only facts | × chance | hit@k bank-only | hit@1 bank-only | edit efficacy | edit specificity |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         for arm in arms {
             let memory = mean(records, arm, { $0.memoryAccuracy }) ?? .nan
             out += "| \(arm) | \(percent(mean(records, arm, { $0.textAccuracy }) ?? .nan)) | \(percent(memory)) | "
                 + String(format: "%.1f", memory / chance) + " | \(percent(mean(records, arm, { $0.memoryHitK }) ?? .nan)) | "
-                + "\(percent(mean(records, arm, { $0.memoryHitOne }) ?? .nan)) |\n"
+                + "\(percent(mean(records, arm, { $0.memoryHitOne }) ?? .nan)) | "
+                + "\(mean(records, arm, { $0.editEfficacy }).map(percent) ?? "—") | \(mean(records, arm, { $0.editSpecificity }).map(percent) ?? "—") |\n"
         }
         out += "\nChance on an object: 1% (100 objects). hit@k: the fact's row is among a layer's k candidates at the question's "
-            + "position (best layer); hit@1: it is the row the layer selects.\n"
+            + "position (best layer); hit@1: it is the row the layer selects. Editing: the rows of \(records.map(\.edits).max() ?? 0) "
+            + "bank-only facts get another object; efficacy = edited questions answered with the new object, specificity = "
+            + "other facts (text and bank-only) whose answer did not change (— : no facts in the bank).\n"
         out += "\n## Verdicts\n\n" + verdicts(records).map { "- " + $0 }.joined(separator: "\n") + "\n"
         return out
     }
@@ -138,10 +152,61 @@ public enum MemoryReport {
                               dense < 0.1 ? "without supervision retrieval rarely finds even the facts it was trained on; the text facts live in the weights"
                                           : "retrieval finds facts it was trained on"))
         }
+        out += pointerVerdicts(records)
         if let a = mean(records, "A", { $0.textAccuracy }) {
             let others = ["B-fix", "B-sup"].compactMap { arm in mean(records, arm, { $0.textAccuracy }).map { "\(arm) \(percent($0))" } }
             out.append("Facts seen in text: A \(percent(a))" + others.map { ", " + $0 }.joined()
                        + " (parameters matched per layer; MACs and tokens/s in the table).")
+        }
+        return out
+    }
+
+    /// The pointer arms that ran, by name.
+    static let pointerArms = ["B-ptr", "B-ptr-sup", "B-ptr-exact"]
+
+    /// Issue 21's verdicts: the best pointer arm on bank-only facts against A (weights only), what still fails when
+    /// the claim does not hold, and knowledge editing's efficacy and specificity.
+    static func pointerVerdicts(_ records: [MemoryArmRecord]) -> [String] {
+        var out: [String] = []
+        func memory(_ arm: String) -> Double? { mean(records, arm, { $0.memoryAccuracy }) }
+        let pointers = pointerArms.compactMap { arm in memory(arm).map { (arm, $0) } }
+        if let best = pointers.max(by: { $0.1 < $1.1 }), let a = memory("A") {
+            let holds = best.1 >= 10 * chance && a < 3 * chance
+            let hitK = mean(records, best.0, { $0.memoryHitK }) ?? .nan, hitOne = mean(records, best.0, { $0.memoryHitOne }) ?? .nan
+            var line = String(format: "The pointer readout's claim (an arm answers bank-only facts at ≥ 10× chance while A, weights only, stays at chance): best pointer arm %@ %@ (%.1f× chance), A %@ (%.1f× chance) — %@.",
+                              best.0, percent(best.1), best.1 / chance, percent(a), a / chance, holds ? "shown" : "refuted")
+            if !holds {
+                if a >= 3 * chance {
+                    line += " A is above chance on facts it never saw, so the task leaks."
+                } else if hitK < 0.5 {
+                    line += String(format: " What fails is retrieval: the fact's row is among %@'s k rows for only %@ of bank-only questions (top-1 %@).",
+                                   best.0, percent(hitK), percent(hitOne))
+                } else {
+                    line += String(format: " Retrieval is not what fails (the fact's row is among %@'s k rows for %@ of bank-only questions, top-1 %@): the gate or the rows' weights leave the copy too little mass.",
+                                   best.0, percent(hitK), percent(hitOne))
+                }
+            }
+            out.append(line)
+            for (arm, value) in pointers where arm != best.0 {
+                out.append(String(format: "%@: bank-only facts %@ (%.1f× chance), hit@k %@, hit@1 %@, text facts %@.", arm, percent(value), value / chance,
+                                  percent(mean(records, arm, { $0.memoryHitK }) ?? .nan), percent(mean(records, arm, { $0.memoryHitOne }) ?? .nan),
+                                  percent(mean(records, arm, { $0.textAccuracy }) ?? .nan)))
+            }
+        }
+        var arms: [String] = []
+        for r in records where r.editEfficacy != nil && !arms.contains(r.arm) { arms.append(r.arm) }
+        let edited = arms.compactMap { arm in
+            mean(records, arm, { $0.editEfficacy }).map { (arm, $0, mean(records, arm, { $0.editSpecificity }) ?? .nan) }
+        }
+        if let best = edited.max(by: { $0.1 < $1.1 }) {
+            let n = records.map(\.edits).max() ?? 0
+            let works = best.1 >= 0.5 && best.2 >= 0.9
+            var line = String(format: "Knowledge editing (%d bank-only rows rewritten with another object): best efficacy %@ with %@ specificity (%@) — %@.",
+                              n, percent(best.1), percent(best.2), best.0,
+                              works ? "the answers follow the edited rows and the other facts stay" : "edits do not reliably reach the answers")
+            let others = edited.filter { $0.0 != best.0 }.map { "\($0.0) \(percent($0.1)) / \(percent($0.2))" }
+            if !others.isEmpty { line += " Others (efficacy / specificity): " + others.joined(separator: ", ") + "." }
+            out.append(line)
         }
         return out
     }

@@ -13,6 +13,13 @@
 // are trained toward the row holding the text's next n-gram — labels exist for S_text facts only, so S_mem asks whether
 // the learned lookup carries to rows it was never trained on), B-keys (trained product keys: keys learn where the rows
 // they were trained on sit, which says nothing about other rows).
+// B-ptr, B-ptr-sup and B-ptr-exact: the pointer readout (`memory_readout = "pointer"`: the rows' next tokens as a copy
+// distribution mixed into the head by a learned gate) with dense retrieval, with dense retrieval and supervision, and
+// with exact top-k retrieval.
+// Knowledge editing (every arm whose bank holds the facts): after the measurement, the rows of the first 100 bank-only
+// facts get another object; efficacy is the fraction of those questions then answered with the new object,
+// specificity the fraction of every other fact whose answer did not change (ROME/MEMIT's two numbers); then the rows
+// are restored.
 // EMA off (the facts stay as written). Reported per arm and seed: object accuracy on S_text and S_mem (chance 1%),
 // hit@k (the fact's row among a layer's candidates at the question's position) and hit@1 (the selected row), both
 // at the best layer, parameters, MACs per token, tokens/s.
@@ -52,7 +59,17 @@ public struct MemoryStudy: Study {
             settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=dense", "memory_supervision_weight=1"], bank: .facts),
         Arm(name: "B-keys", summary: "the working layer with trained product keys (ℓ = pk + cos/τ), facts in the bank",
             settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=product_keys"], bank: .facts),
+        Arm(name: "B-ptr", summary: "the pointer readout (the rows' next tokens as a gated copy distribution at the head) with dense retrieval, facts in the bank",
+            settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=dense", "memory_readout=pointer"], bank: .facts),
+        Arm(name: "B-ptr-sup", summary: "B-ptr with supervised retrieval (as B-sup)",
+            settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=dense", "memory_readout=pointer",
+                       "memory_supervision_weight=1"], bank: .facts),
+        Arm(name: "B-ptr-exact", summary: "the pointer readout with exact top-k retrieval (the k rows of largest cosine), facts in the bank",
+            settings: ["use_memory=true", "memory_faithful=false", "memory_retrieval=exact", "memory_readout=pointer"], bank: .facts),
     ]
+
+    /// Bank-only facts whose rows the editing measurement rewrites.
+    public static let edits = 100
 
     // The closed vocabulary.
     static let pad = 0, separator = 1, names = 2..<66, relations = 66..<74, objects = 74..<174
@@ -164,11 +181,13 @@ public struct MemoryStudy: Study {
         try config.apply(override: "hidden_dim=\(Swift.max(1, (perLayer - d) / (3 * d)))")
     }
 
-    /// Accuracy of the object after `s1 s2 r`, hit@k and hit@1 of the fact's row, over a set of facts.
-    func measure(_ facts: [Fact], model: MiniMind, device: Device) -> (accuracy: Double, hitK: Double, hitOne: Double) {
+    /// Accuracy of the object after `s1 s2 r`, hit@k and hit@1 of the fact's row, and the answer given, over a set of
+    /// facts.
+    func measure(_ facts: [Fact], model: MiniMind, device: Device) -> (accuracy: Double, hitK: Double, hitOne: Double, answers: [Int]) {
         model.eval()
         defer { model.train() }
         var correct = 0, hitsK = 0, hitsOne = 0, total = 0
+        var answers: [Int] = []
         withNoGrad {
             let perWindow = Self.factsPerWindow
             for start in stride(from: 0, to: facts.count, by: perWindow * 32) {
@@ -192,6 +211,7 @@ public struct MemoryStudy: Study {
                         let fact = chunk[w * perWindow + i]
                         let position = w * t + i * Self.factLength + 2                                // the relation token
                         total += 1
+                        answers.append(Int(predictions[position]))
                         if predictions[position] == Int64(fact.object) { correct += 1 }
                         guard let gold = dataset.row[fact].map(Int64.init) else { continue }
                         if candidates.contains(where: { Array($0[(position * k)..<(position * k + k)]).contains(gold) }) { hitsK += 1 }
@@ -201,7 +221,36 @@ public struct MemoryStudy: Study {
             }
         }
         let n = Double(Swift.max(total, 1))
-        return (Double(correct) / n, Double(hitsK) / n, Double(hitsOne) / n)
+        return (Double(correct) / n, Double(hitsK) / n, Double(hitsOne) / n, answers)
+    }
+
+    /// The object an edit writes instead of `fact.object` (the i-th edit): another object, never the same.
+    static func editedObject(_ fact: Fact, _ i: Int) -> Int {
+        objects.lowerBound + (fact.object - objects.lowerBound + 1 + i % (objects.count - 1)) % objects.count
+    }
+
+    /// Knowledge editing: the rows of the first `count` bank-only facts get another object (`editedObject`); efficacy
+    /// = the fraction of edited questions then answered with the new object, specificity = the fraction of every other
+    /// fact (text and bank-only) whose answer is the one it was before. The rows are restored afterwards.
+    func editing(model: MiniMind, device: Device, count: Int = MemoryStudy.edits) -> (efficacy: Double, specificity: Double, edits: Int) {
+        let edited = Array(dataset.memoryOnly.prefix(count))
+        let others = dataset.text + Array(dataset.memoryOnly.dropFirst(edited.count))
+        let before = measure(others, model: model, device: device).answers
+        let pad = Array(repeating: Self.pad, count: Swift.max(0, dataset.rowLength - 4))
+        func write(_ object: (Int, Fact) -> Int) {
+            for (i, fact) in edited.enumerated() {
+                var row = fact.tokens
+                row[3] = object(i, fact)
+                model.fillMemory([row + pad], from: dataset.row[fact]!)
+            }
+        }
+        write { i, fact in Self.editedObject(fact, i) }
+        defer { write { _, fact in fact.object } }
+        let answers = measure(edited, model: model, device: device).answers
+        let after = measure(others, model: model, device: device).answers
+        let hits = zip(edited.indices, answers).filter { Self.editedObject(edited[$0.0], $0.0) == $0.1 }.count
+        let kept = zip(before, after).filter { $0.0 == $0.1 }.count
+        return (Double(hits) / Double(Swift.max(edited.count, 1)), Double(kept) / Double(Swift.max(others.count, 1)), edited.count)
     }
 
     /// Object accuracy, hit@k and hit@1 on the text facts and on the bank-only facts.
@@ -209,6 +258,7 @@ public struct MemoryStudy: Study {
         let model = try Self.mini(trainer)
         let text = measure(dataset.text, model: model, device: trainer.device)
         let memory = measure(dataset.memoryOnly, model: model, device: trainer.device)
+        let edit = run.arm.bank == .facts ? editing(model: model, device: trainer.device) : nil
         let metrics = try MetricsLog(contentsOf: "\(trainer.runDirectory)/metrics.jsonl")
         let tokensPerStep = trainer.config.tokensPerIteration ?? 0
         return MemoryArmRecord(arm: run.arm.name, summary: run.arm.summary, seed: run.seed, runDirectory: trainer.runDirectory,
@@ -217,7 +267,8 @@ public struct MemoryStudy: Study {
                                textHitK: text.hitK, memoryHitK: memory.hitK, textHitOne: text.hitOne, memoryHitOne: memory.hitOne,
                                candidates: model.config.useMemory ? model.config.memoryCandidates : 0,
                                bankRows: model.config.useMemory ? model.config.memoryRows : 0,
-                               metrics: metrics, tokensPerStep: tokensPerStep)
+                               metrics: metrics, tokensPerStep: tokensPerStep,
+                               editEfficacy: edit?.efficacy, editSpecificity: edit?.specificity, edits: edit?.edits ?? 0)
     }
 
     /// Multiply-accumulates per token of the blocks (attention projections, scores at the average context, and the

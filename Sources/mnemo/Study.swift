@@ -105,7 +105,7 @@ struct LoopedStudyCommand: ParsableCommand {
 struct MemoryStudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memory",
-        abstract: "The explicit-memory-bank study: fact recall with A (FFN), B (faithful) and the working layer's arms (B-rand, B-fix, B-exact, B-sup, B-keys).",
+        abstract: "The explicit-memory-bank study: fact recall with A (FFN), B (faithful) and the working layer's arms (B-rand, B-fix, B-exact, B-sup, B-keys), the pointer readout's (B-ptr, B-ptr-sup, B-ptr-exact), knowledge editing.",
         discussion: """
             Each arm × seed is a run of configs/memory-study.toml on synthetic facts (half in the training text, half only \
             in the bank); a killed study continues where it stopped. Writes OUT/ARM-seedN run folders, OUT/results.md \

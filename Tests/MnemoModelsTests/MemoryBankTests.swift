@@ -1,7 +1,8 @@
 // MemoryBankTests.swift — the explicit memory bank against a PyTorch re-statement (scripts/make_memory_fixtures.py →
 // Fixtures/memory): candidates, product-key scores, cosines, selection weights, fused output, auxiliary losses and
 // every gradient for the faithful layer (no gradient reaches the keys or the gate) and the working one (soft and
-// top-1; the keys learn), and both EMA updates. Tolerances: float32, 2e-5 + 1e-3·|ref| (as GPTTests).
+// top-1; the keys learn), both EMA updates, and the pointer readout (proposals exactly, log-probabilities and every
+// gradient within tolerance). Tolerances: float32, 2e-5 + 1e-3·|ref| (as GPTTests).
 import Foundation
 import Testing
 @testable import MnemoModels
@@ -228,5 +229,99 @@ import Testing
         #expect(accuracy > 0 && accuracy <= 1)
         config.memoryRetrieval = .exact
         #expect(config.problems().contains { $0.contains("memory_supervision_weight") })
+    }
+
+    @Test("the pointer readout equals the re-statement: proposals exact, log-probabilities and gradients within tolerance")
+    func pointerMatchesPyTorch() throws {
+        let (f, c) = try Self.load("memory_pointer")
+        let k = c["candidates"] as! Int
+        let logits = f["logits"]!.requiringGrad(), hidden = f["hidden"]!.requiringGrad()
+        let weight = f["param.gate.weight"]!.requiringGrad(), bias = f["param.gate.bias"]!.requiringGrad()
+        let selection = f["selection_logits"]!.requiringGrad()
+        let weights = selection.softmax(dim: -1).narrow(dim: -1, start: 0, length: k)
+        let (next, strength) = PointerReadout.proposals(tokens: f["tokens"]!, context: f["idx"]!, pad: c["pad_id"] as! Int,
+                                                        matchLength: c["match_length"] as! Int)
+        #expect(next.equal(f["next"]!), "proposed tokens: \(next.toArray(Int64.self)) vs \(f["next"]!.toArray(Int64.self))")
+        #expect(close(strength, f["strength"]!, atol: 1e-6, rtol: 0), "strengths differ by \(maxDiff(strength, f["strength"]!))")
+        let gate = hidden.matmul(weight.T) + bias
+        #expect(close(gate, f["gate_logit"]!))
+        let logProbabilities = PointerReadout.mix(logits: logits, gate: gate, weights: weights, next: next, strength: strength)
+        #expect(close(logProbabilities, f["log_probs"]!), "log p differs by \(maxDiff(logProbabilities, f["log_probs"]!))")
+        #expect(close(logProbabilities.exp().sum(dims: [-1]), Tensor.ones([logits.size(0), logits.size(1)]), atol: 1e-5), "p sums to 1")
+        (logProbabilities * f["cot"]!).sum().backward()
+        for (name, got) in [("logits", logits), ("hidden", hidden), ("gate.weight", weight), ("gate.bias", bias), ("selection_logits", selection)] {
+            let want = f["grad.\(name)"]!
+            let grad = try #require(got.grad, "no gradient for \(name)")
+            #expect(close(grad, want), "grad \(name) differs by \(maxDiff(grad, want))")
+        }
+    }
+
+    @Test("the pointer readout over every row (dense retrieval, sparse proposals) equals the per-row form over all rows")
+    func pointerOverEveryRowMatchesPerRowForm() throws {
+        let generator = Generator(seed: 21)
+        var config = MiniMindConfig()
+        config.dim = 8; config.vocabSize = 7; config.useMemory = true; config.memoryRows = 25; config.memoryLength = 5
+        let bank = MemoryBank(config)
+        bank.rows = Tensor.randint(0, 7, [25, 5], dtype: .int32, generator: generator)   // small vocabulary: many matches, pads (0)
+        let (B, T, V, N, c) = (2, 9, 7, 25, 3)
+        let idx = Tensor.randint(0, 7, [B, T], generator: generator)
+        let logits = Tensor.randn([B, T, V], generator: generator).requiringGrad()
+        let scores = Tensor.randn([B, T, N], generator: generator).requiringGrad()
+        let gate = Tensor.randn([B, T, 1], generator: generator)
+        let proposals = bank.pointerProposals(context: idx, vocabulary: V, matchLength: c)
+        #expect(proposals.row.size(0) > 20, "some rows match")
+        let sparse = PointerReadout.mix(logits: logits, gate: gate, weights: scores.softmax(dim: -1), proposals: proposals)
+        let tokens = bank.rows.view([1, 1, N, 5]).expand([B, T, N, 5])
+        let (next, strength) = PointerReadout.proposals(tokens: tokens, context: idx, pad: 0, matchLength: c)
+        let full = PointerReadout.mix(logits: logits, gate: gate, weights: scores.softmax(dim: -1), next: next, strength: strength)
+        #expect(close(sparse, full, atol: 1e-6), "differs by \(maxDiff(sparse, full))")
+        let cot = Tensor.randn([B, T, V], generator: generator)
+        (sparse * cot).sum().backward()
+        let (gradLogits, gradScores) = (logits.grad!.clone(), scores.grad!.clone())
+        logits.grad = nil; scores.grad = nil
+        (full * cot).sum().backward()
+        #expect(close(gradLogits, logits.grad!, atol: 1e-6) && close(gradScores, scores.grad!, atol: 1e-6))
+    }
+
+    @Test("a MiniMind with the pointer readout: its logits are the mixture's log-probabilities, training lowers their NLL, generation reads them")
+    func miniMindWithPointer() throws {
+        Random.seed(13)
+        var config = MiniMindConfig()
+        config.dim = 32; config.nLayers = 2; config.nHeads = 4; config.nKVHeads = 2; config.vocabSize = 20; config.maxSeqLen = 8
+        config.useMemory = true; config.memoryRows = 16; config.memoryLength = 6; config.memoryKeyDim = 8; config.memoryCandidates = 4
+        config.memoryReadout = .pointer
+        for retrieval in MemoryRetrieval.allCases {
+            config.memoryRetrieval = retrieval
+            #expect(config.problems().isEmpty, "\(config.problems())")
+            let model = MiniMind(config)
+            #expect(model.stateDict().keys.contains("pointer_gate.weight") && model.stateDict().keys.contains("pointer_gate.bias"))
+            model.fillMemory([[3, 4, 5, 6, 7], [8, 9, 10, 11]], from: 2)
+            let x = Tensor([3, 4, 5, 6, 8, 9, 10, 3] as [Int64], shape: [1, 8])
+            let y = Tensor([4, 5, 6, 7, 9, 10, 11, 4] as [Int64], shape: [1, 8])
+            model.train()
+            let logits = model.forward(x, targets: y).logits
+            #expect(close(logits.exp().sum(dims: [-1]), Tensor.ones([1, 8]), atol: 1e-5), "\(retrieval): the mixture is a distribution")
+            let before = crossEntropy(logits.view(8, 20), y.view(-1)).item()
+            for _ in 0..<30 {
+                crossEntropy(model.forward(x, targets: y).logits.view(8, 20), y.view(-1)).backward()
+                withNoGrad {
+                    for p in model.parameters() {
+                        if let g = p.grad { p.copy_(p - g * 0.2) }
+                        p.grad = nil
+                    }
+                }
+            }
+            let after = crossEntropy(model.forward(x, targets: y).logits.view(8, 20), y.view(-1)).item()
+            #expect(after < before, "\(retrieval): \(before) → \(after)")
+            model.eval()
+            withNoGrad {
+                let last = model.lastLogits(x), full = model.forward(x, targets: nil).logits.select(dim: 1, index: -1)
+                #expect(close(last, full), "\(retrieval): generation's step reads the same distribution")
+            }
+            #expect(!model.decodesIncrementally)
+            #expect(model.generate(x.narrow(dim: 1, start: 0, length: 4), maxNewTokens: 3).size(1) == 7)
+        }
+        config.memoryFaithful = true; config.memoryRetrieval = .productKeys
+        #expect(config.problems().contains { $0.contains("memory_readout") })
     }
 }

@@ -56,6 +56,26 @@ import Testing
         let table = try String(contentsOfFile: "\(dir)/study/results.md", encoding: .utf8)
         #expect(table.contains("| B-fix | 1 |") && table.contains("## Verdicts") && table.contains("The claim"))
         #expect(FileManager.default.fileExists(atPath: "\(dir)/study/report.html"))
+        // the pointer arms ran through the study, and editing is measured wherever the bank holds the facts
+        for name in ["B-ptr", "B-ptr-sup", "B-ptr-exact"] {
+            let r = try #require(records.first { $0.arm == name })
+            #expect(r.editEfficacy.map { (0...1).contains($0) } == true && r.editSpecificity.map { (0...1).contains($0) } == true)
+            #expect(r.edits == Swift.min(MemoryStudy.edits, study.dataset.memoryOnly.count))
+            let run = try #require(try LoadedRun(runDirectory: r.runDirectory).model as? MiniMind)
+            #expect(run.config.memoryReadout == .pointer)
+        }
+        #expect(records.first { $0.arm == "A" }?.editEfficacy == nil && records.first { $0.arm == "B-rand" }?.editEfficacy == nil)
+        #expect(table.contains("edit efficacy") && table.contains("The pointer readout's claim") && table.contains("Knowledge editing"))
+        // editing works on the live model after the checkpoint: the checkpoint still holds the facts as written
+        #expect(row == [fact.s1, fact.s2, fact.relation, fact.object, 0, 0, 0, 0])
+    }
+
+    @Test func anEditedObjectIsAlwaysAnotherObject() {
+        let data = MemoryStudy.Dataset()
+        for (i, fact) in data.memoryOnly.prefix(300).enumerated() {
+            let new = MemoryStudy.editedObject(fact, i)
+            #expect(new != fact.object && MemoryStudy.objects.contains(new))
+        }
     }
 
     @Test func verdictsFollowTheNumbers() {
@@ -73,5 +93,19 @@ import Testing
         (small.candidates, small.bankRows) = (4, 1024)
         let hits = MemoryReport.verdicts([small]).first { $0.hasPrefix("B-fix's fact row") }
         #expect(hits?.contains("among its top-4 rows for 50.0% of text questions (0.4% by chance for 4 of 1,024 rows)") == true, "\(hits ?? "none")")
+        // the pointer readout: the best pointer arm against A; when refuted, which part fails
+        func claim(_ records: [MemoryArmRecord]) -> String? { MemoryReport.verdicts(records).first { $0.hasPrefix("The pointer readout's claim") } }
+        let pointerShown = claim([record("A", text: 0.9, memory: 0.01), record("B-ptr", text: 0.9, memory: 0.05), record("B-ptr-sup", text: 0.9, memory: 0.4)])
+        #expect(pointerShown?.contains("best pointer arm B-ptr-sup 40.0% (40.0× chance)") == true && pointerShown?.contains("— shown.") == true, "\(pointerShown ?? "none")")
+        let retrievalFails = claim([record("A", text: 0.9, memory: 0.01), record("B-ptr", text: 0.9, memory: 0.02, hitK: 0.1)])
+        #expect(retrievalFails?.contains("— refuted. What fails is retrieval") == true, "\(retrievalFails ?? "none")")
+        let readoutFails = claim([record("A", text: 0.9, memory: 0.01), record("B-ptr", text: 0.9, memory: 0.02, hitK: 0.9)])
+        #expect(readoutFails?.contains("Retrieval is not what fails") == true, "\(readoutFails ?? "none")")
+        var edited = record("B-ptr", text: 0.9, memory: 0.5)
+        (edited.editEfficacy, edited.editSpecificity, edited.edits) = (0.8, 0.95, 100)
+        var fix = record("B-fix", text: 0.9, memory: 0.01)
+        (fix.editEfficacy, fix.editSpecificity, fix.edits) = (0.01, 0.99, 100)
+        let editing = MemoryReport.verdicts([edited, fix]).first { $0.hasPrefix("Knowledge editing") }
+        #expect(editing == "Knowledge editing (100 bank-only rows rewritten with another object): best efficacy 80.0% with 95.0% specificity (B-ptr) — the answers follow the edited rows and the other facts stay. Others (efficacy / specificity): B-fix 1.0% / 99.0%.", "\(editing ?? "none")")
     }
 }
