@@ -5,8 +5,8 @@
 // text is encoded as the run encodes its training text (no special tokens added) and padded with memory_pad_id; a
 // text longer than a row, a row outside the bank, a run without a bank are refused before anything is written. The
 // checkpoint's model.safetensors is rewritten atomically (a new file renamed over the old one), with its metadata and
-// every other tensor unchanged; so is the parameter EMA's file when it holds the rows. Only the token ids change: the
-// working EMA's feature offset of an edited row (if the run kept one) stays as it was, so is reported.
+// every other tensor unchanged; so is the parameter EMA's file when it holds the rows. The working EMA's feature
+// offset of an edited row (if the run kept one) is cleared, so the row reads as its new text says.
 // It refuses to edit a Hugging Face folder (no bank there) and does not touch the optimizer or the run's history.
 import Foundation
 import MnemoData
@@ -24,8 +24,9 @@ public enum MemoryBankEditing {
         }
     }
 
-    /// The state-dict key of the bank's token ids.
+    /// The state-dict keys of the bank's token ids, and of the rows with a feature offset and those offsets.
     public static let rowsKey = "model.memory_bank.rows"
+    static let touchedKey = "model.memory_bank.touched", offsetsKey = "model.memory_bank.offsets"
 
     /// `row<TAB>text` lines → edits; `source` names the file in errors.
     public static func parse(_ contents: String, source: String) throws -> [Edit] {
@@ -83,6 +84,13 @@ public enum MemoryBankEditing {
                 edited.narrow(dim: 0, start: row, length: 1).copy_(Tensor(ids.map(Int32.init), shape: [1, length]).to(rows.dtype))
             }
             tensors[rowsKey] = edited
+            if let touched = tensors[touchedKey], let offsets = tensors[offsetsKey], touched.count > 0 {
+                let slots = touched.toArray(Int64.self), cleared = offsets.clone()
+                for (row, _) in encoded {
+                    if let slot = slots.firstIndex(of: Int64(row)) { cleared.select(dim: 0, index: slot).zero_() }
+                }
+                tensors[offsetsKey] = cleared
+            }
             try SafeTensorsIO.save(tensors, to: path, metadata: metadata)
         }
         return encoded
