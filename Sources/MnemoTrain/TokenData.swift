@@ -20,6 +20,7 @@ public struct TokenData {
     public static func load(config: TrainConfig) throws -> TokenData {
         let path = config.data
         if path.hasPrefix("modular:") { return try loadModularArithmetic(config: config) }
+        if path == "recall" || path.hasPrefix("recall:") { return try loadRecall(config: config) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ConfigError("data: \(path) does not exist; set data to a text file or a folder made by `mnemo data prepare`")
@@ -95,6 +96,23 @@ public struct TokenData {
         let tokenizer = NumberTokenizer(count: p)
         return TokenData(train: task.trainBatch, val: task.testBatch, tokenizer: tokenizer, tokenizerSpec: tokenizer.spec)
     }
+
+    /// The associative-recall stream (RecallStream's "recall[:KEYS:VALUES]"): chunks of block_size tokens, batch_size
+    /// parallel streams fed in order (SequentialChunks) — train endless from data_seed, val 32 chunks of other streams —
+    /// and the numbers' tokenizer over its vocabulary.
+    static func loadRecall(config: TrainConfig) throws -> TokenData {
+        guard let layout = RecallStream.parse(spec: config.data, chunkLength: config.blockSize) else {
+            throw ConfigError("data '\(config.data)': use \(RecallStream.specUsage)")
+        }
+        if let problem = layout.problem { throw ConfigError("data '\(config.data)': \(problem)") }
+        let (train, val) = RecallStream.splits(layout, streams: config.batchSize, valChunks: recallValChunks,
+                                               seed: UInt64(bitPattern: Int64(config.dataSeed)))
+        let tokenizer = NumberTokenizer(count: layout.vocabularySize)
+        return TokenData(train: train, val: val, tokenizer: tokenizer, tokenizerSpec: tokenizer.spec)
+    }
+
+    /// Chunks of every val stream of the recall task.
+    public static let recallValChunks = 32
 
     /// Preference pairs (PreferencePairs: a .jsonl of {"prompt", "chosen", "rejected"}), split by pairs.
     static func loadPreferencePairs(config: TrainConfig) throws -> TokenData {
