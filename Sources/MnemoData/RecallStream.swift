@@ -1,5 +1,5 @@
 // RecallStream.swift — an endless associative-recall stream, generated from a seed, whose answers lie outside the
-// window a query is read in: key–value facts (`k7 = v3 ;`) are stated at the end of one chunk and asked for
+// window a query is read in: key–value facts (`= k7 v3 ;`) are stated at the end of one chunk and asked for
 // (`k7 ? v3 ;`) at the start of the next chunk ("near") or of the chunk after it ("far"). A chunk is one training
 // window of `chunkLength` tokens (block_size), so a plain transformer, which reads one chunk, never sees the fact it is
 // asked about; only a memory carried across chunks can answer.
@@ -11,7 +11,9 @@
 // chunks' before it, so the latest statement of an asked key is the one asked about; values are drawn uniformly with
 // replacement, so a fact shown in the chunk tells nothing about another (chance is 1/values). Every value token of a
 // query carries its gap: how many positions before the query's `?` (the position whose prediction is scored) the fact's
-// value token stands — the STM of a CortexGPT layer reaches it when gap ≤ cortex_stm_slots.
+// value token stands — the STM of a CortexGPT layer reaches it when gap ≤ cortex_stm_slots. In a fact the value follows
+// its key directly, as in a query the `?` does: both positions have the key as their previous token, which is what a
+// memory read from the `?` can match on.
 //
 // Tokens are numbers (NumberTokenizer): keys 0..<K, values K..<K+V, then `=`, `?`, `;`, then the filler words.
 // It refuses to guess: a chunk too short for its facts and queries, or too few keys to keep three chunks apart, is a
@@ -63,7 +65,7 @@ public struct RecallStream: Sendable {
             return nil
         }
 
-        /// Tokens as text: "k7 = v3 ; w2 …" (for tests and messages).
+        /// Tokens as text: "= k7 v3 ; w2 …" (for tests and messages).
         public func describe(_ tokens: [Int]) -> String {
             tokens.map { t in
                 if t < keys { return "k\(t)" }
@@ -141,7 +143,7 @@ public struct RecallStream: Sendable {
         for key in keys {
             let value = l.value(Int.random(in: 0..<l.values, using: &random))
             facts.append((key, value, start + tokens.count + 2))
-            tokens += [l.key(key), l.equals, value, l.end]
+            tokens += [l.equals, l.key(key), value, l.end]
             gaps += [0, 0, 0, 0]
         }
         recent = Array(([facts] + recent).prefix(2))

@@ -92,7 +92,7 @@ public enum CortexRecallReport {
     public static func markdown(_ records: [CortexRecallRecord]) -> String {
         var out = "# CortexGPT on associative recall\n\n"
         if let r = records.first {
-            out += "Facts `k = v ;` are stated at the end of one chunk (block_size tokens, one training window) and asked `k ? v ;` at the start of the next "
+            out += "Facts `= k v ;` are stated at the end of one chunk (block_size tokens, one training window) and asked `k ? v ;` at the start of the next "
                 + "(near: the fact's value token at most \(r.window) positions — the STM's slots — before the query's `?`) or of the chunk after it (far: beyond that); "
                 + "streams are fed in order with cortex_stm_carry on, so a fact is never in its query's window. "
                 + "Accuracy: the argmax over the whole vocabulary is the value, at every query of one pass over the val streams (\(r.scores[.none].map { "\($0.near) near and \($0.far) far queries" } ?? "—")); "

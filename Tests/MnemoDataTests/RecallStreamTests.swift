@@ -27,13 +27,13 @@ import Torch
         for (i, token) in tokens.enumerated() where token == layout.question {
             let key = tokens[i - 1], answer = tokens[i + 1]
             #expect(key < layout.keys && layout.isValue(answer))
-            // the latest statement "key = value" before the query
-            let stated = (0..<(i - 1)).reversed().first { tokens[$0] == key && tokens[$0 + 1] == layout.equals }
+            // the latest statement "= key value" before the query
+            let stated = (1..<(i - 1)).reversed().first { tokens[$0] == key && tokens[$0 - 1] == layout.equals }
             #expect(stated != nil, "the asked key was stated before")
             guard let fact = stated else { continue }
-            #expect(tokens[fact + 2] == answer, "the answer is the value the fact stated")
+            #expect(tokens[fact + 1] == answer, "the answer is the value the fact stated")
             #expect(fact / 64 < i / 64, "the fact is stated in an earlier chunk than its query")
-            #expect(gaps[i + 1] == i - (fact + 2), "the value token carries the gap from the fact's value to the query's ?")
+            #expect(gaps[i + 1] == i - (fact + 1), "the value token carries the gap from the fact's value to the query's ?")
             #expect(gaps[i + 1] > i % 64, "the fact lies before the query's chunk starts")
             if i / 64 - fact / 64 == 1 { near.append(gaps[i + 1]) } else { far.append(gaps[i + 1]) }
         }
@@ -52,8 +52,8 @@ import Torch
         var seenValues = Set<Int>()
         for c in 1..<60 {
             let chunk = Array(tokens[(c * 64)..<(c * 64 + 64)])
-            // no key asked in a chunk is stated ("k =") anywhere in that chunk
-            let stated = Set((0..<63).filter { chunk[$0 + 1] == layout.equals }.map { chunk[$0] })
+            // no key asked in a chunk is stated ("= k") anywhere in that chunk
+            let stated = Set((0..<63).filter { chunk[$0] == layout.equals }.map { chunk[$0 + 1] })
             for (j, token) in chunk.enumerated() where token == layout.question {
                 #expect(!stated.contains(chunk[j - 1]))
                 seenValues.insert(chunk[j + 1])
@@ -74,7 +74,7 @@ import Torch
         #expect(RecallStream.parse(spec: "recall", chunkLength: 64) == RecallStream.Layout(chunkLength: 64))
         #expect(RecallStream.parse(spec: "recall:40:10", chunkLength: 64)?.values == 10)
         #expect(RecallStream.parse(spec: "recall:x", chunkLength: 64) == nil && RecallStream.parse(spec: "modular:add:7", chunkLength: 64) == nil)
-        #expect(layout.describe([0, layout.equals, layout.value(3), layout.end, layout.filler(1)]) == "k0 = v3 ; w1")
+        #expect(layout.describe([layout.equals, 0, layout.value(3), layout.end, layout.filler(1)]) == "= k0 v3 ; w1")
     }
 
     @Test func sequentialChunksFeedEachStreamInOrder() {
