@@ -1,7 +1,7 @@
 // TokenData.swift — a run's train and val batch sources (MnemoData's BatchSource) and the tokenizer that made them,
 // from the config's data: a text file (tokenized at start, cut by characters), a .jsonl of documents (packed into
-// one stream, or one padded row per document with data_layout = "padded"), or a folder of llm.c shards from
-// `mnemo data prepare`. Every cut follows TrainValSplit: the first ⌊n·(1 − val_fraction)⌋ items train.
+// one stream, or one padded row per document with data_layout = "padded"), a folder of llm.c shards from
+// `mnemo data prepare`, or a generated task ("modular:OP:P", "recall"). Every cut follows TrainValSplit: the first ⌊n·(1 − val_fraction)⌋ items train.
 import Foundation
 import MnemoData
 import Torch
