@@ -4,7 +4,8 @@
 //
 // Sources now: TokenWindows (nanoGPT's windows of a packed stream: text, jsonl documents, llm.c shards),
 // PaddedDocumentRows (MiniMind's one padded row per document), FixedBatch (every example in one batch: the grokking
-// study's full-batch training).
+// study's full-batch training), SequentialChunks (parallel generated streams fed chunk after chunk, in order: the
+// CortexGPT recall study, whose memory carries across batches).
 import Torch
 
 public protocol BatchSource {

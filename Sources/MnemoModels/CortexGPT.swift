@@ -20,6 +20,18 @@ extension GPT {
         return try body()
     }
 
+    /// Runs `body` and then puts every memory layer's STM ring and LTM (rows, validity, pointer) back as they were
+    /// before it: an evaluation that lets the memories work (reads, writes, consolidation) leaves the model unchanged.
+    public func preservingMemories<R>(_ body: () throws -> R) rethrows -> R {
+        let saved = memoryLayers.map { ($0.ring, $0.ltm_memory.clone(), $0.ltm_valid.clone(), $0.ltm_pointer.clone()) }
+        defer {
+            for (layer, state) in zip(memoryLayers, saved) {
+                (layer.ring, layer.ltm_memory, layer.ltm_valid, layer.ltm_pointer) = state
+            }
+        }
+        return try body()
+    }
+
     /// Forgets every memory layer's short-term memory (a new document); the LTM stays.
     public func resetShortTermMemory() { for layer in memoryLayers { layer.resetShortTerm() } }
 

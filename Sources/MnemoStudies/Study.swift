@@ -1,11 +1,11 @@
-// Study.swift — what the studies of trainer runs share (LoopedStudy, MemoryStudy, CortexStudy, InstructStudy): arms ×
-// seeds, each an ordinary run of the trainer in its own folder OUT/ARM-seedN, configured as the preset, then the
-// settings every run of the study shares (its data), the seed, the arm's settings and the plan's overrides. A killed
-// study continues: a run with a checkpoint resumes from its latest one (a finished run is only evaluated again; one
-// stopped before its first checkpoint starts again). Then the study's results.md and report.html. A study file gives its
-// arms, what its runs share, what it measures after a run and its report; `run()` here does the rest. The grokking
-// study (GrokStudy.swift, `mnemo grok`) keeps its own suite runner: named suites of arms run as child processes, one
-// seed.
+// Study.swift — what the studies of trainer runs share (LoopedStudy, MemoryStudy, CortexStudy, CortexRecallStudy,
+// InstructStudy): arms × seeds, each an ordinary run of the trainer in its own folder OUT/ARM-seedN, configured as the
+// preset, then the settings every run of the study shares (its data), the seed, the arm's settings and the plan's
+// overrides. A killed study continues: a run with a checkpoint resumes from its latest one (a finished run is only
+// evaluated again; one stopped before its first checkpoint starts again). Then the study's results.md and report.html.
+// A study file gives its arms, what its runs share, what it measures after a run and its report; `run()` here does the
+// rest. The grokking study (GrokStudy.swift, `mnemo grok`) keeps its own suite runner: named suites of arms run as
+// child processes, one seed.
 import Foundation
 import MnemoSupport
 import MnemoTrain

@@ -1,7 +1,7 @@
 // TokenData.swift — a run's train and val batch sources (MnemoData's BatchSource) and the tokenizer that made them,
 // from the config's data: a text file (tokenized at start, cut by characters), a .jsonl of documents (packed into
-// one stream, or one padded row per document with data_layout = "padded"), or a folder of llm.c shards from
-// `mnemo data prepare`. Every cut follows TrainValSplit: the first ⌊n·(1 − val_fraction)⌋ items train.
+// one stream, or one padded row per document with data_layout = "padded"), a folder of llm.c shards from
+// `mnemo data prepare`, or a generated task ("modular:OP:P", "recall"). Every cut follows TrainValSplit: the first ⌊n·(1 − val_fraction)⌋ items train.
 import Foundation
 import MnemoData
 import Torch
@@ -20,6 +20,7 @@ public struct TokenData {
     public static func load(config: TrainConfig) throws -> TokenData {
         let path = config.data
         if path.hasPrefix("modular:") { return try loadModularArithmetic(config: config) }
+        if path == "recall" || path.hasPrefix("recall:") { return try loadRecall(config: config) }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ConfigError("data: \(path) does not exist; set data to a text file or a folder made by `mnemo data prepare`")
@@ -95,6 +96,23 @@ public struct TokenData {
         let tokenizer = NumberTokenizer(count: p)
         return TokenData(train: task.trainBatch, val: task.testBatch, tokenizer: tokenizer, tokenizerSpec: tokenizer.spec)
     }
+
+    /// The associative-recall stream (RecallStream's "recall[:KEYS:VALUES]"): chunks of block_size tokens, batch_size
+    /// parallel streams fed in order (SequentialChunks) — train endless from data_seed, val 32 chunks of other streams —
+    /// and the numbers' tokenizer over its vocabulary.
+    static func loadRecall(config: TrainConfig) throws -> TokenData {
+        guard let layout = RecallStream.parse(spec: config.data, chunkLength: config.blockSize) else {
+            throw ConfigError("data '\(config.data)': use \(RecallStream.specUsage)")
+        }
+        if let problem = layout.problem { throw ConfigError("data '\(config.data)': \(problem)") }
+        let (train, val) = RecallStream.splits(layout, streams: config.batchSize, valChunks: recallValChunks,
+                                               seed: UInt64(bitPattern: Int64(config.dataSeed)))
+        let tokenizer = NumberTokenizer(count: layout.vocabularySize)
+        return TokenData(train: train, val: val, tokenizer: tokenizer, tokenizerSpec: tokenizer.spec)
+    }
+
+    /// Chunks of every val stream of the recall task.
+    public static let recallValChunks = 32
 
     /// Preference pairs (PreferencePairs: a .jsonl of {"prompt", "chosen", "rejected"}), split by pairs.
     static func loadPreferencePairs(config: TrainConfig) throws -> TokenData {

@@ -52,7 +52,7 @@ public struct TrainConfig: Sendable, Equatable {
     public var data = ""                    // a text/jsonl file (tokenized on the fly, 90/10 split) or a folder from `mnemo data prepare`
     public var tokenizer = "char"           // for raw text: char | gpt2:DIR | hf:PATH/tokenizer.json
     public var valFraction = 0.1            // nanoGPT's last 10% for validation
-    public var dataSeed = 0                 // the split of a generated task (data = "modular:add:113")
+    public var dataSeed = 0                 // the split or streams of a generated task (data = "modular:add:113", "recall")
     public var dataLayout = DataLayout.packed  // packed (nanoGPT: windows anywhere in the stream) | padded (MiniMind: a row per document)
     public var bosToken = "<|im_start|>"    // padded rows: bos + text + eos, padded with pad (the special tokens
     public var eosToken = "<|im_end|>"      // MiniMind's tokenizer_config.json names: ids 1, 2 and 0)

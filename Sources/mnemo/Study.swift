@@ -10,7 +10,7 @@ struct StudyCommand: ParsableCommand {
         commandName: "study",
         abstract: "Run a study: several training runs and a report comparing them.",
         subcommands: [LoopedStudyCommand.self, MemoryStudyCommand.self, MemoryScaleCommand.self, CortexStudyCommand.self,
-                      InstructStudyCommand.self])
+                      CortexRecallStudyCommand.self, InstructStudyCommand.self])
 }
 
 /// A study's defaults on the command line (its preset and arms come from the study).
@@ -32,6 +32,11 @@ extension MemoryStudy: StudyCommandDefaults {
 extension CortexStudy: StudyCommandDefaults {
     static let output = "runs/cortex-study"
     static let seedCount = 3
+}
+
+extension CortexRecallStudy: StudyCommandDefaults {
+    static let output = "runs/cortex-recall-study"
+    static let seedCount = 2
 }
 
 extension InstructStudy: StudyCommandDefaults {
@@ -151,6 +156,25 @@ struct CortexStudyCommand: ParsableCommand {
         var study = CortexStudy(plan: options.plan(), data: text.data)
         study.learningRateSweep = !noSweep
         try runStudy(study)
+    }
+}
+
+struct CortexRecallStudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cortex-recall",
+        abstract: "CortexGPT on a task that needs memory: associative recall across chunks, arms A / C / D with the STM and LTM knocked out.",
+        discussion: """
+            Each arm × seed is a run of configs/cortex-recall-cpu.toml on the built-in recall stream (facts stated in one \
+            chunk, asked in the next or the one after; streams fed in order, cortex_stm_carry on); then exact-answer \
+            accuracy at the queries on the val streams, for A and C also with the STM, the LTM and both knocked out. A \
+            killed study continues where it stopped. Writes OUT/ARM-seedN run folders, OUT/results.md (tables and \
+            verdicts) and OUT/report.html.
+            """)
+
+    @OptionGroup var options: StudyOptions<CortexRecallStudy>
+
+    func run() throws {
+        try runStudy(CortexRecallStudy(plan: options.plan()))
     }
 }
 
