@@ -1,7 +1,8 @@
 // LinearCrossEntropyTests.swift — the fused, chunked linear cross-entropy (fused.cpp) against the unfused path,
 // crossEntropy(hidden.matmul(weight.T), targets): the loss and the gradients of hidden and weight, with ignored
 // targets, chunk sizes that do and do not divide the rows, an incoming gradient other than 1, under no-grad, and
-// under bf16 autocast (against the unfused path under the same autocast); a shape mismatch is refused.
+// under bf16 autocast (against the unfused path under the same autocast); a shape mismatch is refused. And CPU
+// autocast really runs matmuls in bfloat16 (dtype = "bfloat16" on a CPU run relies on it).
 import Testing
 @testable import Torch
 
@@ -50,6 +51,13 @@ import Testing
         let (fusedH, plainH) = (try #require(h1.grad, "fused grad hidden"), try #require(h2.grad, "unfused grad hidden"))
         #expect((fusedW - plainW).abs().max().item() < 5e-2 && fusedW.dtype == .float32)
         #expect((fusedH - plainH).abs().max().item() < 5e-2)
+    }
+
+    @Test func cpuAutocastRunsMatmulsInBFloat16() {
+        let a = Tensor.randn([8, 16]), b = Tensor.randn([16, 4])
+        #expect(withAutocast { a.matmul(b) }.dtype == .bfloat16)
+        #expect(withAutocast { linear(a, weight: b.T) }.dtype == .bfloat16)
+        #expect(a.matmul(b).dtype == .float32, "autocast ends with its closure")
     }
 
     @Test func mismatchedShapesAreRefused() {
