@@ -19,9 +19,9 @@ public final class BatchedKVCache: DecodingCache {
     private var keys: [Tensor?]     // per layer (rows, heads, capacity, D)
     private var values: [Tensor?]
     private var capacity = 0
-    /// The step being decoded: its rows in order, as an index (N), their new positions (N, 1), and the mask
-    /// (N, 1, 1, span) over the first `span` stored positions.
-    private var step: (rows: [Int], index: Tensor, positions: Tensor, mask: Tensor, span: Int)?
+    /// The step being decoded: its rows in order, as an index (N), their new positions (N, 1), the mask
+    /// (N, 1, 1, span) over the first `span` stored positions, and whether the rows are 0..<N (read without a gather).
+    private var step: (rows: [Int], index: Tensor, positions: Tensor, mask: Tensor, span: Int, leading: Bool)?
 
     public init(layers: Int, rows: Int, maxLength: Int) {
         self.rows = rows
@@ -62,7 +62,7 @@ public final class BatchedKVCache: DecodingCache {
         let positions = Tensor(active.map { Int64(lengths[$0]) }, shape: [active.count, 1], device: device)   // (N, 1)
         // row i attends to positions 0...lengths[i] (its own, and the new one)
         let mask = (Tensor.arange(0, Double(span), device: device).unsqueeze(0) .<= positions).view(active.count, 1, 1, span)
-        step = (active, index, positions, mask, span)
+        step = (active, index, positions, mask, span, active == Array(0..<active.count))
     }
 
     public func positions(_ count: Int, device: Device) -> Tensor {
@@ -81,9 +81,8 @@ public final class BatchedKVCache: DecodingCache {
         let position = step.positions.view(-1)
         storedK.indexPut_([step.index, nil, position], k.squeeze(2))     // [rows, :, positions] ← (N, heads, D)
         storedV.indexPut_([step.index, nil, position], v.squeeze(2))
-        let leading = step.rows == Array(0..<step.rows.count)
-        let rowsK = leading ? storedK.narrow(dim: 0, start: 0, length: step.rows.count) : storedK.indexSelect(dim: 0, index: step.index)
-        let rowsV = leading ? storedV.narrow(dim: 0, start: 0, length: step.rows.count) : storedV.indexSelect(dim: 0, index: step.index)
+        let rowsK = step.leading ? storedK.narrow(dim: 0, start: 0, length: step.rows.count) : storedK.indexSelect(dim: 0, index: step.index)
+        let rowsV = step.leading ? storedV.narrow(dim: 0, start: 0, length: step.rows.count) : storedV.indexSelect(dim: 0, index: step.index)
         return (rowsK.narrow(dim: 2, start: 0, length: step.span), rowsV.narrow(dim: 2, start: 0, length: step.span), step.mask)
     }
 

@@ -79,8 +79,10 @@ public enum LogitsFilters {
     }
 
     /// The filtered, scaled logits (B, V) the next token is drawn from, given the sequence so far (B, T).
-    public static func apply(_ options: SamplingOptions, to lastLogits: Tensor, sequence: Tensor) -> Tensor {
-        var logits = repetitionPenalty(lastLogits, sequence: sequence, penalty: options.repetitionPenalty)
+    /// `sequence` is built only when the repetition penalty reads it (a generator or server passes its ids on every token).
+    public static func apply(_ options: SamplingOptions, to lastLogits: Tensor, sequence: @autoclosure () -> Tensor) -> Tensor {
+        var logits = options.repetitionPenalty == 1 ? lastLogits
+            : repetitionPenalty(lastLogits, sequence: sequence(), penalty: options.repetitionPenalty)
         if options.temperature != 1 { logits = logits / options.temperature }
         if let k = options.topK, k > 0 { logits = topK(logits, k: k) }
         if let p = options.topP, p < 1 { logits = topP(logits, p: p) }

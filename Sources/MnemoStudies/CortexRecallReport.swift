@@ -68,10 +68,8 @@ public enum CortexRecallReport {
         try AtomicFile.write(Data(html(records).utf8), to: "\(folder)/report.html")
     }
 
-    static func f(_ v: Double?, _ digits: Int = 3) -> String {
-        guard let v, v.isFinite else { return "—" }
-        return String(format: "%.\(digits)f", v)
-    }
+    /// A number with `digits` decimals, "—" when missing (the cortex study page's formatter).
+    static func f(_ v: Double?, _ digits: Int = 3) -> String { CortexReport.f(v, digits) }
 
     static func pct(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "—" }
