@@ -146,9 +146,7 @@ final class MemoryBank: Module {
     /// ignored target). Supervised retrieval's labels: they come from the training text only, so a row whose n-gram
     /// never occurs in the text is never a label. (B, T) int64 on idx's device.
     func continuationRows(_ idx: Tensor, targets: Tensor, context c: Int) -> Tensor {
-        let checksum = withNoGrad {
-            (rows.long() * Tensor.arange(1, Double(rows.count + 1), device: rows.device).view(rows.shape)).sum().toArray(Int64.self)[0]
-        }
+        let checksum = rowsChecksum
         if continuations?.context != c || continuations?.checksum != checksum {
             var table: [[Int32]: Int] = [:]
             let ids = rows.toArray(Int32.self), l = length, pad = Int32(padId)
@@ -173,6 +171,14 @@ final class MemoryBank: Module {
             }
         }
         return Tensor(gold, shape: [b, t]).to(idx.device)
+    }
+
+    /// A weighted sum of every id (Σ ids · position): tells the tables built from the rows (continuations, pointer
+    /// occurrences) that the rows changed since (a fill, the faithful EMA, an edit, a loaded checkpoint).
+    var rowsChecksum: Int64 {
+        withNoGrad {
+            (rows.long() * Tensor.arange(1, Double(rows.count + 1), device: rows.device).view(rows.shape)).sum().toArray(Int64.self)[0]
+        }
     }
 
     /// Replaces rows (token ids) from a list, each truncated or padded to L; rows past the list keep their ids.
@@ -485,9 +491,7 @@ extension MemoryBank {
     /// The proposals over every row (dense retrieval), from an index of where each token stands in the rows (built on
     /// demand, rebuilt when the rows change): only rows holding the position's last token are looked at.
     func pointerProposals(context idx: Tensor, vocabulary V: Int, matchLength c: Int) -> Proposals {
-        let checksum = withNoGrad {
-            (rows.long() * Tensor.arange(1, Double(rows.count + 1), device: rows.device).view(rows.shape)).sum().toArray(Int64.self)[0]
-        }
+        let checksum = rowsChecksum
         if occurrences?.checksum != checksum {
             var table: [Int32: [(row: Int32, position: Int32)]] = [:]
             let ids = rows.to(.cpu).toArray(Int32.self), l = length, pad = Int32(padId)
