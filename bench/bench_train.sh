@@ -6,7 +6,10 @@
 #
 # Each round runs, one after the other (bench/alternate.sh does the alternation and the statistics):
 #   mnemo             .build/release/mnemo train configs/shakespeare-char-cpu.toml --set data=<DATA>
-#                         --set max_iters=<STEPS> --set eval_interval=0 --set eval_full=false --out <fresh folder> --bench
+#                         --set max_iters=<STEPS> --set eval_interval=0 --set eval_full=false
+#                         --set cpu_matmul=onednn --set fused=true --out <fresh folder> --bench
+#                     (Mnemo's fast path: linear layers and attention on oneDNN, the head's loss fused)
+#   mnemo-unfused     the same without those two settings (libtorch's kernels one by one, as PyTorch eager runs)
 #   pytorch           bench/train_pytorch.py --steps <STEPS>             (eager, nanoGPT's CPU loop as it is)
 #   pytorch-compile-fused
 #                     bench/train_pytorch.py --steps <STEPS> --compile --fused --warmup-steps <COMPILE_WARMUP>
@@ -15,8 +18,9 @@
 # their first 10, the compiled side all but its first COMPILE_WARMUP (its first step compiles). Each prints
 # one final line `<label> ms_per_step=... tok_per_s=... peak_rss_mb=... final_loss=...`; this script prints
 # every round's lines and per-round ratios, each side's median tok/s, and then
-#     ratio=1.071 (median of 5 pairs; min 0.954, max 1.203)            mnemo tok/s / eager PyTorch tok/s
-#     ratio_compiled=0.912 (median of 5 pairs; min 0.850, max 0.990)   mnemo tok/s / compiled PyTorch tok/s
+#     ratio_unfused=R (median of 5 pairs; min …, max …)    mnemo tok/s / mnemo-unfused tok/s
+#     ratio=R (median of 5 pairs; min …, max …)            mnemo tok/s / eager PyTorch tok/s
+#     ratio_compiled=R (median of 5 pairs; min …, max …)   mnemo tok/s / compiled PyTorch tok/s
 # (3 decimals; > 1: Mnemo faster). Only these lines start with `ratio`.
 #
 # Environment (all optional):
@@ -77,16 +81,20 @@ threads_arg=()
 mnemo_threads=()
 if [[ -n "${THREADS:-}" ]]; then threads_arg=(--threads "$THREADS"); mnemo_threads=(--set "threads=$THREADS"); fi
 
+fast=(--set cpu_matmul=onednn --set fused=true)
 sides=(
   mnemo "$(cmd "$MNEMO" train "$CONFIG" --set "data=$DATA" --set "max_iters=$STEPS" --set eval_interval=0 \
-    --set eval_full=false ${mnemo_threads[@]+"${mnemo_threads[@]}"} --bench) --out \"\$RUN_DIR\""
+    --set eval_full=false "${fast[@]}" ${mnemo_threads[@]+"${mnemo_threads[@]}"} --bench) --out \"\$RUN_DIR\""
+  mnemo-unfused "set -o pipefail; $(cmd "$MNEMO" train "$CONFIG" --set "data=$DATA" --set "max_iters=$STEPS" \
+    --set eval_interval=0 --set eval_full=false ${mnemo_threads[@]+"${mnemo_threads[@]}"} --bench) --out \"\$RUN_DIR\" \
+    | sed 's/^mnemo ms_per_step/mnemo-unfused ms_per_step/'"
   pytorch "$(cmd "$PY" bench/train_pytorch.py --steps "$STEPS" --data "$DATA" ${threads_arg[@]+"${threads_arg[@]}"})"
 )
-names=ratio
+names=ratio_unfused,ratio
 if [[ "$COMPILED" == 1 ]]; then
   sides+=(pytorch-compile-fused "$(cmd ${compile_env[@]+"${compile_env[@]}"} "$PY" bench/train_pytorch.py --steps "$STEPS" --data "$DATA" --compile --fused \
     --warmup-steps "$COMPILE_WARMUP" ${threads_arg[@]+"${threads_arg[@]}"})")
-  names=ratio,ratio_compiled
+  names=ratio_unfused,ratio,ratio_compiled
 fi
 
 echo "bench_train: $PAIRS rounds of $((${#sides[@]} / 2)) sides, $STEPS steps each, threads ${THREADS:-default}," \

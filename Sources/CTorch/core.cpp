@@ -5,8 +5,12 @@
 #include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/csrc/autograd/function.h>
 #include <torch/headeronly/version.h>
 
+#include <malloc.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -340,6 +344,15 @@ mt_tensor mt_dropout(mt_tensor t, double p, bool train) {
 // MARK: autograd
 
 bool mt_requires_grad(mt_tensor t) { MT_GUARD(false, return T(t).requires_grad();) }
+const char *mt_grad_fn_name(mt_tensor t) {
+  thread_local std::string name;
+  MT_GUARD(nullptr, {
+    const auto &node = T(t).grad_fn();
+    if (!node) return "";
+    name = node->name();
+    return name.c_str();
+  })
+}
 mt_status mt_set_requires_grad(mt_tensor t, bool on) {
   MT_GUARD(MT_ERROR, {
     T(t).set_requires_grad(on);
@@ -394,6 +407,16 @@ mt_status mt_register_hook(mt_tensor t, mt_hook_fn fn, void *context, void (*rel
 }
 
 }  // extern "C"
+
+// MARK: memory
+
+void mt_reuse_freed_memory(void) {
+#if defined(__GLIBC__)
+  if (std::getenv("GLIBC_TUNABLES") != nullptr) return;
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
 
 // MARK: autocast
 

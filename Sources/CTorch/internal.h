@@ -31,6 +31,19 @@ inline std::optional<at::Tensor> optional(mt_tensor h) {
 inline at::IntArrayRef dims(const int64_t *p, int64_t n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }
 std::vector<at::Tensor> list(const mt_tensor *hs, int64_t n);
 
+// onednn.cpp: whether float32 CPU linear layers and short causal attention run on oneDNN (mt_set_cpu_onednn).
+bool onednn_kernels_enabled();
+// t itself when it is row-major or the transpose of row-major in its last two dims (what oneDNN reads as it is), else a
+// contiguous copy.
+at::Tensor plain(const at::Tensor &t);
+// alpha · (a @ b) through oneDNN: (M, K) @ (K, N) or batched (B, M, K) @ (B, K, N), float32, into a new contiguous tensor.
+at::Tensor onednn_mm(const at::Tensor &a, const at::Tensor &b, float alpha = 1.0f);
+// at::linear, through oneDNN's matmul (its own forward and backward) for float32 CPU tensors while it is on.
+at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const std::optional<at::Tensor> &bias);
+// at::scaled_dot_product_attention, or onednn_attention.cpp's causal attention where that applies.
+at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const std::optional<at::Tensor> &mask,
+                     double dropout_p, bool is_causal, std::optional<double> scale, bool enable_gqa);
+
 at::ScalarType scalar_type(mt_dtype d);
 mt_dtype to_mt(at::ScalarType s);
 at::Device device(mt_device d);

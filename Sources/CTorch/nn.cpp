@@ -30,8 +30,7 @@ mt_tensor mt_scaled_dot_product_attention(mt_tensor q, mt_tensor k, mt_tensor v,
   MT_GUARD(nullptr, {
     std::optional<double> s;
     if (!std::isnan(scale)) s = scale;
-    return wrap(at::scaled_dot_product_attention(T(q), T(k), T(v), optional(attn_mask), dropout_p, is_causal, s,
-                                                 enable_gqa));
+    return wrap(mt::attention(T(q), T(k), T(v), optional(attn_mask), dropout_p, is_causal, s, enable_gqa));
   })
 }
 

@@ -214,7 +214,7 @@ bool mt_allclose(mt_tensor a, mt_tensor b, double rtol, double atol, bool equal_
 mt_tensor mt_matmul(mt_tensor a, mt_tensor b) { MT_GUARD(nullptr, return wrap(at::matmul(T(a), T(b)));) }
 mt_tensor mt_bmm(mt_tensor a, mt_tensor b) { MT_GUARD(nullptr, return wrap(at::bmm(T(a), T(b)));) }
 mt_tensor mt_linear(mt_tensor x, mt_tensor weight, mt_tensor bias) {
-  MT_GUARD(nullptr, return wrap(at::linear(T(x), T(weight), optional(bias)));)
+  MT_GUARD(nullptr, return wrap(mt::linear(T(x), T(weight), optional(bias)));)
 }
 mt_tensor mt_outer(mt_tensor a, mt_tensor b) { MT_GUARD(nullptr, return wrap(at::outer(T(a), T(b)));) }
 

@@ -4,6 +4,7 @@
 // read) stops the run before training starts. Adding a hook a config can name is one file and one line in
 // `HookRegistry.all`.
 import MnemoData
+import MnemoSupport
 import MnemoModels
 
 /// What a named hook is built from: the run's model, tokenizer and settings.
@@ -11,10 +12,13 @@ public struct HookInputs {
     public let model: any LanguageModel
     public let tokenizer: any Tokenizer
     public let config: TrainConfig
-    public init(model: any LanguageModel, tokenizer: any Tokenizer, config: TrainConfig) {
+    /// The run's folder (where a hook writes files of its own); nil when the hooks are built outside a run.
+    public let folder: RunFolder?
+    public init(model: any LanguageModel, tokenizer: any Tokenizer, config: TrainConfig, folder: RunFolder? = nil) {
         self.model = model
         self.tokenizer = tokenizer
         self.config = config
+        self.folder = folder
     }
 }
 
@@ -43,6 +47,10 @@ public enum HookRegistry {
         RegisteredHook(name: "task_eval", argument: "task file (.jsonl or llm.c .bin)",
                        summary: "a multiple-choice task's acc and acc_norm at every evaluation") {
             try TaskEvalHook(path: $0, run: $1)
+        },
+        RegisteredHook(name: "profile", argument: "steps START-END",
+                       summary: "libtorch's profiler over steps START..<END, saved as a Chrome trace RUN/profile_START-END.json") {
+            try ProfileHook(steps: $0, run: $1)
         },
     ]
 

@@ -200,7 +200,7 @@ public enum RunBuilder {
     /// softmax-collapse diagnostics, the model's after-step work, the parameter EMA (ema_decay), the stability
     /// metrics, the residual diagnostics (models with a residual stream), and the config's `hooks` entries.
     public static func hooks(_ config: TrainConfig, model: any LanguageModel, data: TokenData,
-                             group: ProcessGroup?) throws -> [any TrainingHook] {
+                             group: ProcessGroup?, folder: RunFolder? = nil) throws -> [any TrainingHook] {
         var hooks: [any TrainingHook] = []
         if config.orthogonal {
             hooks.append(OrthogonalGradientHook(skipSubstrings: config.orthogonalSkip, skipOneDimensional: config.orthogonalSkip1D))
@@ -215,7 +215,7 @@ public enum RunBuilder {
         if let diagnosed = model as? any ResidualDiagnostics {
             hooks.append(ResidualDiagnosticsHook(diagnosed, val: data.val, batchSize: config.batchSize))
         }
-        let inputs = HookInputs(model: model, tokenizer: data.tokenizer, config: config)
+        let inputs = HookInputs(model: model, tokenizer: data.tokenizer, config: config, folder: folder)
         for entry in config.hooks { hooks.append(try HookRegistry.make(entry, run: inputs)) }
         return hooks
     }

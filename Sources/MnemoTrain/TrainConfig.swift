@@ -47,6 +47,12 @@ public enum ComputeDType: String, CaseIterable, Sendable {
     case bfloat16   // autocast: matmuls in bf16, reductions and the loss in float32
 }
 
+/// Who computes float32 linear layers on the CPU: libtorch's BLAS (MKL in the torch wheel, as PyTorch eager) or oneDNN.
+public enum CPUMatmul: String, CaseIterable, Sendable {
+    case blas
+    case onednn     // Runtime.oneDNNKernels: linear layers and short causal attention on oneDNN (same float32 arithmetic)
+}
+
 public struct TrainConfig: Sendable, Equatable {
     // data
     public var data = ""                    // a text/jsonl file (tokenized on the fly, 90/10 split) or a folder from `mnemo data prepare`
@@ -116,6 +122,7 @@ public struct TrainConfig: Sendable, Equatable {
     public var dtype = ComputeDType.float32 // float32 | bfloat16 (autocast)
     public var device = Device.cpu          // cpu | cuda | cuda:N
     public var threads = 0                  // 0: libtorch's default
+    public var cpuMatmul = CPUMatmul.blas   // blas | onednn: who runs float32 linear layers on the CPU
 
     public init() {}
 
@@ -168,7 +175,7 @@ extension TrainConfig {
         .int("keep_checkpoints", \.keepCheckpoints, .positive), .int("sample_tokens", \.sampleTokens, .nonNegative.atMost(1_000_000)),
         .double("temperature", \.temperature, .positive), .int("top_k", \.topK, .nonNegative), .bool("tensorboard", \.tensorboard),
         .int("seed", \.seed).frozen, .choice("dtype", \.dtype), .parsed("device", \.device, expected: "cpu, cuda or cuda:N", parse: { Device($0) }, text: \.description).frozen,
-        .int("threads", \.threads, .nonNegative.atMost(4096)),
+        .int("threads", \.threads, .nonNegative.atMost(4096)), .choice("cpu_matmul", \.cpuMatmul),
     ])
 
     /// Settings a resumed run may not change (fields marked `.frozen` in the schema, and the model), beside the

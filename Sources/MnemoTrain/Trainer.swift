@@ -81,6 +81,7 @@ public final class Trainer {
         for warning in config.warnings() { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
 
         if config.threads > 0 { Runtime.threads = config.threads }
+        Runtime.oneDNNKernels = config.cpuMatmul == .onednn
         Random.seed(config.seedBits)
         data = try RunBuilder.data(config)
         device = try RunBuilder.device(config)
@@ -99,7 +100,7 @@ public final class Trainer {
         // Batches are drawn on the CPU (the same windows on every device); sampling draws on the model's device,
         // whose multinomial accepts only a generator of its own device.
         sampleGenerator = Generator(seed: config.seedBits &+ 2, device: device)
-        hooks = Trainer.ordered(try RunBuilder.hooks(config, model: model, data: data, group: group))
+        hooks = Trainer.ordered(try RunBuilder.hooks(config, model: model, data: data, group: group, folder: folder))
 
         if resuming {
             guard let checkpoint = folder.latestCheckpoint else {

@@ -23,6 +23,16 @@ extension Tensor {
 
     public var isLeaf: Bool { checked(mt_is_leaf(handle), "isLeaf") }
 
+    /// The name of the autograd node that made this tensor (PyTorch's `grad_fn.name()`, e.g. "MmBackward0"); nil for
+    /// a leaf or a tensor made without gradients.
+    public var gradFunctionName: String? {
+        guard let name = mt_grad_fn_name(handle) else {
+            fail("gradFunctionName")
+            return nil
+        }
+        return name.pointee == 0 ? nil : String(cString: name)
+    }
+
     /// Makes self hold `source`'s data (storage, dtype, device) while staying the same tensor object —
     /// what Module.to(device) needs so that optimizers and views keep pointing at it.
     public func setData(_ source: Tensor) { check(mt_set_data(handle, source.handle), "setData") }

@@ -35,6 +35,24 @@ public enum Runtime {
         guard mt_cuda_reset_peak_memory(Int32(index)) == MT_OK else { throw TorchError(lastErrorMessage()) }
     }
 
+    /// Whether `linear`, and causal `scaledDotProductAttention` over up to 256 positions, on float32 CPU tensors
+    /// (outside autocast) run oneDNN's matmuls in functions of their own (forward and backward), instead of the BLAS
+    /// (MKL) mm and the flash attention kernel libtorch calls. Same float32 arithmetic in another summation order; on
+    /// AMD CPUs MKL's sgemm runs well below the chip's AVX-512 peak and oneDNN does not. Process-wide, off by default;
+    /// the trainer turns it on with `cpu_matmul = "onednn"`.
+    public static var oneDNNKernels: Bool {
+        get { mt_cpu_onednn() }
+        set { mt_set_cpu_onednn(newValue) }
+    }
+
+    /// Keeps freed memory in the process for the next tensor instead of handing it back to the kernel. libtorch's CPU
+    /// allocator takes every tensor from malloc; glibc returns freed blocks at the top of the heap (and large ones, by
+    /// mmap) to the kernel, so the next step's tensors are page-faulted and zeroed afresh: 4,300 page faults per
+    /// shakespeare-char-cpu step, ~10 % of its time. Here blocks up to 256 MiB come from the heap and the heap is
+    /// trimmed only above 1 GiB free (what jemalloc or tcmalloc give PyTorch users who preload them). Does nothing
+    /// where GLIBC_TUNABLES is set (the user's own malloc settings) or off glibc.
+    public static func reuseFreedMemory() { mt_reuse_freed_memory() }
+
     /// Intra-op threads libtorch uses (torch.get_num_threads / set_num_threads).
     public static var threads: Int {
         get {

@@ -2,6 +2,7 @@
 // its own file (Inspect.swift, ...). Add a subcommand by writing its `ParsableCommand` and listing it below.
 
 import ArgumentParser
+import Torch
 
 @main
 struct Mnemo: ParsableCommand {
@@ -27,4 +28,9 @@ struct Mnemo: ParsableCommand {
             Serve.self,
         ]
     )
+
+    static func main() {
+        Runtime.reuseFreedMemory()
+        main(nil)
+    }
 }

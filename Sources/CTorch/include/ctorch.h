@@ -59,6 +59,9 @@ mt_status mt_cuda_memory_stats(int32_t device, mt_cuda_memory *out);
 mt_status mt_cuda_reset_peak_memory(int32_t device);
 int32_t mt_get_num_threads(void);          // -1 on failure
 void mt_set_num_threads(int32_t n);
+// glibc: blocks up to 256 MiB from the heap, which is trimmed only above 1 GiB free (mallopt), so freed tensors'
+// memory is reused instead of page-faulted afresh. Nothing where GLIBC_TUNABLES is set or off glibc.
+void mt_reuse_freed_memory(void);
 
 // MARK: lifetime and metadata
 
@@ -120,6 +123,8 @@ mt_tensor mt_dropout(mt_tensor t, double p, bool train);  // default generator, 
 // MARK: autograd
 
 bool mt_requires_grad(mt_tensor t);
+// The name of the autograd node that made t (grad_fn.name()), "" for a leaf; valid until this thread's next call.
+const char *mt_grad_fn_name(mt_tensor t);
 mt_status mt_set_requires_grad(mt_tensor t, bool on);
 mt_tensor mt_grad(mt_tensor t);             // NULL (and no error) when there is no gradient
 mt_status mt_set_grad(mt_tensor t, mt_tensor grad);     // grad NULL clears it
@@ -186,6 +191,11 @@ bool mt_allclose(mt_tensor a, mt_tensor b, double rtol, double atol, bool equal_
 mt_tensor mt_matmul(mt_tensor a, mt_tensor b);
 mt_tensor mt_bmm(mt_tensor a, mt_tensor b);
 mt_tensor mt_linear(mt_tensor x, mt_tensor weight, mt_tensor bias);  // bias may be NULL
+// onednn.cpp: while on, mt_linear and causal mt_scaled_dot_product_attention up to 256 positions on float32 CPU
+// tensors (outside autocast) run oneDNN's matmuls, forward and backward, instead of libtorch's BLAS mm and its flash
+// attention kernel. Off by default; process-wide.
+void mt_set_cpu_onednn(bool enabled);
+bool mt_cpu_onednn(void);
 mt_tensor mt_outer(mt_tensor a, mt_tensor b);
 
 // MARK: reductions (dims NULL / ndims 0 = over every element)
@@ -305,6 +315,11 @@ mt_status mt_dist_allreduce_sum_(mt_process_group g, mt_tensor t);
 mt_status mt_dist_broadcast_(mt_process_group g, mt_tensor t, int32_t root);
 mt_status mt_dist_barrier(mt_process_group g);
 void mt_dist_free(mt_process_group g);
+
+// MARK: profiler (profiler.cpp): libtorch's Kineto profiler, as torch.profiler.profile. Stop saves a Chrome trace of
+// every op and autograd node run since start to trace_path (NULL: discards it).
+mt_status mt_profiler_start(void);
+mt_status mt_profiler_stop(const char *trace_path);
 
 #ifdef __cplusplus
 }

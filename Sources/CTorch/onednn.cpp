@@ -1,0 +1,97 @@
+// onednn.cpp — float32 CPU matmuls through oneDNN instead of the BLAS that libtorch's mm calls, and the linear layer
+// built on them (the attention built on them is in onednn_attention.cpp).
+//
+// Why: the torch wheel's float32 mm goes to MKL's sgemm, which on AMD CPUs runs a code path far below the chip's
+// AVX-512 peak. oneDNN (linked into the same libtorch, reached through ATen's exported at::native::mkldnn_matmul)
+// dispatches by ISA and ran the shakespeare-char-cpu GEMMs 2.1–2.2× faster on the development machine's AMD EPYC
+// (bench/bench_ops.py --matmul). The arithmetic is the same float32 multiply-add (oneDNN's default fpmath mode is
+// strict: no bf16 rounding), summed in another order.
+//
+// Linear: y = x Wᵀ as one autograd function (+ b after it, by autograd): forward one matmul; backward grad_x = g W and
+// grad_W = gᵀ x, with transposes passed as strides (oneDNN reads both layouts without a copy). Used for float32 CPU
+// tensors outside autocast while mt_set_cpu_onednn(true); everything else goes to at::linear.
+#include <ATen/autocast_mode.h>
+#include <ATen/record_function.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <atomic>
+
+#include "internal.h"
+
+namespace at::native {
+// ATen/native/mkldnn/Matmul.h (not installed with the wheel): result = beta·result + alpha·(mat1 @ mat2), 2-D or 3-D.
+TORCH_API void mkldnn_matmul(const Tensor &mat1, const Tensor &mat2, const Tensor &result, float beta, float alpha);
+}  // namespace at::native
+
+namespace {
+
+std::atomic<bool> onednn_enabled{false};
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+struct OneDnnLinear : public torch::autograd::Function<OneDnnLinear> {
+  // x (N, in), weight (out, in) → (N, out). The bias is added outside (apply takes no undefined tensors).
+  static at::Tensor forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &weight) {
+    RECORD_FUNCTION("mnemo::onednn_linear", std::vector<c10::IValue>({x, weight}));
+    ctx->save_for_backward({x, weight});
+    return mt::onednn_mm(x, weight.t());
+  }
+
+  static variable_list backward(AutogradContext *ctx, variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &weight = saved[1];
+    const auto &g = grad_outputs[0];                                           // (N, out)
+    at::Tensor grad_x, grad_w;
+    if (ctx->needs_input_grad(0)) grad_x = mt::onednn_mm(g, weight);           // (N, in)
+    if (ctx->needs_input_grad(1)) grad_w = mt::onednn_mm(g.t(), x);            // (out, in)
+    return {grad_x, grad_w};
+  }
+};
+
+bool takes_onednn_path(const at::Tensor &x, const at::Tensor &weight, const std::optional<at::Tensor> &bias) {
+  if (!mt::onednn_kernels_enabled()) return false;
+  if (x.device().type() != at::kCPU || weight.device().type() != at::kCPU) return false;
+  if (x.scalar_type() != at::kFloat || weight.scalar_type() != at::kFloat) return false;
+  if (bias && (bias->scalar_type() != at::kFloat || bias->dim() != 1)) return false;
+  if (at::autocast::is_autocast_enabled(at::kCPU)) return false;
+  return x.dim() >= 1 && weight.dim() == 2 && x.size(-1) == weight.size(1) && x.numel() > 0;
+}
+
+}  // namespace
+
+namespace mt {
+
+bool onednn_kernels_enabled() { return onednn_enabled.load(std::memory_order_relaxed); }
+
+at::Tensor plain(const at::Tensor &t) {
+  if (t.is_contiguous() || t.transpose(-1, -2).is_contiguous()) return t;
+  return t.contiguous();
+}
+
+at::Tensor onednn_mm(const at::Tensor &a, const at::Tensor &b, float alpha) {
+  auto sizes = a.sizes().vec();
+  sizes.back() = b.size(-1);
+  auto out = at::empty(sizes, a.options());                                    // (M, N) or (B, M, N)
+  at::native::mkldnn_matmul(plain(a), plain(b), out, 0.0f, alpha);
+  return out;
+}
+
+at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const std::optional<at::Tensor> &bias) {
+  if (!takes_onednn_path(x, weight, bias)) return at::linear(x, weight, bias);
+  auto y = OneDnnLinear::apply(x.dim() == 2 ? x : x.reshape({-1, x.size(-1)}), weight);   // (N, out)
+  if (bias) y = y + *bias;
+  if (x.dim() == 2) return y;
+  auto sizes = x.sizes().vec();
+  sizes.back() = weight.size(0);
+  return y.view(sizes);
+}
+
+}  // namespace mt
+
+extern "C" {
+
+void mt_set_cpu_onednn(bool enabled) { onednn_enabled.store(enabled); }
+bool mt_cpu_onednn(void) { return onednn_enabled.load(); }
+
+}  // extern "C"
