@@ -9,7 +9,8 @@
 #                         --set max_iters=<STEPS> --set eval_interval=0 --set eval_full=false
 #                         --set cpu_matmul=onednn --set fused=true --out <fresh folder> --bench
 #                     (Mnemo's fast path: linear layers and attention on oneDNN, the head's loss fused)
-#   mnemo-unfused     the same without those two settings (libtorch's kernels one by one, as PyTorch eager runs)
+#   mnemo-unfused     the same with --set cpu_matmul=blas --set fused=false (libtorch's kernels one by one, as
+#                     PyTorch eager runs them); the preset itself sets the fast path
 #   pytorch           bench/train_pytorch.py --steps <STEPS>             (eager, nanoGPT's CPU loop as it is)
 #   pytorch-compile-fused
 #                     bench/train_pytorch.py --steps <STEPS> --compile --fused --warmup-steps <COMPILE_WARMUP>
@@ -82,10 +83,11 @@ mnemo_threads=()
 if [[ -n "${THREADS:-}" ]]; then threads_arg=(--threads "$THREADS"); mnemo_threads=(--set "threads=$THREADS"); fi
 
 fast=(--set cpu_matmul=onednn --set fused=true)
+unfused=(--set cpu_matmul=blas --set fused=false)
 sides=(
   mnemo "$(cmd "$MNEMO" train "$CONFIG" --set "data=$DATA" --set "max_iters=$STEPS" --set eval_interval=0 \
     --set eval_full=false "${fast[@]}" ${mnemo_threads[@]+"${mnemo_threads[@]}"} --bench) --out \"\$RUN_DIR\""
-  mnemo-unfused "set -o pipefail; $(cmd "$MNEMO" train "$CONFIG" --set "data=$DATA" --set "max_iters=$STEPS" \
+  mnemo-unfused "set -o pipefail; $(cmd "$MNEMO" train "$CONFIG" --set "data=$DATA" --set "max_iters=$STEPS" "${unfused[@]}" \
     --set eval_interval=0 --set eval_full=false ${mnemo_threads[@]+"${mnemo_threads[@]}"} --bench) --out \"\$RUN_DIR\" \
     | sed 's/^mnemo ms_per_step/mnemo-unfused ms_per_step/'"
   pytorch "$(cmd "$PY" bench/train_pytorch.py --steps "$STEPS" --data "$DATA" ${threads_arg[@]+"${threads_arg[@]}"})"

@@ -6,7 +6,10 @@
 // (rows, V) in float32, its loss terms and — when a gradient is wanted — dlogits = (softmax − onehot(y)) / count (zero on
 // ignored rows), from which grad_h (rows, C) and grad_W (V, C) accumulate at once. So neither the (N, V) logits nor
 // their gradient ever exist whole, and no logits are recomputed: the backward only scales the stored gradients by the
-// incoming one. Matmuls follow autocast where it is on (bf16 on CPU or CUDA); logits, softmax and the loss are float32.
+// incoming one. A chunk costs one exp per logit: its softmax (ATen's row kernel) gives the loss terms −log p(y) (the exact
+// logsumexp for the rare rows where p(y) underflows to 0) and, in place, the gradient.
+// Matmuls follow autocast where it is on (bf16 on CPU or CUDA), else go to oneDNN where mt::matmul
+// sends float32 CPU matmuls (cpu_matmul = "onednn"); logits, softmax and the loss are float32.
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
@@ -38,16 +41,22 @@ struct ChunkedLinearCrossEntropy : public torch::autograd::Function<ChunkedLinea
       const auto h = hidden.narrow(0, start, rows);                            // (rows, C)
       const auto ok = valid.narrow(0, start, rows);                            // (rows)
       const auto y = at::where(ok, targets.narrow(0, start, rows), at::zeros_like(targets.narrow(0, start, rows)));
-      const auto logits = at::matmul(h, weight.t()).to(at::kFloat);            // (rows, V)
-      const auto lse = at::logsumexp(logits, {1});                             // (rows)
-      const auto picked = logits.gather(1, y.unsqueeze(1)).squeeze(1);         // (rows)
-      total.add_(((lse - picked) * ok).sum());
+      const auto logits = mt::matmul(h, weight.t()).to(at::kFloat);            // (rows, V)
+      auto p = at::_softmax(logits, 1, false);                                 // (rows, V): one exp per logit
+      // −log p(y); where p(y) underflows (a logit gap past ~87) the exact logsumexp(logits) − logit(y) instead
+      auto loss = p.gather(1, y.unsqueeze(1)).squeeze(1).log().neg_();         // (rows)
+      const auto lost = loss.isinf().nonzero().squeeze(1);
+      if (lost.numel() > 0) {
+        const auto z = logits.index_select(0, lost);
+        loss.index_put_({lost}, at::logsumexp(z, {1}) - z.gather(1, y.index_select(0, lost).unsqueeze(1)).squeeze(1));
+      }
+      total.add_((loss * ok).sum());
       if (need_grad) {
-        auto d = at::exp(logits - lse.unsqueeze(1));                           // softmax (rows, V)
+        auto &d = p;                                                           // softmax − onehot(y), in place
         d.scatter_add_(1, y.unsqueeze(1), at::full({rows, 1}, -1.0, d.options()));
         d.mul_((ok.to(at::kFloat) * scale).unsqueeze(1));                      // ignored rows: 0; the mean's 1/count
-        grad_hidden.narrow(0, start, rows).copy_(at::matmul(d.to(weight.scalar_type()), weight));
-        grad_weight.add_(at::matmul(d.t().to(h.scalar_type()), h));
+        mt::matmul_into(grad_hidden.narrow(0, start, rows), d.to(weight.scalar_type()), weight, false);
+        mt::matmul_into(grad_weight, d.t().to(h.scalar_type()), h, true);
       }
     }
     if (need_grad) {

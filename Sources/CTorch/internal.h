@@ -38,6 +38,12 @@ bool onednn_kernels_enabled();
 at::Tensor plain(const at::Tensor &t);
 // alpha · (a @ b) through oneDNN: (M, K) @ (K, N) or batched (B, M, K) @ (B, K, N), float32, into a new contiguous tensor.
 at::Tensor onednn_mm(const at::Tensor &a, const at::Tensor &b, float alpha = 1.0f);
+// at::matmul without autograd (for the insides of autograd functions), through onednn_mm for 2-D float32 CPU
+// operands while the oneDNN kernels are on.
+at::Tensor matmul(const at::Tensor &a, const at::Tensor &b);
+// out = a @ b (accumulate: out += a @ b) for 2-D operands, written straight into out on the oneDNN path; else through
+// at::matmul (following autocast) and a copy or add.
+void matmul_into(const at::Tensor &out, const at::Tensor &a, const at::Tensor &b, bool accumulate);
 // at::linear, through oneDNN's matmul (its own forward and backward) for float32 CPU tensors while it is on.
 at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const std::optional<at::Tensor> &bias);
 // at::scaled_dot_product_attention, or onednn_attention.cpp's causal attention where that applies.

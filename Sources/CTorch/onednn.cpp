@@ -77,6 +77,28 @@ at::Tensor onednn_mm(const at::Tensor &a, const at::Tensor &b, float alpha) {
   return out;
 }
 
+namespace {
+bool onednn_takes(const at::Tensor &a, const at::Tensor &b) {
+  return onednn_kernels_enabled() && a.dim() == 2 && b.dim() == 2 && a.device().type() == at::kCPU
+         && b.device().type() == at::kCPU && a.scalar_type() == at::kFloat && b.scalar_type() == at::kFloat
+         && !at::autocast::is_autocast_enabled(at::kCPU) && a.numel() > 0 && b.numel() > 0;
+}
+}  // namespace
+
+at::Tensor matmul(const at::Tensor &a, const at::Tensor &b) {
+  return onednn_takes(a, b) ? onednn_mm(a, b) : at::matmul(a, b);
+}
+
+void matmul_into(const at::Tensor &out, const at::Tensor &a, const at::Tensor &b, bool accumulate) {
+  if (onednn_takes(a, b) && out.is_contiguous() && out.scalar_type() == at::kFloat) {
+    at::native::mkldnn_matmul(plain(a), plain(b), out, accumulate ? 1.0f : 0.0f, 1.0f);
+  } else if (accumulate) {
+    out.add_(at::matmul(a, b));
+  } else {
+    out.copy_(at::matmul(a, b));
+  }
+}
+
 at::Tensor linear(const at::Tensor &x, const at::Tensor &weight, const std::optional<at::Tensor> &bias) {
   if (!takes_onednn_path(x, weight, bias)) return at::linear(x, weight, bias);
   auto y = OneDnnLinear::apply(x.dim() == 2 ? x : x.reshape({-1, x.size(-1)}), weight);   // (N, out)

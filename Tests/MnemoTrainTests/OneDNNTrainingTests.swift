@@ -1,6 +1,7 @@
 // OneDNNTrainingTests.swift — `cpu_matmul = "onednn"` (the linear layers and short causal attention on oneDNN,
 // Runtime.oneDNNKernels) trains as libtorch's BLAS path does: the same training and validation losses, step by step,
-// for a GPT and a MiniMind (grouped-query heads); and the `profile` hook's trace shows the oneDNN kernels ran.
+// for a GPT and a MiniMind (grouped-query heads); with the fused loss too, a killed run resumes exactly; and the
+// `profile` hook's trace shows the oneDNN kernels ran.
 import Foundation
 import MnemoModels
 import Testing
@@ -41,6 +42,30 @@ import Torch
             }
         }
         #expect(compared >= 6 + 3, "train and val losses compared")
+    }
+
+    /// The fast path of the CPU presets (oneDNN and the fused loss) resumes a killed run exactly.
+    @Test(arguments: ["gpt", "minimind"])
+    func theFastPathResumesExactly(model: String) throws {
+        defer { Runtime.oneDNNKernels = false }
+        let dir = try temporaryFolder("onednn-resume-\(model)")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = tinyConfig(data: try writeCorpus(in: dir))
+        config.maxIters = 4; config.lrDecayIters = 4; config.evalInterval = 2; config.checkpointInterval = 2
+        config.logInterval = 1
+        config.cpuMatmul = .onednn
+        config.fused = true
+        if model == "minimind" {
+            for setting in ["model=minimind", "dim=16", "n_layers=2", "n_heads=2", "n_kv_heads=1", "max_seq_len=16"] {
+                try config.apply(override: setting)
+            }
+        }
+        let runs = try trainStraightAndResumed(config, in: dir, stoppingAt: 2)
+        for key in ["train_loss", "val_loss"] {
+            let a = runs.straightLines.compactMap { $0[key] as? Double }, b = runs.resumedLines.compactMap { $0[key] as? Double }
+            #expect(a.count >= 2 && a.count == b.count, "\(key) lines")
+            for (x, y) in zip(a, b) { #expect(x == y, "\(key): \(x) vs \(y)") }
+        }
     }
 
     @Test func profileHookWritesATraceOfTheOneDNNKernels() throws {

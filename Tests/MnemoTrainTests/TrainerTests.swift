@@ -167,5 +167,6 @@ func metricLines(_ run: String) throws -> [[String: Any]] {
         #expect(sc.gpt.nLayer == 4 && sc.gpt.nHead == 4 && sc.gpt.nEmbd == 128 && sc.blockSize == 64 && sc.batchSize == 12)
         #expect(sc.maxIters == 2000 && sc.learningRate == 1e-3 && sc.minLR == 1e-4 && sc.warmupIters == 100)
         #expect(sc.beta2 == 0.99 && sc.weightDecay == 0.1 && sc.gpt.dropout == 0 && !sc.gpt.bias && sc.gradClip == 1.0)
+        #expect(sc.cpuMatmul == .onednn && sc.fused, "the CPU preset runs the fast path")
     }
 }

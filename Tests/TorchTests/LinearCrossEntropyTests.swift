@@ -2,7 +2,8 @@
 // crossEntropy(hidden.matmul(weight.T), targets): the loss and the gradients of hidden and weight, with ignored
 // targets, chunk sizes that do and do not divide the rows, an incoming gradient other than 1, under no-grad, and
 // under bf16 autocast (against the unfused path under the same autocast); a shape mismatch is refused. And CPU
-// autocast really runs matmuls in bfloat16 (dtype = "bfloat16" on a CPU run relies on it).
+// autocast really runs matmuls in bfloat16 (dtype = "bfloat16" on a CPU run relies on it). Targets whose probability
+// underflows keep an exact loss.
 import Testing
 @testable import Torch
 
@@ -30,6 +31,21 @@ import Testing
         #expect((w1.grad! - w2.grad!).abs().max().item() < 1e-5, "grad weight")
         let ignored = h1.grad!.indexSelect(dim: 0, index: Tensor([0, 5, 10], shape: [3]))
         #expect(ignored.abs().max().item() == 0, "ignored rows get no gradient")
+    }
+
+    /// Logit gaps far past float32's exp range: p(y) underflows to 0 on many rows, whose loss terms must come out exact
+    /// (logsumexp − logit), not infinite.
+    @Test func targetsWithVanishingProbabilityKeepAnExactLoss() {
+        let generator = Generator(seed: 33)
+        let h = Tensor.randn([24, 8], generator: generator) * 30, w = Tensor.randn([50, 8], generator: generator) * 30
+        let y = Tensor.randint(0, 50, [24], generator: generator)
+        let (h1, h2) = (h.clone().requiringGrad(), h.clone().requiringGrad())
+        let fused = linearCrossEntropy(h1, weight: w, targets: y, chunkRows: 10), plain = unfused(h2, w, y)
+        #expect(plain.item() > 200, "the test needs rows whose p(y) underflows: mean loss \(plain.item())")
+        #expect(abs(fused.item() - plain.item()) < 1e-4 * plain.item(), "\(fused.item()) vs \(plain.item())")
+        fused.backward()
+        plain.backward()
+        #expect((h1.grad! - h2.grad!).abs().max().item() < 1e-4)
     }
 
     @Test func withoutGradientsAndUnderAutocast() throws {
