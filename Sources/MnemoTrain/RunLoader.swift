@@ -41,6 +41,7 @@ public struct LoadedRun {
             throw ConfigError("\(runDirectory) is not a run folder (no config.json); give the --out folder of `mnemo train`")
         }
         config = try TrainConfig.load(run.config)
+        Runtime.oneDNNKernels = config.cpuMatmul == .onednn   // sampling, evaluation and serving compute as training did
         tokenizer = try RunTokenizer.load(run: runDirectory, configTokenizer: config.tokenizer)
         model = try RunBuilder.model(config.model, tokenizer: tokenizer)
         try RunBuilder.adapt(model, config: config)

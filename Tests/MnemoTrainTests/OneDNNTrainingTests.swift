@@ -1,7 +1,7 @@
 // OneDNNTrainingTests.swift — `cpu_matmul = "onednn"` (the linear layers and short causal attention on oneDNN,
 // Runtime.oneDNNKernels) trains as libtorch's BLAS path does: the same training and validation losses, step by step,
 // for a GPT and a MiniMind (grouped-query heads); with the fused loss too, a killed run resumes exactly; and the
-// `profile` hook's trace shows the oneDNN kernels ran.
+// `profile` hook's trace shows the oneDNN kernels ran; loading the run for sampling or evaluation turns them on too.
 import Foundation
 import MnemoModels
 import Testing
@@ -86,6 +86,10 @@ import Torch
         #expect(names.contains("mnemo::onednn_linear"))
         #expect(names.contains("mnemo::onednn_causal_attention"))
         #expect(names.contains("aten::_fused_adamw_") || names.contains { $0.contains("adam") }, "the optimizer step is in it")
+
+        Runtime.oneDNNKernels = false
+        _ = try LoadedRun(runDirectory: "\(dir)/run")
+        #expect(Runtime.oneDNNKernels, "sampling and evaluation of the run compute as its training did")
 
         for bad in ["profile:3-3", "profile:x", "profile:-1-2"] {
             var refused = config
