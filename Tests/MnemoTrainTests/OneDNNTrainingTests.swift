@@ -19,18 +19,24 @@ import Torch
         return try metricLines(run).map { line in line.compactMapValues { $0 as? Double } }
     }
 
-    @Test(arguments: ["gpt", "minimind"])
-    func oneDNNTrainsAsBLAS(model: String) throws {
-        defer { Runtime.oneDNNKernels = false }
-        let dir = try temporaryFolder("onednn-\(model)")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var config = tinyConfig(data: try writeCorpus(in: dir))
-        config.maxIters = 6; config.evalInterval = 3; config.lrDecayIters = 6
+    /// The tiny test config of a GPT, or of a MiniMind with grouped-query heads, on a corpus written into `dir`.
+    func tinyRunConfig(_ model: String, in dir: String) throws -> TrainConfig {
+        var config = MnemoTrainTests.tinyConfig(data: try writeCorpus(in: dir))
         if model == "minimind" {
             for setting in ["model=minimind", "dim=16", "n_layers=2", "n_heads=2", "n_kv_heads=1", "max_seq_len=16"] {
                 try config.apply(override: setting)
             }
         }
+        return config
+    }
+
+    @Test(arguments: ["gpt", "minimind"])
+    func oneDNNTrainsAsBLAS(model: String) throws {
+        defer { Runtime.oneDNNKernels = false }
+        let dir = try temporaryFolder("onednn-\(model)")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = try tinyRunConfig(model, in: dir)
+        config.maxIters = 6; config.evalInterval = 3; config.lrDecayIters = 6
         let blas = try losses(config, matmul: .blas, in: dir), onednn = try losses(config, matmul: .onednn, in: dir)
         #expect(blas.count == onednn.count)
         var compared = 0
@@ -50,16 +56,11 @@ import Torch
         defer { Runtime.oneDNNKernels = false }
         let dir = try temporaryFolder("onednn-resume-\(model)")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var config = tinyConfig(data: try writeCorpus(in: dir))
+        var config = try tinyRunConfig(model, in: dir)
         config.maxIters = 4; config.lrDecayIters = 4; config.evalInterval = 2; config.checkpointInterval = 2
         config.logInterval = 1
         config.cpuMatmul = .onednn
         config.fused = true
-        if model == "minimind" {
-            for setting in ["model=minimind", "dim=16", "n_layers=2", "n_heads=2", "n_kv_heads=1", "max_seq_len=16"] {
-                try config.apply(override: setting)
-            }
-        }
         let runs = try trainStraightAndResumed(config, in: dir, stoppingAt: 2)
         for key in ["train_loss", "val_loss"] {
             let a = runs.straightLines.compactMap { $0[key] as? Double }, b = runs.resumedLines.compactMap { $0[key] as? Double }
