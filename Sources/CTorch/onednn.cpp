@@ -1,11 +1,11 @@
 // onednn.cpp — float32 CPU matmuls through oneDNN instead of the BLAS that libtorch's mm calls, and the linear layer
 // built on them (the attention built on them is in onednn_attention.cpp).
 //
-// Why: the torch wheel's float32 mm goes to MKL's sgemm, which on AMD CPUs runs a code path far below the chip's
-// AVX-512 peak. oneDNN (linked into the same libtorch, reached through ATen's exported at::native::mkldnn_matmul)
-// dispatches by ISA and ran the shakespeare-char-cpu GEMMs 2.1–2.2× faster on the development machine's AMD EPYC
-// (bench/bench_ops.py --matmul). The arithmetic is the same float32 multiply-add (oneDNN's default fpmath mode is
-// strict: no bf16 rounding), summed in another order.
+// Why: the torch wheel's float32 mm goes to MKL's sgemm. On the development machine's AMD EPYC that ran the presets'
+// forward and backward products at 68–174 GFLOP/s; oneDNN (linked into the same libtorch, reached through ATen's
+// exported at::native::mkldnn_matmul) ran the same products 1.2–2.7× faster, 1.93× in geometric mean
+// (bench/bench_cpu_gemm.py, in PyTorch alone). The arithmetic is the same float32 multiply-add (oneDNN's default
+// fpmath mode is strict: no bf16 rounding), summed in another order.
 //
 // Linear: y = x Wᵀ as one autograd function (+ b after it, by autograd): forward one matmul; backward grad_x = g W and
 // grad_W = gᵀ x, with transposes passed as strides (oneDNN reads both layouts without a copy). Used for float32 CPU
