@@ -6,8 +6,9 @@
 #                     several suites seed or draw from the global generator, which is process-wide.
 #   make demo         release build, then the main job on built-in data
 #   make bench        per-op cost and matmul GFLOP/s, Swift vs Python torch, same machine, one run
-#   make bench-train  shakespeare-char-cpu for a fixed number of steps in Mnemo and in PyTorch (eager and
-#                     torch.compile), alternated over PAIRS=5 rounds: tokens/s, median ratios (bench/bench_train.sh)
+#   make bench-train  shakespeare-char-cpu for a fixed number of steps in Mnemo (its fast path and without it) and
+#                     in PyTorch (eager and torch.compile), alternated over PAIRS=5 rounds: tokens/s, median
+#                     ratios (bench/bench_train.sh)
 #   make fixtures     regenerate the PyTorch fixtures (needs the Python venv `make bench` creates)
 
 SWIFT ?= swift
