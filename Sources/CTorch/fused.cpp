@@ -6,8 +6,9 @@
 // (rows, V) in float32, its loss terms and — when a gradient is wanted — dlogits = (softmax − onehot(y)) / count (zero on
 // ignored rows), from which grad_h (rows, C) and grad_W (V, C) accumulate at once. So neither the (N, V) logits nor
 // their gradient ever exist whole, and no logits are recomputed: the backward only scales the stored gradients by the
-// incoming one. A chunk costs one exp per logit: its softmax (ATen's row kernel) gives the loss terms −log p(y) (the exact
-// logsumexp for the rare rows where p(y) underflows to 0) and, in place, the gradient.
+// incoming one. On the CPU a chunk costs one exp per logit: its softmax (ATen's row kernel) gives the loss terms −log p(y)
+// (the exact logsumexp for the rare rows where p(y) underflows to 0) and, in place, the gradient; on a GPU, where
+// finding those rows would wait for the device, every row's logsumexp is formed too.
 // Matmuls follow autocast where it is on (bf16 on CPU or CUDA), else go to oneDNN where mt::matmul
 // sends float32 CPU matmuls (cpu_matmul = "onednn"); logits, softmax and the loss are float32.
 #include <torch/csrc/autograd/custom_function.h>
@@ -43,12 +44,19 @@ struct ChunkedLinearCrossEntropy : public torch::autograd::Function<ChunkedLinea
       const auto y = at::where(ok, targets.narrow(0, start, rows), at::zeros_like(targets.narrow(0, start, rows)));
       const auto logits = mt::matmul(h, weight.t()).to(at::kFloat);            // (rows, V)
       auto p = at::_softmax(logits, 1, false);                                 // (rows, V): one exp per logit
-      // −log p(y); where p(y) underflows (a logit gap past ~87) the exact logsumexp(logits) − logit(y) instead
+      // −log p(y); where p(y) underflows (a logit gap past ~87) the exact logsumexp(logits) − logit(y) instead. On the
+      // CPU only those rows are recomputed; elsewhere finding them would wait for the device, so every row's logsumexp
+      // is formed and picked where needed.
       auto loss = p.gather(1, y.unsqueeze(1)).squeeze(1).log().neg_();         // (rows)
-      const auto lost = loss.isinf().nonzero().squeeze(1);
-      if (lost.numel() > 0) {
-        const auto z = logits.index_select(0, lost);
-        loss.index_put_({lost}, at::logsumexp(z, {1}) - z.gather(1, y.index_select(0, lost).unsqueeze(1)).squeeze(1));
+      if (logits.is_cpu()) {
+        const auto lost = loss.isinf().nonzero().squeeze(1);
+        if (lost.numel() > 0) {
+          const auto z = logits.index_select(0, lost);
+          loss.index_put_({lost}, at::logsumexp(z, {1}) - z.gather(1, y.index_select(0, lost).unsqueeze(1)).squeeze(1));
+        }
+      } else {
+        const auto exact = at::logsumexp(logits, {1}) - logits.gather(1, y.unsqueeze(1)).squeeze(1);
+        loss = at::where(loss.isinf(), exact, loss);
       }
       total.add_((loss * ok).sum());
       if (need_grad) {

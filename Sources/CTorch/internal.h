@@ -31,8 +31,9 @@ inline std::optional<at::Tensor> optional(mt_tensor h) {
 inline at::IntArrayRef dims(const int64_t *p, int64_t n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }
 std::vector<at::Tensor> list(const mt_tensor *hs, int64_t n);
 
-// onednn.cpp: whether float32 CPU linear layers and short causal attention run on oneDNN (mt_set_cpu_onednn).
-bool onednn_kernels_enabled();
+// onednn.cpp: whether the oneDNN kernels may take these tensors — they are on (mt_set_cpu_onednn), autocast is off, and
+// every tensor is a non-empty float32 CPU tensor. Each kernel adds its own conditions on shapes.
+bool onednn_applies(std::initializer_list<const at::Tensor *> tensors);
 // t itself when it is row-major or the transpose of row-major in its last two dims (what oneDNN reads as it is), else a
 // contiguous copy.
 at::Tensor plain(const at::Tensor &t);

@@ -50,19 +50,21 @@ struct OneDnnLinear : public torch::autograd::Function<OneDnnLinear> {
 };
 
 bool takes_onednn_path(const at::Tensor &x, const at::Tensor &weight, const std::optional<at::Tensor> &bias) {
-  if (!mt::onednn_kernels_enabled()) return false;
-  if (x.device().type() != at::kCPU || weight.device().type() != at::kCPU) return false;
-  if (x.scalar_type() != at::kFloat || weight.scalar_type() != at::kFloat) return false;
-  if (bias && (bias->scalar_type() != at::kFloat || bias->dim() != 1)) return false;
-  if (at::autocast::is_autocast_enabled(at::kCPU)) return false;
-  return x.dim() >= 1 && weight.dim() == 2 && x.size(-1) == weight.size(1) && x.numel() > 0;
+  if (bias && (!mt::onednn_applies({&*bias}) || bias->dim() != 1)) return false;
+  return mt::onednn_applies({&x, &weight}) && x.dim() >= 1 && weight.dim() == 2 && x.size(-1) == weight.size(1);
 }
 
 }  // namespace
 
 namespace mt {
 
-bool onednn_kernels_enabled() { return onednn_enabled.load(std::memory_order_relaxed); }
+bool onednn_applies(std::initializer_list<const at::Tensor *> tensors) {
+  if (!onednn_enabled.load(std::memory_order_relaxed) || at::autocast::is_autocast_enabled(at::kCPU)) return false;
+  for (const auto *t : tensors) {
+    if (t->device().type() != at::kCPU || t->scalar_type() != at::kFloat || t->numel() == 0) return false;
+  }
+  return true;
+}
 
 at::Tensor plain(const at::Tensor &t) {
   if (t.is_contiguous() || t.transpose(-1, -2).is_contiguous()) return t;
@@ -77,20 +79,12 @@ at::Tensor onednn_mm(const at::Tensor &a, const at::Tensor &b, float alpha) {
   return out;
 }
 
-namespace {
-bool onednn_takes(const at::Tensor &a, const at::Tensor &b) {
-  return onednn_kernels_enabled() && a.dim() == 2 && b.dim() == 2 && a.device().type() == at::kCPU
-         && b.device().type() == at::kCPU && a.scalar_type() == at::kFloat && b.scalar_type() == at::kFloat
-         && !at::autocast::is_autocast_enabled(at::kCPU) && a.numel() > 0 && b.numel() > 0;
-}
-}  // namespace
-
 at::Tensor matmul(const at::Tensor &a, const at::Tensor &b) {
-  return onednn_takes(a, b) ? onednn_mm(a, b) : at::matmul(a, b);
+  return a.dim() == 2 && b.dim() == 2 && onednn_applies({&a, &b}) ? onednn_mm(a, b) : at::matmul(a, b);
 }
 
 void matmul_into(const at::Tensor &out, const at::Tensor &a, const at::Tensor &b, bool accumulate) {
-  if (onednn_takes(a, b) && out.is_contiguous() && out.scalar_type() == at::kFloat) {
+  if (a.dim() == 2 && b.dim() == 2 && onednn_applies({&a, &b, &out}) && out.is_contiguous()) {
     at::native::mkldnn_matmul(plain(a), plain(b), out, accumulate ? 1.0f : 0.0f, 1.0f);
   } else if (accumulate) {
     out.add_(at::matmul(a, b));

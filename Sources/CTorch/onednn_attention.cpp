@@ -9,7 +9,6 @@
 //
 // Backward (the softmax's as ATen computes it): dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)),
 // dQ = scale·dS K, dK = scale·dSᵀ Q.
-#include <ATen/autocast_mode.h>
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -66,15 +65,13 @@ struct CausalAttention : public torch::autograd::Function<CausalAttention> {
 };
 
 bool takes_onednn_path(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
-                       const std::optional<at::Tensor> &mask, double dropout_p, bool is_causal) {
-  if (!mt::onednn_kernels_enabled() || !is_causal || mask || dropout_p > 0) return false;
-  if (at::autocast::is_autocast_enabled(at::kCPU)) return false;
-  for (const auto *t : {&q, &k, &v}) {
-    if (t->device().type() != at::kCPU || t->scalar_type() != at::kFloat || t->dim() != 4) return false;
-  }
+                       const std::optional<at::Tensor> &mask, double dropout_p, bool is_causal, bool enable_gqa) {
+  if (!is_causal || mask || dropout_p > 0 || !mt::onednn_applies({&q, &k, &v})) return false;
+  if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4) return false;
   const int64_t positions = q.size(2);
+  const bool heads_fit = q.size(1) == k.size(1) || (enable_gqa && q.size(1) % k.size(1) == 0);
   return positions > 1 && positions <= kMaxPositions && k.size(2) == positions && v.size(2) == positions
-         && k.size(-1) == q.size(-1) && v.size(1) == k.size(1) && q.size(1) % k.size(1) == 0 && q.size(0) == k.size(0);
+         && k.size(-1) == q.size(-1) && v.size(1) == k.size(1) && heads_fit && q.size(0) == k.size(0);
 }
 
 }  // namespace
@@ -83,7 +80,7 @@ namespace mt {
 
 at::Tensor attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const std::optional<at::Tensor> &mask,
                      double dropout_p, bool is_causal, std::optional<double> scale, bool enable_gqa) {
-  if (!takes_onednn_path(q, k, v, mask, dropout_p, is_causal) || (!enable_gqa && q.size(1) != k.size(1))) {
+  if (!takes_onednn_path(q, k, v, mask, dropout_p, is_causal, enable_gqa)) {
     return at::scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal, scale, enable_gqa);
   }
   const int64_t heads = q.size(1);
