@@ -41,7 +41,7 @@ struct ChunkedLinearCrossEntropy : public torch::autograd::Function<ChunkedLinea
       const int64_t rows = std::min(chunk, n - start);
       const auto h = hidden.narrow(0, start, rows);                            // (rows, C)
       const auto ok = valid.narrow(0, start, rows);                            // (rows)
-      const auto y = at::where(ok, targets.narrow(0, start, rows), at::zeros_like(targets.narrow(0, start, rows)));
+      const auto y = targets.narrow(0, start, rows).masked_fill(ok.logical_not(), 0);   // ignored: any class
       const auto logits = mt::matmul(h, weight.t()).to(at::kFloat);            // (rows, V)
       auto p = at::_softmax(logits, 1, false);                                 // (rows, V): one exp per logit
       // −log p(y); where p(y) underflows (a logit gap past ~87) the exact logsumexp(logits) − logit(y) instead. On the

@@ -364,7 +364,7 @@ extension GPT: LanguageModel {
         let output: ModelOutput
         if config.earlyExit != .none { output = earlyExit(residualStreams(idx), targets: targets).output }
         else if config.layerLoss == .all { output = allLayerLoss(residualStreams(idx), targets: targets) }
-        else if fusedLoss, let targets { output = ModelOutput(logits: Tensor.zeros([0]), taskLoss: fusedCrossEntropy(hidden(idx), targets)) }
+        else if fusedLoss, let targets { output = .fused(fusedCrossEntropy(hidden(idx), targets)) }
         else { output = ModelOutput(logits: lm_head(hidden(idx))) }   // (B, T, vocab_size)
         return withMemoryTerms(output)
     }
@@ -383,7 +383,7 @@ extension GPT: LanguageModel {
 extension GPT: FusedLossModel {
     /// The head's cross-entropy of final hidden states x (B, T, n_embd) against targets (B, T), in chunks of rows.
     func fusedCrossEntropy(_ x: Tensor, _ targets: Tensor) -> Tensor {
-        linearCrossEntropy(x.reshape([-1, config.nEmbd]), weight: lm_head.weight, targets: targets.reshape([-1]))
+        fusedHeadCrossEntropy(x, head: lm_head.weight, targets: targets)
     }
 
     public var fusedLossProblem: String? {

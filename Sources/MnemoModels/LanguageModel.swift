@@ -43,6 +43,17 @@ public protocol FusedLossModel: AnyObject {
     var fusedLossProblem: String? { get }
 }
 
+extension ModelOutput {
+    /// What a FusedLossModel returns when asked for its fused loss: the loss, no logits.
+    public static func fused(_ loss: Tensor) -> ModelOutput { ModelOutput(logits: Tensor.zeros([0]), taskLoss: loss) }
+}
+
+/// The fused head loss: mean cross-entropy of hidden states x (B, T, C) through the head's weight (V, C) against targets
+/// (B, T), in chunks of rows (linearCrossEntropy).
+func fusedHeadCrossEntropy(_ x: Tensor, head weight: Tensor, targets: Tensor) -> Tensor {
+    linearCrossEntropy(x.reshape([-1, x.size(-1)]), weight: weight, targets: targets.reshape([-1]))
+}
+
 public struct AuxiliaryLoss {
     public var name: String
     public var weight: Double

@@ -27,7 +27,7 @@ extension GPT {
         var output: ModelOutput, losses: [Tensor]
         if fusedLoss, let targets {   // each layer's loss from its normed stream in chunks: no layer's logits held
             losses = streams.map { fusedCrossEntropy(transformer.finalNorm($0), targets) }
-            output = ModelOutput(logits: Tensor.zeros([0]), taskLoss: losses.last!)
+            output = .fused(losses.last!)
         } else {
             let logits = streams.map(head)                                        // L × (B, T, V)
             output = ModelOutput(logits: logits.last!)

@@ -555,8 +555,7 @@ public final class MiniMind: Module, LanguageModel, IncrementalDecoding, Residua
         let x = hidden(idx)                                                  // (B, T, C)
         var output: ModelOutput
         if fusedLoss, let targets {   // the head's cross-entropy in chunks: no (B·T, V) logits
-            let loss = linearCrossEntropy(x.reshape([-1, config.dim]), weight: lm_head.weight, targets: targets.reshape([-1]))
-            output = ModelOutput(logits: Tensor.zeros([0]), taskLoss: loss)
+            output = .fused(fusedHeadCrossEntropy(x, head: lm_head.weight, targets: targets))
         } else {
             output = ModelOutput(logits: head(x, idx: idx))                 // (B, T, V)
         }

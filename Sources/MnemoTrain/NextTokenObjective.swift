@@ -37,15 +37,15 @@ public final class NextTokenObjective: Objective {
 
     public func loss(_ model: any LanguageModel, on batch: Batch, training: Bool) -> ObjectiveLoss {
         let output = model.forward(batch.inputs, targets: batch.targets)
-        if let fused = output.taskLoss {
-            var total = output.taskWeight == 1 ? fused : fused * output.taskWeight
-            for aux in output.auxiliaryLosses { total = total + aux.value * aux.weight }
-            return ObjectiveLoss(task: fused, total: total, auxiliaryLosses: output.auxiliaryLosses, metrics: output.metrics)
+        let objective: Tensor, task: Tensor
+        if let fused = output.taskLoss {                       // the model's own (fused) cross-entropy
+            (objective, task) = (fused, fused)
+        } else {
+            let targets = Self.aligned(batch.targets, to: output.logits)
+            let smoothing = training && labelSmoothing > 0
+            objective = smoothing ? smoothed(output.logits, targets) : plain(output.logits, targets)
+            task = smoothing ? withNoGrad { plain(output.logits.detached(), targets) } : objective
         }
-        let targets = Self.aligned(batch.targets, to: output.logits)
-        let smoothing = training && labelSmoothing > 0
-        let objective = smoothing ? smoothed(output.logits, targets) : plain(output.logits, targets)
-        let task = smoothing ? withNoGrad { plain(output.logits.detached(), targets) } : objective
         var total = output.taskWeight == 1 ? objective : objective * output.taskWeight
         for aux in output.auxiliaryLosses { total = total + aux.value * aux.weight }
         return ObjectiveLoss(task: task, total: total, auxiliaryLosses: output.auxiliaryLosses, metrics: output.metrics)

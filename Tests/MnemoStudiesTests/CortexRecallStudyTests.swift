@@ -7,11 +7,7 @@ import MnemoTrain
 import Testing
 
 @Suite(.serialized) struct CortexRecallStudyTests {
-    static var preset: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("configs/cortex-recall-cpu.toml").path
-    }
+    static let preset = presetPath("cortex-recall-cpu.toml")
 
     @Test func theArmsRunAndAreScoredWithEachKnockOut() throws {
         let dir = try temporaryFolder("cortex-recall")

@@ -7,11 +7,7 @@ import MnemoTrain
 import Testing
 
 @Suite(.serialized) struct CortexStudyTests {
-    static var preset: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("configs/cortex-cpu.toml").path
-    }
+    static let preset = presetPath("cortex-cpu.toml")
 
     @Test func everyArmRunsAndTheReportIsWritten() throws {
         let dir = try temporaryFolder("cortex-study")

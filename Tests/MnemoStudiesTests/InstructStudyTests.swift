@@ -9,11 +9,7 @@ import MnemoTrain
 import Testing
 
 @Suite(.serialized) struct InstructStudyTests {
-    static var preset: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("configs/instruct-cpu.toml").path
-    }
+    static let preset = presetPath("instruct-cpu.toml")
 
     @Test func theTaskSplitsPeopleAndScoresRepliesAsStated() throws {
         let task = InstructTask(people: 50, seed: 7)

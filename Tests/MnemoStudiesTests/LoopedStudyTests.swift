@@ -7,11 +7,7 @@ import MnemoTrain
 import Testing
 
 @Suite(.serialized) struct LoopedStudyTests {
-    static var preset: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("configs/looped-cpu.toml").path
-    }
+    static let preset = presetPath("looped-cpu.toml")
 
     @Test func everyArmRunsAndTheReportIsWritten() throws {
         let dir = try temporaryFolder("looped-study")

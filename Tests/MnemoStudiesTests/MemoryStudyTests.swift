@@ -9,11 +9,7 @@ import MnemoTrain
 import Testing
 
 @Suite(.serialized) struct MemoryStudyTests {
-    static var preset: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("configs/memory-study.toml").path
-    }
+    static let preset = presetPath("memory-study.toml")
 
     @Test func theFactsAreWellFormed() {
         let data = MemoryStudy.Dataset()

@@ -1,4 +1,4 @@
-// StudyTestSupport.swift — what the study tests share: a scratch folder and a small text corpus.
+// StudyTestSupport.swift — what the study tests share: a scratch folder, a small text corpus and the presets' paths.
 import Foundation
 
 func temporaryFolder(_ name: String) throws -> String {
@@ -14,4 +14,11 @@ func writeCorpus(in folder: String) throws -> String {
     let path = "\(folder)/corpus.txt"
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return path
+}
+
+/// The absolute path of a preset in the repository's configs/ ("looped-cpu.toml").
+func presetPath(_ name: String) -> String {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("configs/\(name)").path
 }

@@ -41,11 +41,7 @@ struct TinyStudy: Study {
 }
 
 @Suite(.serialized) struct StudyTests {
-    static var preset: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("configs/looped-cpu.toml").path
-    }
+    static let preset = presetPath("looped-cpu.toml")
 
     @Test func seedsRunFoldersAndArms() throws {
         #expect(StudyPlan.seeds(count: 3) == [1337, 1338, 1339])
